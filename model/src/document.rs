@@ -1,0 +1,269 @@
+//! One Automerge document with a schema: [`Document<T>`] loads, checks, reads (hydrates)
+//! and writes it. Writes go to one path at a time, never "reconcile the whole struct": two
+//! replicas that edit different fields must produce changes that touch only those fields,
+//! or a merge would resurrect old values.
+//!
+//! Every container map of a schema is created by the document's first change. Creating
+//! a map lazily would let two offline replicas create two maps at the same key, and a merge
+//! would hide one of them with everything in it.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use automerge::transaction::Transactable;
+use automerge::{
+    AutoCommit, Automerge, ChangeHash, LoadOptions, ObjId, ObjType, ReadDoc, TextEncoding, Value,
+};
+use autosurgeon::{Hydrate, HydrateError, Reconcile, ReconcileError};
+
+use crate::ids::EntityId;
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: u64 = 1;
+const KIND_KEY: &str = "kind";
+const SCHEMA_KEY: &str = "schema";
+/// autosurgeon's `Text::update` counts in UTF-8 bytes, so every document is opened with
+/// UTF-8 indexing. The encoding only says how this process counts; the stored document is
+/// the same, and JavaScript replicas keep counting in UTF-16.
+const TEXT_ENCODING: TextEncoding = TextEncoding::Utf8CodeUnit;
+
+/// The document kinds of DESIGN.md section 2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Hydrate, Reconcile)]
+pub enum DocKind {
+    ClientRecord,
+    ClientContact,
+    Timeline,
+    Notebook,
+    Group,
+    Bookmarks,
+    Catalogue,
+    Directory,
+}
+
+impl DocKind {
+    pub const ALL: [DocKind; 8] = [
+        DocKind::ClientRecord,
+        DocKind::ClientContact,
+        DocKind::Timeline,
+        DocKind::Notebook,
+        DocKind::Group,
+        DocKind::Bookmarks,
+        DocKind::Catalogue,
+        DocKind::Directory,
+    ];
+
+    /// The name stored under the document's `kind` key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::ClientRecord => "client-record",
+            DocKind::ClientContact => "client-contact",
+            DocKind::Timeline => "timeline",
+            DocKind::Notebook => "notebook",
+            DocKind::Group => "group",
+            DocKind::Bookmarks => "bookmarks",
+            DocKind::Catalogue => "catalogue",
+            DocKind::Directory => "directory",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+/// A document schema: the plain Rust value a document hydrates to.
+pub trait Schema: Hydrate + Reconcile {
+    const KIND: DocKind;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("not a readable Automerge document")]
+    Load(#[source] automerge::AutomergeError),
+    #[error("expected a {expected} document, found {found}")]
+    WrongKind {
+        expected: &'static str,
+        found: String,
+    },
+    #[error("written by a newer schema (version {0}); update this program")]
+    NewerSchema(u64),
+    #[error("the document does not match its schema")]
+    Schema(#[from] HydrateError),
+    #[error("the document lacks its {0} map")]
+    MissingPath(String),
+    #[error("no {0} with this id")]
+    NoSuchEntity(&'static str),
+    #[error(transparent)]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error(transparent)]
+    Reconcile(#[from] ReconcileError),
+}
+
+/// Something recorded at a stamp that names the intents its author saw and replaced.
+/// The intents nobody supersedes are the heads: more than one head means concurrent intents
+/// that the conflict rules must decide between.
+pub trait Supersedes {
+    fn supersedes(&self) -> &[EntityId];
+}
+
+/// The ids of intents that no other intent supersedes, in id order.
+pub fn heads<E: Supersedes>(intents: &BTreeMap<EntityId, E>) -> Vec<EntityId> {
+    let superseded: std::collections::BTreeSet<&EntityId> =
+        intents.values().flat_map(|e| e.supersedes()).collect();
+    intents
+        .keys()
+        .filter(|id| !superseded.contains(id))
+        .cloned()
+        .collect()
+}
+
+pub struct Document<T> {
+    doc: AutoCommit,
+    schema: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for Document<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("actor", self.doc.get_actor())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Schema> Document<T> {
+    /// A new document holding `initial`, written in one change.
+    pub fn create(initial: &T) -> Result<Self, DocumentError> {
+        let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING);
+        autosurgeon::reconcile(&mut doc, initial)?;
+        doc.put(automerge::ROOT, KIND_KEY, T::KIND.as_str())?;
+        doc.put(automerge::ROOT, SCHEMA_KEY, SCHEMA_VERSION)?;
+        doc.commit();
+        Ok(Self::wrap(doc))
+    }
+
+    /// Loads saved bytes and checks that they hold a document of this kind.
+    pub fn load(bytes: &[u8]) -> Result<Self, DocumentError> {
+        let options = LoadOptions::new().text_encoding(TEXT_ENCODING);
+        let doc = AutoCommit::load_with_options(bytes, options).map_err(DocumentError::Load)?;
+        Self::checked(doc)
+    }
+
+    fn checked(doc: AutoCommit) -> Result<Self, DocumentError> {
+        let kind = match doc.get(automerge::ROOT, KIND_KEY)? {
+            Some((Value::Scalar(s), _)) => s.as_str().unwrap_or_default().to_owned(),
+            _ => String::new(),
+        };
+        if kind != T::KIND.as_str() {
+            return Err(DocumentError::WrongKind {
+                expected: T::KIND.as_str(),
+                found: if kind.is_empty() {
+                    "nothing".into()
+                } else {
+                    kind
+                },
+            });
+        }
+        if let Some((Value::Scalar(s), _)) = doc.get(automerge::ROOT, SCHEMA_KEY)?
+            && let Some(version) = s.as_u64()
+            && version > SCHEMA_VERSION
+        {
+            return Err(DocumentError::NewerSchema(version));
+        }
+        Ok(Self::wrap(doc))
+    }
+
+    fn wrap(doc: AutoCommit) -> Self {
+        Self {
+            doc,
+            schema: PhantomData,
+        }
+    }
+
+    /// The document as plain data.
+    pub fn read(&self) -> Result<T, DocumentError> {
+        Ok(autosurgeon::hydrate(&self.doc)?)
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// Another replica of this document, with its own actor.
+    pub fn fork(&mut self) -> Self {
+        Self::wrap(self.doc.fork())
+    }
+
+    pub fn merge(&mut self, other: &mut Self) -> Result<(), DocumentError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The underlying document, for the sync machinery.
+    pub fn automerge(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    pub fn into_automerge(mut self) -> Automerge {
+        self.doc.commit();
+        self.doc.document().clone()
+    }
+
+    /// Writes `value` at `key` of the map at `path`, touching only what differs.
+    pub(crate) fn put<V: Reconcile>(
+        &mut self,
+        path: &[&str],
+        key: &str,
+        value: V,
+    ) -> Result<(), DocumentError> {
+        let obj = self.map_at(path)?;
+        autosurgeon::reconcile_prop(&mut self.doc, obj, key, value)?;
+        Ok(())
+    }
+
+    /// Writes a field of an existing entity: `path` leads to the entity's map.
+    pub(crate) fn put_field<V: Reconcile>(
+        &mut self,
+        path: &[&str],
+        field: &str,
+        value: V,
+    ) -> Result<(), DocumentError> {
+        self.put(path, field, value)
+    }
+
+    pub(crate) fn delete(&mut self, path: &[&str], key: &str) -> Result<(), DocumentError> {
+        let obj = self.map_at(path)?;
+        self.doc.delete(obj, key)?;
+        Ok(())
+    }
+
+    /// Whether the map at `path` has `key`; a missing path counts as absent.
+    pub(crate) fn has(&self, path: &[&str], key: &str) -> bool {
+        self.map_at(path)
+            .ok()
+            .and_then(|obj| self.doc.get(obj, key).ok().flatten())
+            .is_some()
+    }
+
+    /// Ends the current mutation: each person's action is one change.
+    pub(crate) fn commit(&mut self) {
+        self.doc.commit();
+    }
+
+    fn map_at(&self, path: &[&str]) -> Result<ObjId, DocumentError> {
+        let mut obj = automerge::ROOT;
+        for segment in path {
+            obj = match self.doc.get(&obj, *segment)? {
+                Some((Value::Object(ObjType::Map), id)) => id,
+                _ => return Err(DocumentError::MissingPath(path.join("/"))),
+            };
+        }
+        Ok(obj)
+    }
+}
+
+#[cfg(test)]
+mod tests;
