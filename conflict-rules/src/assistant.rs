@@ -1,0 +1,598 @@
+//! The participation status machine of the assistant ("Assistent für Maßnahmeänderungen"),
+//! exactly as DOMAIN.md's table: one [`step`] per action, which either applies it to the
+//! timeline state or says why it cannot ([`Rejection`]). The fold replays every action
+//! through it; [`apply`] runs it before an action is recorded, so a person is never allowed
+//! to record what could not apply; [`available_actions`] is what the assistant offers.
+//!
+//! # Dates
+//! The business date of an action is the day it takes effect. End, abort and suspend end
+//! the current section on that day (its last day). Activation, a stage change, a transfer
+//! and resuming start a new section on that day and end the previous one the day before.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use model::timeline::{
+    ActionKind, AssistantAction, Interruption, ParticipationResult, ProgrammeSnapshot, Timeline,
+    TimelineError,
+};
+use model::{Date, Document, Editor, EntityId, NodeId, ParticipationId, SectionId, SiteId, Stamp};
+
+use crate::timeline::{TimelineView, fold_timeline};
+
+/// The status of a participation ("Teilnahmestatus").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    WaitingList,
+    Active,
+    Inactive,
+    Ended,
+    Aborted,
+}
+
+impl Status {
+    pub fn german(self) -> &'static str {
+        match self {
+            Status::WaitingList => "Warteliste",
+            Status::Active => "Aktiv",
+            Status::Inactive => "Inaktiv",
+            Status::Ended => "Beendet",
+            Status::Aborted => "Abgebrochen",
+        }
+    }
+}
+
+/// Why an action did not apply. Stable codes, because settling stores them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    UnknownParticipation,
+    Removed,
+    AlreadyExists,
+    NotAllowed { status: Status },
+    DifferentProgrammeType,
+    NoStages,
+    UnknownStage,
+    UnknownSection,
+}
+
+impl Rejection {
+    pub fn code(&self) -> String {
+        match self {
+            Rejection::UnknownParticipation => "unknown-participation".into(),
+            Rejection::Removed => "removed".into(),
+            Rejection::AlreadyExists => "already-exists".into(),
+            Rejection::NotAllowed { status } => {
+                format!("not-allowed-when-{}", status.german().to_lowercase())
+            }
+            Rejection::DifferentProgrammeType => "different-programme-type".into(),
+            Rejection::NoStages => "no-stages".into(),
+            Rejection::UnknownStage => "unknown-stage".into(),
+            Rejection::UnknownSection => "unknown-section".into(),
+        }
+    }
+}
+
+/// What kind of section this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SectionKind {
+    WaitingList,
+    Participation,
+    Interruption,
+}
+
+/// A section ("Maßnahmeabschnitt"). The status is the one the person had in it, shown by
+/// its symbol; it is set by the assistant only, never corrected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub id: SectionId,
+    pub kind: SectionKind,
+    pub name: String,
+    pub stage: Option<String>,
+    pub site: Option<SiteId>,
+    pub actual_start: Option<Date>,
+    pub planned_start: Option<Date>,
+    pub planned_end: Option<Date>,
+    pub actual_end: Option<Date>,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participation {
+    pub id: ParticipationId,
+    pub programme: ProgrammeSnapshot,
+    pub status: Status,
+    pub entry_date: Option<Date>,
+    pub planned_period: model::Period,
+    pub sections: Vec<Section>,
+    /// The section the person is in now: exactly one while active or on the waiting list,
+    /// the interruption section (if any) while inactive, none once ended.
+    pub current_section: Option<SectionId>,
+    pub predecessor: Option<ParticipationId>,
+    pub successor: Option<ParticipationId>,
+    /// The participation whose documentation this one carries on (itself if none).
+    pub documentation_of: ParticipationId,
+    pub result: Option<ParticipationResult>,
+    /// The actions that applied to it, in the order they applied.
+    pub actions: Vec<EntityId>,
+    /// The order of enrolment, for display.
+    pub enrolled: (Date, Stamp),
+}
+
+impl Participation {
+    pub fn current(&self) -> Option<&Section> {
+        let id = self.current_section.as_ref()?;
+        self.sections.iter().find(|s| &s.id == id)
+    }
+
+    fn current_mut(&mut self) -> Option<&mut Section> {
+        let id = self.current_section.clone()?;
+        self.sections.iter_mut().find(|s| s.id == id)
+    }
+
+    /// Ends the current section on `last_day`, if there is one still open.
+    fn close_current(&mut self, last_day: Date) {
+        if let Some(section) = self.current_mut()
+            && section.actual_end.is_none()
+        {
+            section.actual_end = Some(last_day);
+        }
+        self.current_section = None;
+    }
+
+    fn open(&mut self, section: Section) {
+        self.current_section = Some(section.id.clone());
+        self.sections.push(section);
+    }
+
+    fn last_site(&self) -> Option<SiteId> {
+        self.sections.iter().rev().find_map(|s| s.site.clone())
+    }
+
+    fn last_stage(&self) -> Option<String> {
+        self.sections.iter().rev().find_map(|s| s.stage.clone())
+    }
+}
+
+/// The state the fold reaches: live participations and removed ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    pub participations: BTreeMap<ParticipationId, Participation>,
+    /// Removed participations, with the action that removed them and everything that had
+    /// applied to them.
+    pub removed: BTreeMap<ParticipationId, (EntityId, Vec<EntityId>)>,
+}
+
+fn section(id: String, kind: SectionKind, name: String, status: Status) -> Section {
+    Section {
+        id: EntityId::new(id),
+        kind,
+        name,
+        stage: None,
+        site: None,
+        actual_start: None,
+        planned_start: None,
+        planned_end: None,
+        actual_end: None,
+        status,
+    }
+}
+
+fn name_or(name: &Option<String>, default: &str) -> String {
+    match name {
+        Some(name) if !name.trim().is_empty() => name.trim().to_owned(),
+        _ => default.to_owned(),
+    }
+}
+
+fn interruption_section(
+    id: &EntityId,
+    suffix: &str,
+    interruption: &Interruption,
+    start: Option<Date>,
+) -> Section {
+    Section {
+        actual_start: start,
+        planned_start: interruption.planned.from,
+        planned_end: interruption.planned.to,
+        ..section(
+            format!("{id}{suffix}"),
+            SectionKind::Interruption,
+            interruption.reason.trim().to_owned(),
+            Status::Inactive,
+        )
+    }
+}
+
+/// Applies one action to the state, or says why it cannot.
+pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Result<(), Rejection> {
+    let date = action.business_date;
+    let pid = &action.participation;
+    if let ActionKind::Enrol(e) = &action.kind {
+        if state.participations.contains_key(pid) || state.removed.contains_key(pid) {
+            return Err(Rejection::AlreadyExists);
+        }
+        let (kind, status, default_name) = if e.waiting_list {
+            (SectionKind::WaitingList, Status::WaitingList, "Warteliste")
+        } else {
+            (SectionKind::Participation, Status::Active, "Teilnahme")
+        };
+        let mut first = section(
+            id.to_string(),
+            kind,
+            name_or(&e.section_name, default_name),
+            status,
+        );
+        first.stage = e.stage.clone();
+        first.site = e.site.clone();
+        first.planned_start = e.planned_period.from;
+        if e.waiting_list {
+            first.actual_start = Some(date);
+        } else {
+            first.actual_start = e.entry_date;
+            first.planned_end = e.planned_period.to;
+        }
+        let mut participation = Participation {
+            id: pid.clone(),
+            programme: e.programme.clone(),
+            status,
+            entry_date: if e.waiting_list { None } else { e.entry_date },
+            planned_period: e.planned_period,
+            sections: Vec::new(),
+            current_section: None,
+            predecessor: None,
+            successor: None,
+            documentation_of: pid.clone(),
+            result: None,
+            actions: vec![id.clone()],
+            enrolled: (date, action.stamp.clone()),
+        };
+        participation.open(first);
+        state.participations.insert(pid.clone(), participation);
+        return Ok(());
+    }
+
+    if state.removed.contains_key(pid) {
+        return Err(Rejection::Removed);
+    }
+    let successor_taken = match &action.kind {
+        ActionKind::Transfer(t) => {
+            state.participations.contains_key(&t.successor)
+                || state.removed.contains_key(&t.successor)
+        }
+        _ => false,
+    };
+    let Some(p) = state.participations.get_mut(pid) else {
+        return Err(Rejection::UnknownParticipation);
+    };
+    let not_allowed = Err(Rejection::NotAllowed { status: p.status });
+    match &action.kind {
+        // Enrolments returned above; one naming an existing participation would land here.
+        ActionKind::Enrol(_) => return Err(Rejection::AlreadyExists),
+        ActionKind::Activate { section_name, site } => {
+            if p.status != Status::WaitingList {
+                return not_allowed;
+            }
+            let stage = p.last_stage();
+            let site = site.clone().or_else(|| p.last_site());
+            p.close_current(date.pred());
+            let mut next = section(
+                id.to_string(),
+                SectionKind::Participation,
+                name_or(section_name, "Teilnahme"),
+                Status::Active,
+            );
+            next.stage = stage;
+            next.site = site;
+            next.actual_start = Some(date);
+            next.planned_start = p.planned_period.from;
+            next.planned_end = p.planned_period.to;
+            p.open(next);
+            p.status = Status::Active;
+            p.entry_date = p.entry_date.or(Some(date));
+        }
+        ActionKind::Transfer(t) => {
+            if p.status != Status::Active {
+                return not_allowed;
+            }
+            if t.programme.programme_type != p.programme.programme_type {
+                return Err(Rejection::DifferentProgrammeType);
+            }
+            if successor_taken {
+                return Err(Rejection::AlreadyExists);
+            }
+            let documentation_of = p.documentation_of.clone();
+            let site = t.site.clone().or_else(|| p.last_site());
+            p.close_current(date.pred());
+            p.status = Status::Ended;
+            p.result = t.result.clone();
+            p.successor = Some(t.successor.clone());
+            p.actions.push(id.clone());
+            let mut first = section(
+                format!("{id}.next"),
+                SectionKind::Participation,
+                "Teilnahme".into(),
+                Status::Active,
+            );
+            first.stage = t.stage.clone();
+            first.site = site;
+            first.actual_start = Some(date);
+            first.planned_start = t.planned_period.from;
+            first.planned_end = t.planned_period.to;
+            let mut successor = Participation {
+                id: t.successor.clone(),
+                programme: t.programme.clone(),
+                status: Status::Active,
+                entry_date: Some(date),
+                planned_period: t.planned_period,
+                sections: Vec::new(),
+                current_section: None,
+                predecessor: Some(pid.clone()),
+                successor: None,
+                documentation_of,
+                result: None,
+                actions: vec![id.clone()],
+                enrolled: (date, action.stamp.clone()),
+            };
+            successor.open(first);
+            state.participations.insert(t.successor.clone(), successor);
+            return Ok(());
+        }
+        ActionKind::End { result } | ActionKind::Abort { result } => {
+            if !matches!(p.status, Status::Active | Status::Inactive) {
+                return not_allowed;
+            }
+            p.close_current(date);
+            p.status = if matches!(action.kind, ActionKind::End { .. }) {
+                Status::Ended
+            } else {
+                Status::Aborted
+            };
+            p.result = Some(result.clone());
+        }
+        ActionKind::Suspend { interruption } => {
+            if p.status != Status::Active {
+                return not_allowed;
+            }
+            p.close_current(date);
+            p.status = Status::Inactive;
+            if let Some(interruption) = interruption {
+                p.open(interruption_section(
+                    id,
+                    ".break",
+                    interruption,
+                    Some(date.succ()),
+                ));
+            }
+        }
+        ActionKind::Resume {
+            section_name,
+            site,
+            planned_exit,
+            interruption,
+        } => {
+            if !matches!(p.status, Status::Inactive | Status::Ended | Status::Aborted) {
+                return not_allowed;
+            }
+            let had_break = p
+                .current()
+                .is_some_and(|s| s.kind == SectionKind::Interruption);
+            p.close_current(date.pred());
+            if let (Some(interruption), false) = (interruption, had_break) {
+                let mut gap =
+                    interruption_section(id, ".break", interruption, interruption.planned.from);
+                gap.actual_end = Some(date.pred());
+                p.sections.push(gap);
+            }
+            let mut next = section(
+                id.to_string(),
+                SectionKind::Participation,
+                name_or(section_name, "Teilnahme"),
+                Status::Active,
+            );
+            next.stage = p.last_stage();
+            next.site = site.clone().or_else(|| p.last_site());
+            next.actual_start = Some(date);
+            next.planned_end = *planned_exit;
+            p.open(next);
+            p.status = Status::Active;
+        }
+        ActionKind::Remove => {
+            let mut removed = state
+                .participations
+                .remove(pid)
+                .map(|p| p.actions)
+                .unwrap_or_default();
+            removed.push(id.clone());
+            for other in state.participations.values_mut() {
+                if other.predecessor.as_ref() == Some(pid) {
+                    other.predecessor = None;
+                }
+                if other.successor.as_ref() == Some(pid) {
+                    other.successor = None;
+                }
+                if &other.documentation_of == pid {
+                    other.documentation_of = other.id.clone();
+                }
+            }
+            state.removed.insert(pid.clone(), (id.clone(), removed));
+            return Ok(());
+        }
+        ActionKind::CorrectProgramme { programme } => {
+            p.programme = programme.clone();
+        }
+        ActionKind::CorrectEntry { entry_date } => {
+            p.entry_date = Some(*entry_date);
+            if let Some(first) = p
+                .sections
+                .iter_mut()
+                .find(|s| s.kind == SectionKind::Participation)
+            {
+                first.actual_start = Some(*entry_date);
+            }
+        }
+        ActionKind::ChangeStage {
+            stage,
+            site,
+            planned_end,
+        } => {
+            if p.status != Status::Active {
+                return not_allowed;
+            }
+            if p.programme.stages.is_empty() {
+                return Err(Rejection::NoStages);
+            }
+            if !p.programme.has_stage(stage) {
+                return Err(Rejection::UnknownStage);
+            }
+            let site = site.clone().or_else(|| p.last_site());
+            p.close_current(date.pred());
+            let mut next = section(
+                id.to_string(),
+                SectionKind::Participation,
+                "Teilnahme".into(),
+                Status::Active,
+            );
+            next.stage = Some(stage.clone());
+            next.site = site;
+            next.actual_start = Some(date);
+            next.planned_end = *planned_end;
+            p.open(next);
+        }
+        ActionKind::CorrectSection(c) => {
+            let Some(s) = p.sections.iter_mut().find(|s| s.id == c.section) else {
+                return Err(Rejection::UnknownSection);
+            };
+            s.name = c.name.trim().to_owned();
+            s.site = c.site.clone();
+            s.actual_start = c.actual_start;
+            s.planned_end = c.planned_end;
+            s.actual_end = c.actual_end;
+        }
+        ActionKind::RecordResult { result } => {
+            if !matches!(p.status, Status::Ended | Status::Aborted) {
+                return not_allowed;
+            }
+            p.result = Some(result.clone());
+        }
+    }
+    p.actions.push(id.clone());
+    Ok(())
+}
+
+/// The order in which actions apply: business date, then stamp, then id.
+pub fn ordered(
+    actions: &BTreeMap<EntityId, AssistantAction>,
+) -> Vec<(&EntityId, &AssistantAction)> {
+    let mut ordered: Vec<_> = actions.iter().collect();
+    ordered.sort_by(|(a_id, a), (b_id, b)| {
+        (a.business_date, &a.stamp, a_id).cmp(&(b.business_date, &b.stamp, b_id))
+    });
+    ordered
+}
+
+/// An entry of the assistant's first page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Offer {
+    /// "Teilnehmer in eine (neue) Maßnahme einbuchen", always offered.
+    Enrol,
+    Activate,
+    /// "in eine andere XXX-Maßnahme umbuchen".
+    Transfer,
+    End,
+    Abort,
+    Suspend,
+    Resume,
+    Remove,
+    CorrectProgramme,
+    CorrectEntry,
+    ChangeStage,
+    RecordResult,
+}
+
+/// What the assistant offers for a participation in `status`, in the manual's order.
+/// Stage changes only where the programme has stages.
+pub fn offers(status: Status, has_stages: bool) -> Vec<Offer> {
+    let mut offers = vec![Offer::Enrol];
+    offers.extend(match status {
+        Status::WaitingList => vec![Offer::Activate],
+        Status::Active => vec![Offer::Transfer, Offer::End, Offer::Abort, Offer::Suspend],
+        Status::Inactive => vec![Offer::Resume, Offer::End, Offer::Abort],
+        Status::Ended | Status::Aborted => vec![Offer::Resume, Offer::RecordResult],
+    });
+    if status == Status::Active && has_stages {
+        offers.push(Offer::ChangeStage);
+    }
+    offers.extend([Offer::Remove, Offer::CorrectProgramme, Offer::CorrectEntry]);
+    offers
+}
+
+/// What the assistant offers for a participation of a folded timeline; for a person in no
+/// participation, only enrolment.
+pub fn available_actions(
+    view: &TimelineView,
+    participation: Option<&ParticipationId>,
+) -> Vec<Offer> {
+    match participation.and_then(|id| view.participation(id)) {
+        Some(p) => offers(p.status, !p.programme.stages.is_empty()),
+        None => vec![Offer::Enrol],
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssistantError {
+    #[error(transparent)]
+    Input(#[from] TimelineError),
+    #[error("the assistant cannot do this now: {}", .0.code())]
+    Rejected(Rejection),
+    #[error("dated like this, it would undo {} later step(s); choose a later date", .0.len())]
+    WouldUndo(Vec<EntityId>),
+    #[error(transparent)]
+    Document(#[from] model::DocumentError),
+}
+
+/// Records an action through the assistant: only if it applies in the current state, and
+/// only if, placed at its business date, it leaves every action that applied before still
+/// applying. Returns the action's id.
+pub fn apply(
+    doc: &mut Document<Timeline>,
+    editor: &mut Editor,
+    participation: Option<&ParticipationId>,
+    business_date: Date,
+    kind: ActionKind,
+) -> Result<EntityId, AssistantError> {
+    model::timeline::check_action_input(&kind)?;
+    let mut timeline = doc.read()?;
+    let (before, _) = fold_timeline(&timeline);
+    // The stamp the action will get is later than every stamp in the document, so a
+    // stamp from the end of time orders it the same way.
+    let probe_id = EntityId::new("~probe");
+    let mut probe_kind = kind.clone();
+    if let ActionKind::Transfer(t) = &mut probe_kind {
+        t.successor = EntityId::new("~probe.next");
+    }
+    let probe = AssistantAction {
+        participation: participation.cloned().unwrap_or_else(|| probe_id.clone()),
+        business_date,
+        stamp: Stamp::new(u64::MAX, u64::MAX, NodeId::new("~")),
+        author: editor.user().clone(),
+        kind: probe_kind,
+    };
+    timeline.actions.insert(probe_id.clone(), probe);
+    let (after, _) = fold_timeline(&timeline);
+    if let Some(reason) = after.rejected.get(&probe_id) {
+        return Err(AssistantError::Rejected(reason.clone()));
+    }
+    let undone: Vec<EntityId> = before
+        .applied
+        .difference(&after.applied)
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !undone.is_empty() {
+        return Err(AssistantError::WouldUndo(undone));
+    }
+    Ok(doc.record_action(editor, participation, business_date, kind)?)
+}
+
+#[cfg(test)]
+mod tests;

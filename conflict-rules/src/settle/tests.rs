@@ -1,0 +1,74 @@
+use super::*;
+use model::client_record::NewClient;
+use model::{DocumentId, Editor, NodeId, TenantId, UserId};
+
+fn editor(user: &str, start_ms: u64) -> Editor {
+    Editor::with_stepping_clock(
+        UserId::new(user),
+        NodeId::new(format!("node-{user}")),
+        start_ms,
+    )
+}
+
+fn conflicted() -> (Document<ClientRecord>, Document<ClientRecord>) {
+    let new = NewClient {
+        pseudonym: "Testklient".into(),
+        take_up: true,
+        ..NewClient::default()
+    };
+    let mut a = Document::create_client(
+        &mut editor("x", 1_000),
+        &DocumentId::from_bytes([2; 16]),
+        TenantId::new("t"),
+        new,
+    )
+    .unwrap();
+    let mut b = a.fork();
+    a.claim_primary(&mut editor("anna", 5_000), UserId::new("anna"))
+        .unwrap();
+    b.claim_primary(&mut editor("ben", 6_000), UserId::new("ben"))
+        .unwrap();
+    a.merge(&mut b).unwrap();
+    b.merge(&mut a).unwrap();
+    (a, b)
+}
+
+#[test]
+fn settling_writes_the_outcome_without_changing_the_view() {
+    let (mut a, _) = conflicted();
+    let before = fold_record(&a.read().unwrap());
+    assert!(settle_record(&mut a).unwrap());
+    let record = a.read().unwrap();
+    assert_eq!(heads(&record.primary_claims).len(), 1, "one head again");
+    assert!(
+        record
+            .responsibilities
+            .values()
+            .any(|r| r.user == UserId::new("anna"))
+    );
+    assert_eq!(fold_record(&record), before);
+}
+
+#[test]
+fn settling_twice_changes_nothing() {
+    let (mut a, _) = conflicted();
+    settle_record(&mut a).unwrap();
+    let heads_after_first = a.heads();
+    assert!(!settle_record(&mut a).unwrap());
+    assert_eq!(a.heads(), heads_after_first);
+}
+
+#[test]
+fn two_replicas_that_settle_the_same_state_converge() {
+    let (mut a, mut b) = conflicted();
+    settle_record(&mut a).unwrap();
+    settle_record(&mut b).unwrap();
+    a.merge(&mut b).unwrap();
+    b.merge(&mut a).unwrap();
+    assert_eq!(
+        fold_record(&a.read().unwrap()),
+        fold_record(&b.read().unwrap())
+    );
+    assert!(!settle_record(&mut a).unwrap());
+    assert!(!settle_record(&mut b).unwrap());
+}

@@ -1,0 +1,156 @@
+//! The fold of a participation timeline: every assistant action replayed in the order
+//! (business date, stamp, id) through [`crate::assistant::step`]; what did not apply is
+//! kept as rejected, with a notice for its author; a removal tells the other authors whose
+//! work it took along. Working-time overlaps and the vacation summary come with it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use model::timeline::{ActionOutcome, ParticipationDetails, Timeline};
+use model::{EntityId, ParticipationId, UserId};
+
+use crate::assistant::{Participation, Rejection, State, ordered, step};
+use crate::notice::{Notice, NoticeKind, RuleLevel};
+use crate::vacation::{YearSummary, summary};
+use crate::working_time::overlap_notices;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineView {
+    /// Live participations, in the order they were enrolled.
+    pub participations: Vec<Participation>,
+    /// The hand-edited fields of each live participation.
+    pub details: BTreeMap<ParticipationId, ParticipationDetails>,
+    /// Removed participations, with the action that removed them.
+    pub removed: BTreeMap<ParticipationId, EntityId>,
+    /// Every action that applied.
+    pub applied: BTreeSet<EntityId>,
+    /// Every action that did not, and why.
+    pub rejected: BTreeMap<EntityId, Rejection>,
+    /// The yearly vacation summary.
+    pub vacation: BTreeMap<i32, YearSummary>,
+}
+
+impl TimelineView {
+    pub fn participation(&self, id: &ParticipationId) -> Option<&Participation> {
+        self.participations.iter().find(|p| &p.id == id)
+    }
+
+    /// What settling stores for each action.
+    pub fn outcomes(&self) -> BTreeMap<EntityId, ActionOutcome> {
+        let applied = self.applied.iter().map(|id| {
+            (
+                id.clone(),
+                ActionOutcome {
+                    applied: true,
+                    reason: None,
+                },
+            )
+        });
+        let rejected = self.rejected.iter().map(|(id, reason)| {
+            (
+                id.clone(),
+                ActionOutcome {
+                    applied: false,
+                    reason: Some(reason.code()),
+                },
+            )
+        });
+        applied.chain(rejected).collect()
+    }
+}
+
+pub fn fold_timeline(timeline: &Timeline) -> (TimelineView, Vec<Notice>) {
+    let mut state = State::default();
+    let mut applied = BTreeSet::new();
+    let mut rejected = BTreeMap::new();
+    let mut notices = Vec::new();
+    for (id, action) in ordered(&timeline.actions) {
+        match step(&mut state, id, action) {
+            Ok(()) => {
+                applied.insert(id.clone());
+            }
+            Err(reason) => {
+                notices.push(Notice::new(
+                    format!("rejected:{id}"),
+                    NoticeKind::ActionRejected {
+                        action: id.clone(),
+                        participation: action.participation.clone(),
+                        action_name: action.kind.name(),
+                        reason: reason.clone(),
+                    },
+                    [action.author.clone()],
+                ));
+                rejected.insert(id.clone(), reason);
+            }
+        }
+    }
+
+    let mut removed = BTreeMap::new();
+    for (pid, (remover_id, actions)) in &state.removed {
+        removed.insert(pid.clone(), remover_id.clone());
+        let Some(remover) = timeline.actions.get(remover_id) else {
+            continue;
+        };
+        let others: Vec<EntityId> = actions
+            .iter()
+            .filter(|id| {
+                timeline
+                    .actions
+                    .get(*id)
+                    .is_some_and(|a| a.author != remover.author)
+            })
+            .cloned()
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        let concerns: Vec<UserId> = others
+            .iter()
+            .filter_map(|id| timeline.actions.get(id).map(|a| a.author.clone()))
+            .chain([remover.author.clone()])
+            .collect();
+        notices.push(Notice::new(
+            format!("removed:{pid}"),
+            NoticeKind::ParticipationRemoved {
+                participation: pid.clone(),
+                removed_by: remover.author.clone(),
+                actions: others,
+            },
+            concerns,
+        ));
+    }
+
+    notices.extend(overlap_notices(
+        RuleLevel::Participant,
+        &timeline.working_time,
+    ));
+
+    let mut participations: Vec<Participation> = state.participations.into_values().collect();
+    participations.sort_by(|a, b| a.enrolled.cmp(&b.enrolled).then_with(|| a.id.cmp(&b.id)));
+    let details = participations
+        .iter()
+        .filter_map(|p| {
+            timeline
+                .details
+                .get(&p.id)
+                .map(|d| (p.id.clone(), d.clone()))
+        })
+        .collect();
+    let notices = notices
+        .into_iter()
+        .map(|n| n.with_acknowledgements(&timeline.acknowledgements))
+        .collect();
+    (
+        TimelineView {
+            participations,
+            details,
+            removed,
+            applied,
+            rejected,
+            vacation: summary(&timeline.vacation),
+        },
+        notices,
+    )
+}
+
+#[cfg(test)]
+mod tests;

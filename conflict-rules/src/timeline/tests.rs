@@ -1,0 +1,233 @@
+use super::*;
+use model::timeline::{
+    ActionKind, Enrolment, ParticipationResult, ProgrammeSnapshot, ProgrammeType, SectionCorrection,
+};
+use model::vacation::{VacationEntry, VacationKind};
+use model::{Date, Days, Document, DocumentId, Editor, NodeId, Period, ProgrammeId, TenantId};
+
+use crate::assistant::Status;
+use crate::settle::settle_timeline;
+
+fn editor(user: &str, start_ms: u64) -> Editor {
+    Editor::with_stepping_clock(
+        UserId::new(user),
+        NodeId::new(format!("node-{user}")),
+        start_ms,
+    )
+}
+
+fn day(m: u32, d: u32) -> Date {
+    Date::from_ymd(2024, m, d).unwrap()
+}
+
+fn result() -> ParticipationResult {
+    ParticipationResult {
+        outcome: "Ziel erreicht".into(),
+        remarks: String::new(),
+    }
+}
+
+fn enrolled() -> (Document<Timeline>, ParticipationId) {
+    let mut doc =
+        Document::create_timeline(TenantId::new("t"), DocumentId::from_bytes([4; 16])).unwrap();
+    let kind = ActionKind::Enrol(Enrolment {
+        programme: ProgrammeSnapshot {
+            id: ProgrammeId::new("abh"),
+            name: "abH Köln".into(),
+            programme_type: ProgrammeType::AbH,
+            stages: Vec::new(),
+        },
+        stage: None,
+        section_name: None,
+        site: None,
+        funding_period: Period::open(),
+        planned_period: Period::open(),
+        entry_date: Some(day(1, 8)),
+        waiting_list: false,
+    });
+    let pid = doc
+        .record_action(&mut editor("anna", 1_000), None, day(1, 8), kind)
+        .unwrap();
+    (doc, pid)
+}
+
+fn both_ways(
+    a: &mut Document<Timeline>,
+    b: &mut Document<Timeline>,
+) -> (TimelineView, Vec<Notice>) {
+    a.merge(b).unwrap();
+    b.merge(a).unwrap();
+    let view = fold_timeline(&a.read().unwrap());
+    assert_eq!(view, fold_timeline(&b.read().unwrap()));
+    view
+}
+
+#[test]
+fn ended_here_and_suspended_there_applies_the_earlier_and_reports_the_other() {
+    let (mut a, pid) = enrolled();
+    let mut b = a.fork();
+    let end = a
+        .record_action(
+            &mut editor("anna", 5_000),
+            Some(&pid),
+            day(3, 1),
+            ActionKind::End { result: result() },
+        )
+        .unwrap();
+    let suspend = b
+        .record_action(
+            &mut editor("ben", 6_000),
+            Some(&pid),
+            day(3, 4),
+            ActionKind::Suspend { interruption: None },
+        )
+        .unwrap();
+    let (view, notices) = both_ways(&mut a, &mut b);
+    assert_eq!(view.participations[0].status, Status::Ended);
+    assert!(view.applied.contains(&end));
+    assert_eq!(
+        view.rejected.get(&suspend),
+        Some(&Rejection::NotAllowed {
+            status: Status::Ended
+        })
+    );
+    let rejected: Vec<&Notice> = notices
+        .iter()
+        .filter(|n| n.kind.code() == "action-rejected")
+        .collect();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].concerns, vec![UserId::new("ben")]);
+}
+
+#[test]
+fn a_removal_takes_concurrent_work_with_it_and_tells_its_authors() {
+    let (mut a, pid) = enrolled();
+    let section = fold_timeline(&a.read().unwrap()).0.participations[0].sections[0]
+        .id
+        .clone();
+    let mut b = a.fork();
+    a.record_action(
+        &mut editor("anna", 5_000),
+        Some(&pid),
+        day(3, 1),
+        ActionKind::Remove,
+    )
+    .unwrap();
+    let correction = ActionKind::CorrectSection(SectionCorrection {
+        section,
+        name: "Teilnahme".into(),
+        site: None,
+        actual_start: Some(day(1, 9)),
+        planned_end: None,
+        actual_end: None,
+    });
+    let before = b
+        .record_action(
+            &mut editor("ben", 6_000),
+            Some(&pid),
+            day(2, 1),
+            correction.clone(),
+        )
+        .unwrap();
+    let after = b
+        .record_action(&mut editor("ben", 7_000), Some(&pid), day(3, 2), correction)
+        .unwrap();
+    let (view, notices) = both_ways(&mut a, &mut b);
+    assert!(view.participations.is_empty());
+    assert!(view.removed.contains_key(&pid));
+    assert_eq!(view.rejected.get(&after), Some(&Rejection::Removed));
+    let removed = notices
+        .iter()
+        .find(|n| n.kind.code() == "participation-removed")
+        .unwrap();
+    match &removed.kind {
+        NoticeKind::ParticipationRemoved {
+            actions,
+            removed_by,
+            ..
+        } => {
+            assert_eq!(actions, &vec![before]);
+            assert_eq!(removed_by, &UserId::new("anna"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(removed.is_pending_for(&UserId::new("ben")));
+}
+
+#[test]
+fn settling_a_timeline_stores_every_outcome_once() {
+    let (mut a, pid) = enrolled();
+    let mut b = a.fork();
+    a.record_action(
+        &mut editor("anna", 5_000),
+        Some(&pid),
+        day(3, 1),
+        ActionKind::End { result: result() },
+    )
+    .unwrap();
+    let suspend = b
+        .record_action(
+            &mut editor("ben", 6_000),
+            Some(&pid),
+            day(3, 4),
+            ActionKind::Suspend { interruption: None },
+        )
+        .unwrap();
+    both_ways(&mut a, &mut b);
+    assert!(settle_timeline(&mut a).unwrap());
+    assert!(!settle_timeline(&mut a).unwrap());
+    let stored = a.read().unwrap().outcomes;
+    assert_eq!(stored.len(), 3);
+    assert_eq!(
+        stored[&suspend].reason.as_deref(),
+        Some("not-allowed-when-beendet")
+    );
+}
+
+#[test]
+fn the_vacation_summary_adds_up_per_year() {
+    let (mut doc, _) = enrolled();
+    let mut e = editor("anna", 2_000);
+    let entry = |kind, from: Date, days: i64, entitlement: Option<EntityId>| VacationEntry {
+        kind,
+        period: Period::new(Some(from), None),
+        days: Days(days),
+        reason: String::new(),
+        entitlement,
+        created: model::Stamp::new(0, 0, NodeId::new("n")),
+        created_by: UserId::new("anna"),
+    };
+    let y24 = doc
+        .add_vacation_entry(
+            &mut e,
+            entry(VacationKind::Entitlement, day(1, 1), 2_400, None),
+        )
+        .unwrap();
+    doc.add_vacation_entry(
+        &mut e,
+        entry(VacationKind::Credit, day(6, 1), 250, Some(y24.clone())),
+    )
+    .unwrap();
+    doc.add_vacation_entry(
+        &mut e,
+        entry(VacationKind::Deduction, day(7, 1), 1_000, Some(y24.clone())),
+    )
+    .unwrap();
+    doc.add_vacation_entry(
+        &mut e,
+        entry(
+            VacationKind::Entitlement,
+            Date::from_ymd(2025, 1, 1).unwrap(),
+            2_400,
+            None,
+        ),
+    )
+    .unwrap();
+    let bad = doc.add_vacation_entry(&mut e, entry(VacationKind::Deduction, day(8, 1), 100, None));
+    assert!(bad.is_err());
+    let summary = fold_timeline(&doc.read().unwrap()).0.vacation;
+    assert_eq!(summary[&2024].remaining(), Days(1_650));
+    assert_eq!(summary[&2024].taken, Days(1_000));
+    assert_eq!(summary[&2025].remaining(), Days(2_400));
+    assert_eq!(summary[&2024].remaining().to_string(), "16,5");
+}
