@@ -20,7 +20,6 @@
 //! - **Notes.** Deleted notes are hidden; if the deleter had not seen the latest edit, the
 //!   editor and the deleter are told, and the tombstone still holds the text.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use model::client_record::{
@@ -293,11 +292,14 @@ pub fn fold_record(record: &ClientRecord) -> (RecordView, Vec<Notice>) {
             .iter()
             .filter(|id| **id != conflict.winner)
             .filter_map(|id| {
+                let person_claim = restated(&record.primary_claims, id);
                 record
                     .primary_claims
                     .get(id)
-                    .map(|c| (id.clone(), c.user.clone()))
+                    .map(|c| (person_claim.clone(), c.user.clone()))
             })
+            // A claim for the user who won lost nothing.
+            .filter(|(_, user)| *user != winner.user)
             .collect();
         for (id, claim) in caretaking_losers(record, &conflict) {
             if primary.as_ref().is_some_and(|p| p.user == claim.user) {
@@ -307,7 +309,7 @@ pub fn fold_record(record: &ClientRecord) -> (RecordView, Vec<Notice>) {
                 .entry(caretaker_id(id))
                 .or_insert_with(|| loser_caretaker(record, claim));
         }
-        if losers.iter().all(|(_, user)| *user == winner.user) {
+        if losers.is_empty() {
             continue;
         }
         let concerns: Vec<UserId> = conflict
@@ -319,7 +321,7 @@ pub fn fold_record(record: &ClientRecord) -> (RecordView, Vec<Notice>) {
         notices.push(Notice::new(
             format!("primary:{}", conflict_id(&conflict.rivals)),
             NoticeKind::PrimaryConflict {
-                winner_claim: conflict.winner.clone(),
+                winner_claim: restated(&record.primary_claims, &conflict.winner).clone(),
                 winner: winner.user.clone(),
                 losers,
             },
@@ -396,10 +398,11 @@ pub fn fold_record(record: &ClientRecord) -> (RecordView, Vec<Notice>) {
     }
     notes.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
 
-    let notices = notices
+    let mut notices: Vec<Notice> = notices
         .into_iter()
         .map(|n| n.with_acknowledgements(&record.acknowledgements))
         .collect();
+    sort_notices(&mut notices);
     (
         RecordView {
             primary,
@@ -411,9 +414,10 @@ pub fn fold_record(record: &ClientRecord) -> (RecordView, Vec<Notice>) {
     )
 }
 
-/// Orders views' notices for display and comparison.
-pub fn sort_notices(notices: &mut [Notice]) {
-    notices.sort_by(|a, b| a.id.cmp(&b.id).then(Ordering::Equal));
+/// The canonical order of notices, by id: a fold's output must not depend on the order
+/// in which it found them.
+pub(crate) fn sort_notices(notices: &mut [Notice]) {
+    notices.sort_by(|a, b| a.id.cmp(&b.id));
 }
 
 #[cfg(test)]

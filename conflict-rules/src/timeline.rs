@@ -135,10 +135,11 @@ pub fn fold_timeline(timeline: &Timeline) -> (TimelineView, Vec<Notice>) {
                 .map(|d| (p.id.clone(), d.clone()))
         })
         .collect();
-    let notices = notices
+    let mut notices: Vec<Notice> = notices
         .into_iter()
         .map(|n| n.with_acknowledgements(&timeline.acknowledgements))
         .collect();
+    crate::record::sort_notices(&mut notices);
     (
         TimelineView {
             participations,

@@ -35,6 +35,15 @@ impl Date {
         Self(self.0.succ_opt().unwrap_or(self.0))
     }
 
+    /// The day `days` later; saturates at the largest date chrono knows.
+    pub fn plus_days(self, days: u64) -> Self {
+        Self(
+            self.0
+                .checked_add_days(chrono::Days::new(days))
+                .unwrap_or(self.0),
+        )
+    }
+
     /// The German form the UI shows: `11.02.2022`.
     pub fn german(self) -> String {
         self.0.format("%d.%m.%Y").to_string()

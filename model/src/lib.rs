@@ -35,6 +35,7 @@ pub mod timeline;
 pub mod vacation;
 pub mod working_time;
 
+pub use automerge::ChangeHash;
 pub use autosurgeon::Text;
 pub use clock::{Hlc, Stamp};
 pub use date::{ClockTime, Date, Days, Period};
