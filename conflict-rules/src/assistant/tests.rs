@@ -3,12 +3,7 @@ use model::timeline::{Enrolment, ProgrammeType, SectionCorrection, StageDef, Tra
 use model::{DocumentId, Period, ProgrammeId, TenantId, UserId};
 
 fn day(d: u32) -> Date {
-    Date::from_ymd(2024, 1, 1)
-        .unwrap()
-        .naive()
-        .checked_add_days(chrono::Days::new(u64::from(d)))
-        .map(Date::from)
-        .unwrap()
+    Date::from_ymd(2024, 1, 1).unwrap().plus_days(u64::from(d))
 }
 
 fn programme(kind: ProgrammeType, stages: bool) -> ProgrammeSnapshot {
