@@ -2,6 +2,9 @@
 //! records. Each is measured on plain data (the fold alone) and from the Automerge
 //! document (reading it as well), because a consumer does both.
 
+// Test code: a panic is a failed test with its line, which is what we want here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use conflict_rules::{fold_record, fold_timeline};
@@ -150,7 +153,7 @@ fn record(i: u64) -> ClientRecord {
         stamp(i * 10).entity_id(),
         claim(i * 10, ClaimKind::Automatic),
     );
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         primary_claims.insert(
             stamp(i * 10 + 1).entity_id(),
             claim(i * 10 + 1, ClaimKind::Manual),

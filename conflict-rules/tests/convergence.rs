@@ -9,6 +9,9 @@
 //! minimal failing steps, and proptest stores its seed under `proptest-regressions/`, from
 //! where every later run replays it first.
 
+// Test code: a panic is a failed test with its line, which is what we want here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use conflict_rules::assistant::{self, SectionKind};
@@ -159,7 +162,7 @@ fn action(kind: u8, programme_type: &ProgrammeType, d: u16) -> ActionKind {
                 funding_period: Period::open(),
                 planned_period: Period::new(Some(day(d)), Some(day(d + 200))),
                 entry_date: Some(day(d)),
-                waiting_list: d % 3 == 0,
+                waiting_list: d.is_multiple_of(3),
             })
         }
         2 => ActionKind::Activate {
@@ -189,8 +192,8 @@ fn action(kind: u8, programme_type: &ProgrammeType, d: u16) -> ActionKind {
             site: None,
             funding_period: Period::open(),
             planned_period: Period::open(),
-            quick: d % 2 == 0,
-            result: (d % 2 == 1).then(result),
+            quick: d.is_multiple_of(2),
+            result: (!d.is_multiple_of(2)).then(result),
         }),
         11 => ActionKind::CorrectEntry { entry_date: day(d) },
         12 => ActionKind::RecordResult { result: result() },

@@ -76,10 +76,12 @@ pub trait Schema: Hydrate + Reconcile {
     const KIND: DocKind;
 }
 
+/// Automerge's and autosurgeon's errors are large; they are boxed so that every `Result`
+/// of the model stays small.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
     #[error("not a readable Automerge document")]
-    Load(#[source] automerge::AutomergeError),
+    Load(#[source] Box<automerge::AutomergeError>),
     #[error("expected a {expected} document, found {found}")]
     WrongKind {
         expected: &'static str,
@@ -88,15 +90,33 @@ pub enum DocumentError {
     #[error("written by a newer schema (version {0}); update this program")]
     NewerSchema(u64),
     #[error("the document does not match its schema")]
-    Schema(#[from] HydrateError),
+    Schema(#[source] Box<HydrateError>),
     #[error("the document lacks its {0} map")]
     MissingPath(String),
     #[error("no {0} with this id")]
     NoSuchEntity(&'static str),
     #[error(transparent)]
-    Automerge(#[from] automerge::AutomergeError),
+    Automerge(Box<automerge::AutomergeError>),
     #[error(transparent)]
-    Reconcile(#[from] ReconcileError),
+    Reconcile(Box<ReconcileError>),
+}
+
+impl From<HydrateError> for DocumentError {
+    fn from(e: HydrateError) -> Self {
+        Self::Schema(Box::new(e))
+    }
+}
+
+impl From<automerge::AutomergeError> for DocumentError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        Self::Automerge(Box::new(e))
+    }
+}
+
+impl From<ReconcileError> for DocumentError {
+    fn from(e: ReconcileError) -> Self {
+        Self::Reconcile(Box::new(e))
+    }
 }
 
 /// Something recorded at a stamp that names the intents its author saw and replaced.
@@ -144,7 +164,8 @@ impl<T: Schema> Document<T> {
     /// Loads saved bytes and checks that they hold a document of this kind.
     pub fn load(bytes: &[u8]) -> Result<Self, DocumentError> {
         let options = LoadOptions::new().text_encoding(TEXT_ENCODING);
-        let doc = AutoCommit::load_with_options(bytes, options).map_err(DocumentError::Load)?;
+        let doc = AutoCommit::load_with_options(bytes, options)
+            .map_err(|e| DocumentError::Load(Box::new(e)))?;
         Self::checked(doc)
     }
 

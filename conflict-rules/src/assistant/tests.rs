@@ -400,7 +400,8 @@ fn suspending_and_resuming_write_the_sections_the_manual_shows() {
     f.record(ActionKind::End { result: result() }); // day 31
     let view = f.view();
     let p = view.participation(f.pid.as_ref().unwrap()).unwrap();
-    let sections: Vec<(SectionKind, &str, Option<Date>, Option<Date>, Status)> = p
+    type Row<'a> = (SectionKind, &'a str, Option<Date>, Option<Date>, Status);
+    let sections: Vec<Row> = p
         .sections
         .iter()
         .map(|s| {
