@@ -60,3 +60,6 @@ pub fn duplicate_notices<'a>(
     }
     notices
 }
+
+#[cfg(test)]
+mod tests;
