@@ -15,6 +15,7 @@ use crate::date::{Date, Period};
 use crate::document::{DocKind, Document, DocumentError, Schema, Supersedes, heads};
 use crate::editor::Editor;
 use crate::ids::{ClientId, DocumentId, EntityId, TenantId, UserId};
+use crate::scalar;
 
 /// Pseudonyms ("Accountname / Pseudonym") have at least this many characters.
 pub const PSEUDONYM_MIN_CHARS: usize = 5;
@@ -108,20 +109,79 @@ pub struct Note {
     pub deleted: Option<NoteDeletion>,
 }
 
-#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+/// Stored as one string: a later edit replaces the whole record of who edited when.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NoteEdit {
     pub by: UserId,
     pub stamp: Stamp,
 }
 
+impl std::fmt::Display for NoteEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&scalar::join(&[self.by.as_str(), &self.stamp.to_string()]))
+    }
+}
+
+impl std::str::FromStr for NoteEdit {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match scalar::split(s).ok_or(())?.as_slice() {
+            [by, stamp] => Ok(Self {
+                by: UserId::new(*by),
+                stamp: stamp.parse()?,
+            }),
+            _ => Err(()),
+        }
+    }
+}
+
+scalar::scalar_via_string!(NoteEdit, "a note edit");
+
 /// A deleted note stays as a tombstone that remembers which edit its deleter saw, so an
 /// edit made concurrently is not lost without a word.
-#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NoteDeletion {
     pub by: UserId,
     pub stamp: Stamp,
     pub saw_edit: Option<Stamp>,
 }
+
+impl std::fmt::Display for NoteDeletion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let saw = self
+            .saw_edit
+            .as_ref()
+            .map(Stamp::to_string)
+            .unwrap_or_default();
+        f.write_str(&scalar::join(&[
+            self.by.as_str(),
+            &self.stamp.to_string(),
+            &saw,
+        ]))
+    }
+}
+
+impl std::str::FromStr for NoteDeletion {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match scalar::split(s).ok_or(())?.as_slice() {
+            [by, stamp, saw] => Ok(Self {
+                by: UserId::new(*by),
+                stamp: stamp.parse()?,
+                saw_edit: if saw.is_empty() {
+                    None
+                } else {
+                    Some(saw.parse()?)
+                },
+            }),
+            _ => Err(()),
+        }
+    }
+}
+
+scalar::scalar_via_string!(NoteDeletion, "a note deletion");
 
 /// The kinds of responsibility ("Zuständigkeit"). The primary caretaker is not among them:
 /// it comes from [`PrimaryClaim`]s, because there must be exactly one.

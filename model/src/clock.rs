@@ -4,13 +4,12 @@
 
 use std::fmt;
 
-use autosurgeon::{Hydrate, Reconcile};
-
 use crate::ids::{EntityId, NodeId};
 
 /// A point in hybrid logical time. Ordered by wall time, then counter, then node, which
 /// makes the order total and the same on every replica.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Hydrate, Reconcile)]
+/// Stored as one string, `wall.counter@node`, so that it is replaced whole.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Stamp {
     /// Milliseconds since the Unix epoch (UTC), as the author's clock saw them, or later
     /// when the author had already seen a later stamp.
@@ -42,6 +41,22 @@ impl fmt::Display for Stamp {
         write!(f, "{}.{}@{}", self.wall_ms, self.counter, self.node)
     }
 }
+
+impl std::str::FromStr for Stamp {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (wall, rest) = s.split_once('.').ok_or(())?;
+        let (counter, node) = rest.split_once('@').ok_or(())?;
+        Ok(Self::new(
+            wall.parse().map_err(|_| ())?,
+            counter.parse().map_err(|_| ())?,
+            NodeId::new(node),
+        ))
+    }
+}
+
+crate::scalar::scalar_via_string!(Stamp, "a stamp wall.counter@node");
 
 /// Hands out stamps for one replica.
 #[derive(Debug, Clone)]

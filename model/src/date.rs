@@ -85,8 +85,10 @@ impl Reconcile for Date {
     }
 }
 
-/// A span of days, both ends included, either end open.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Hydrate, Reconcile)]
+/// A span of days, both ends included, either end open. Stored as one string,
+/// `2024-01-01..2024-06-30` (an open end left empty), so that two people's edits never
+/// merge into one's start and the other's end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Period {
     pub from: Option<Date>,
     pub to: Option<Date>,
@@ -126,6 +128,31 @@ impl Period {
         starts_before_other_ends && other_starts_before_self_ends
     }
 }
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let end = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
+        write!(f, "{}..{}", end(self.from), end(self.to))
+    }
+}
+
+impl FromStr for Period {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (from, to) = s.split_once("..").ok_or(())?;
+        let end = |e: &str| {
+            if e.is_empty() {
+                Ok(None)
+            } else {
+                e.parse().map(Some).map_err(|_| ())
+            }
+        };
+        Ok(Self::new(end(from)?, end(to)?))
+    }
+}
+
+crate::scalar::scalar_via_string!(Period, "a period YYYY-MM-DD..YYYY-MM-DD");
 
 /// A time of day in minutes after midnight. Stored as `08:30`; shown as `08:30 Uhr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,8 +1,9 @@
 //! The document model: schemas of every document kind, ids, the hybrid logical clock, and
 //! typed, validated mutations over Automerge documents.
 //!
-//! `model` knows no sockets, no SQLite, no screen and no async runtime; it draws no
-//! randomness and reads no clock except through what its caller hands it.
+//! `model` knows no sockets, no SQLite, no screen and no async runtime. It draws no
+//! randomness, and mutations read time only through the [`Editor`] their caller hands
+//! them (`Editor::with_system_clock` for the binaries, a stepping clock for tests).
 //!
 //! # Layout
 //! - [`ids`]: document ids (bs58check), user, tenant and entity ids, short client ids.
@@ -11,6 +12,8 @@
 //! - [`editor`]: the acting user and their clock; every mutation takes one.
 //! - [`document`]: [`Document<T>`], which loads, checks, reads and writes one document,
 //!   and [`Supersedes`], the "what I saw" link that lets the rules spot concurrency.
+//! - `scalar`: values stored as one string (stamps, periods, note edits), so that a
+//!   concurrent write replaces them whole instead of mixing two people's fields.
 //! - One module per document kind, named after it: [`client_record`], [`client_contact`],
 //!   [`timeline`] (with [`working_time`] and [`vacation`]), [`notebook`], [`group`],
 //!   [`bookmarks`], [`catalogue`], [`directory`].
@@ -31,6 +34,7 @@ pub mod editor;
 pub mod group;
 pub mod ids;
 pub mod notebook;
+mod scalar;
 pub mod timeline;
 pub mod vacation;
 pub mod working_time;

@@ -168,11 +168,13 @@ pub struct Transfer {
     pub result: Option<ParticipationResult>,
 }
 
-/// A correction of a section by hand: name, site and dates, never the status.
+/// A correction of a section by hand: name, site and dates, never the status. Only the
+/// fields given change, so a correction never undoes what someone else did to the other
+/// fields meanwhile (a stage change that closed the section, say).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Hydrate, Reconcile)]
 pub struct SectionCorrection {
     pub section: SectionId,
-    pub name: String,
+    pub name: Option<String>,
     pub site: Option<SiteId>,
     pub actual_start: Option<Date>,
     pub planned_end: Option<Date>,
@@ -207,6 +209,7 @@ pub enum ActionKind {
         interruption: Option<Interruption>,
     },
     /// "Teilnehmer aus der Maßnahme entfernen": error correction, deletes everything.
+    /// Like every correction it is not dated: it applies after all dated actions.
     Remove,
     /// "Aktuelle Maßnahme korrigieren".
     CorrectProgramme { programme: ProgrammeSnapshot },
@@ -226,6 +229,19 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// Corrections and removal fix mistakes whatever their date ("any" in the status
+    /// table): they apply after every dated action, in stamp order, so that removing a
+    /// participation entered for next month works today.
+    pub fn is_correction(&self) -> bool {
+        matches!(
+            self,
+            ActionKind::Remove
+                | ActionKind::CorrectProgramme { .. }
+                | ActionKind::CorrectEntry { .. }
+                | ActionKind::CorrectSection(_)
+        )
+    }
+
     /// A stable, language-neutral name, used in notices and tests.
     pub fn name(&self) -> &'static str {
         match self {
@@ -272,17 +288,19 @@ pub struct ParticipationDetails {
     pub type_specific: TypeSpecific,
 }
 
-/// "Maßnahmetypspezifische Angaben".
+/// "Maßnahmetypspezifische Angaben". Every part exists from the participation's first
+/// change on, empty, so that two people filling in the same part offline edit one map
+/// rather than each creating their own.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hydrate, Reconcile)]
 pub struct TypeSpecific {
-    pub agh: Option<AghDefaults>,
-    pub abh: Option<AbhInfo>,
-    pub previous_bvb: Option<PreviousBvb>,
-    pub dtz: Option<DtzTest>,
+    pub agh: AghDefaults,
+    pub abh: AbhInfo,
+    pub previous_bvb: PreviousBvb,
+    pub dtz: DtzTest,
 }
 
 /// AGH defaults, used when a work opportunity is created and in the monthly billing.
-#[derive(Debug, Clone, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hydrate, Reconcile)]
 pub struct AghDefaults {
     pub hours_per_week_hundredths: u64,
     /// "Mehraufwandsentschädigung" per hour, in cents.
@@ -291,20 +309,20 @@ pub struct AghDefaults {
 }
 
 /// abH: target hours for the progress record ("Soll-Stunden").
-#[derive(Debug, Clone, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hydrate, Reconcile)]
 pub struct AbhInfo {
     pub target_hours: u64,
 }
 
 /// BaE and AuW: whether the person attended a BvB before, and for how long.
-#[derive(Debug, Clone, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hydrate, Reconcile)]
 pub struct PreviousBvb {
     pub attended: bool,
     pub months: u64,
 }
 
 /// DTZ: what is reported to the BAMF.
-#[derive(Debug, Clone, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hydrate, Reconcile)]
 pub struct DtzTest {
     pub test_date: Option<Date>,
     pub level: String,
@@ -434,7 +452,7 @@ pub fn check_action_input(kind: &ActionKind) -> Result<(), TimelineError> {
             }
         }
         ActionKind::CorrectSection(c) => {
-            check_text(&c.name, "section name")?;
+            check_text(c.name.as_deref().unwrap_or(""), "section name")?;
             if let (Some(start), Some(end)) = (c.actual_start, c.actual_end)
                 && end < start
             {

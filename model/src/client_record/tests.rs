@@ -1,3 +1,5 @@
+//! Tests of `client_record`.
+
 use super::*;
 use crate::ids::NodeId;
 
@@ -190,4 +192,32 @@ fn lock_and_deletion_events_chain_through_what_their_author_saw() {
         .mark_deleted(&mut e, Date::from_ymd(2024, 1, 1).unwrap())
         .unwrap();
     assert_eq!(heads(&doc.read().unwrap().deletion_events), vec![del]);
+}
+
+#[test]
+fn concurrent_changes_of_one_period_keep_one_whole_period() {
+    let mut e = editor("admin");
+    let mut a = create(&mut e, "Testklient", true).unwrap();
+    let d = |m| Date::from_ymd(2024, m, 1).unwrap();
+    let new = NewResponsibility {
+        kind: ResponsibilityKind::Trainer,
+        label: None,
+        user: UserId::new("ausbilder"),
+        user_tenant: TenantId::new("t"),
+        valid: Period::open(),
+    };
+    let id = a.add_responsibility(&mut e, new).unwrap();
+    let mut b = a.fork();
+    let early = Period::new(Some(d(1)), Some(d(2)));
+    let late = Period::new(Some(d(6)), Some(d(9)));
+    a.update_responsibility(&id, ResponsibilityKind::Trainer, "Ausbilder", early)
+        .unwrap();
+    b.update_responsibility(&id, ResponsibilityKind::Trainer, "Ausbilder", late)
+        .unwrap();
+    a.merge(&mut b).unwrap();
+    let merged = a.read().unwrap().responsibilities[&id].valid;
+    assert!(
+        merged == early || merged == late,
+        "{merged:?} mixes two people's periods"
+    );
 }
