@@ -4,10 +4,14 @@
 //! through it; [`apply`] runs it before an action is recorded, so a person is never allowed
 //! to record what could not apply; [`available_actions`] is what the assistant offers.
 //!
-//! # Dates
-//! The business date of an action is the day it takes effect. End, abort and suspend end
-//! the current section on that day (its last day). Activation, a stage change, a transfer
-//! and resuming start a new section on that day and end the previous one the day before.
+//! # Dates and order
+//! Actions apply in the order (business date, stamp, id); corrections and removal are not
+//! dated and apply after all dated actions, in stamp order. The business date of an action
+//! is the day it takes effect. End, abort and suspend end the current section on that day
+//! (its last day). Activation, a stage change, a transfer and resuming start a new section
+//! on that day and end the previous one the day before; a participation section cannot end
+//! before it started (two stage changes on one day are refused), while a waiting-list or
+//! interruption section may last no day at all.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -47,13 +51,18 @@ pub enum Rejection {
     UnknownParticipation,
     Removed,
     AlreadyExists,
-    NotAllowed { status: Status },
+    NotAllowed {
+        status: Status,
+    },
     DifferentProgrammeType,
     NoStages,
     UnknownStage,
     UnknownSection,
+    /// The current section would end before it started.
+    BeforeSectionStart,
+    /// The participation was transferred; its successor carries it on.
+    Transferred,
 }
-
 impl Rejection {
     pub fn code(&self) -> String {
         match self {
@@ -67,6 +76,8 @@ impl Rejection {
             Rejection::NoStages => "no-stages".into(),
             Rejection::UnknownStage => "unknown-stage".into(),
             Rejection::UnknownSection => "unknown-section".into(),
+            Rejection::BeforeSectionStart => "before-section-start".into(),
+            Rejection::Transferred => "transferred".into(),
         }
     }
 }
@@ -128,16 +139,35 @@ impl Participation {
         self.sections.iter_mut().find(|s| s.id == id)
     }
 
-    /// Ends the current section on `last_day`, if there is one still open.
+    /// Whether the current section may end on `last_day`.
+    fn can_close(&self, last_day: Date) -> Result<(), Rejection> {
+        match self.current() {
+            Some(s)
+                if s.kind == SectionKind::Participation
+                    && s.actual_end.is_none()
+                    && s.actual_start.is_some_and(|start| last_day < start) =>
+            {
+                Err(Rejection::BeforeSectionStart)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Ends the current section on `last_day`, if there is one still open. A waiting-list
+    /// or interruption section that ends before it began lasted no day: it ends on its
+    /// first.
     fn close_current(&mut self, last_day: Date) {
         if let Some(section) = self.current_mut()
             && section.actual_end.is_none()
         {
+            let last_day = match (section.kind, section.actual_start) {
+                (SectionKind::Participation, _) | (_, None) => last_day,
+                (_, Some(start)) => last_day.max(start),
+            };
             section.actual_end = Some(last_day);
         }
         self.current_section = None;
     }
-
     fn open(&mut self, section: Section) {
         self.current_section = Some(section.id.clone());
         self.sections.push(section);
@@ -271,6 +301,7 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
             if p.status != Status::WaitingList {
                 return not_allowed;
             }
+            p.can_close(date.pred())?;
             let stage = p.last_stage();
             let site = site.clone().or_else(|| p.last_site());
             p.close_current(date.pred());
@@ -299,6 +330,7 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
             if successor_taken {
                 return Err(Rejection::AlreadyExists);
             }
+            p.can_close(date.pred())?;
             let documentation_of = p.documentation_of.clone();
             let site = t.site.clone().or_else(|| p.last_site());
             p.close_current(date.pred());
@@ -340,6 +372,7 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
             if !matches!(p.status, Status::Active | Status::Inactive) {
                 return not_allowed;
             }
+            p.can_close(date)?;
             p.close_current(date);
             p.status = if matches!(action.kind, ActionKind::End { .. }) {
                 Status::Ended
@@ -352,6 +385,7 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
             if p.status != Status::Active {
                 return not_allowed;
             }
+            p.can_close(date)?;
             p.close_current(date);
             p.status = Status::Inactive;
             if let Some(interruption) = interruption {
@@ -371,6 +405,9 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
         } => {
             if !matches!(p.status, Status::Inactive | Status::Ended | Status::Aborted) {
                 return not_allowed;
+            }
+            if p.successor.is_some() {
+                return Err(Rejection::Transferred);
             }
             let had_break = p
                 .current()
@@ -396,11 +433,14 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
             p.status = Status::Active;
         }
         ActionKind::Remove => {
-            let mut removed = state
-                .participations
-                .remove(pid)
-                .map(|p| p.actions)
-                .unwrap_or_default();
+            let gone = state.participations.remove(pid);
+            // Removing the first of a transfer chain makes its successor the first: the
+            // rest of the chain keeps documenting together.
+            let new_root = gone
+                .as_ref()
+                .filter(|g| &g.documentation_of == pid)
+                .and_then(|g| g.successor.clone());
+            let mut removed = gone.map(|p| p.actions).unwrap_or_default();
             removed.push(id.clone());
             for other in state.participations.values_mut() {
                 if other.predecessor.as_ref() == Some(pid) {
@@ -410,7 +450,7 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
                     other.successor = None;
                 }
                 if &other.documentation_of == pid {
-                    other.documentation_of = other.id.clone();
+                    other.documentation_of = new_root.clone().unwrap_or_else(|| other.id.clone());
                 }
             }
             state.removed.insert(pid.clone(), (id.clone(), removed));
@@ -443,6 +483,7 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
             if !p.programme.has_stage(stage) {
                 return Err(Rejection::UnknownStage);
             }
+            p.can_close(date.pred())?;
             let site = site.clone().or_else(|| p.last_site());
             p.close_current(date.pred());
             let mut next = section(
@@ -461,11 +502,15 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
             let Some(s) = p.sections.iter_mut().find(|s| s.id == c.section) else {
                 return Err(Rejection::UnknownSection);
             };
-            s.name = c.name.trim().to_owned();
-            s.site = c.site.clone();
-            s.actual_start = c.actual_start;
-            s.planned_end = c.planned_end;
-            s.actual_end = c.actual_end;
+            if let Some(name) = &c.name {
+                s.name = name.trim().to_owned();
+            }
+            if let Some(site) = &c.site {
+                s.site = Some(site.clone());
+            }
+            s.actual_start = c.actual_start.or(s.actual_start);
+            s.planned_end = c.planned_end.or(s.planned_end);
+            s.actual_end = c.actual_end.or(s.actual_end);
         }
         ActionKind::RecordResult { result } => {
             if !matches!(p.status, Status::Ended | Status::Aborted) {
@@ -478,17 +523,23 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
     Ok(())
 }
 
-/// The order in which actions apply: business date, then stamp, then id.
+/// The order in which actions apply: dated actions by business date, then stamp, then id;
+/// after them, corrections by stamp, then id.
 pub fn ordered(
     actions: &BTreeMap<EntityId, AssistantAction>,
 ) -> Vec<(&EntityId, &AssistantAction)> {
     let mut ordered: Vec<_> = actions.iter().collect();
-    ordered.sort_by(|(a_id, a), (b_id, b)| {
-        (a.business_date, &a.stamp, a_id).cmp(&(b.business_date, &b.stamp, b_id))
-    });
+    let key = |a: &AssistantAction| {
+        let dated = if a.kind.is_correction() {
+            None
+        } else {
+            Some(a.business_date)
+        };
+        (dated.is_none(), dated)
+    };
+    ordered.sort_by(|(a_id, a), (b_id, b)| (key(a), &a.stamp, a_id).cmp(&(key(b), &b.stamp, b_id)));
     ordered
 }
-
 /// An entry of the assistant's first page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Offer {
@@ -509,13 +560,15 @@ pub enum Offer {
 }
 
 /// What the assistant offers for a participation in `status`, in the manual's order.
-/// Stage changes only where the programme has stages.
-pub fn offers(status: Status, has_stages: bool) -> Vec<Offer> {
+/// Stage changes only where the programme has stages; no resuming what a successor
+/// carries on.
+pub fn offers(status: Status, has_stages: bool, transferred: bool) -> Vec<Offer> {
     let mut offers = vec![Offer::Enrol];
     offers.extend(match status {
         Status::WaitingList => vec![Offer::Activate],
         Status::Active => vec![Offer::Transfer, Offer::End, Offer::Abort, Offer::Suspend],
         Status::Inactive => vec![Offer::Resume, Offer::End, Offer::Abort],
+        Status::Ended | Status::Aborted if transferred => vec![Offer::RecordResult],
         Status::Ended | Status::Aborted => vec![Offer::Resume, Offer::RecordResult],
     });
     if status == Status::Active && has_stages {
@@ -532,7 +585,11 @@ pub fn available_actions(
     participation: Option<&ParticipationId>,
 ) -> Vec<Offer> {
     match participation.and_then(|id| view.participation(id)) {
-        Some(p) => offers(p.status, !p.programme.stages.is_empty()),
+        Some(p) => offers(
+            p.status,
+            !p.programme.stages.is_empty(),
+            p.successor.is_some(),
+        ),
         None => vec![Offer::Enrol],
     }
 }
@@ -562,6 +619,9 @@ pub fn apply(
     model::timeline::check_action_input(&kind)?;
     let mut timeline = doc.read()?;
     let (before, _) = fold_timeline(&timeline);
+    if participation.is_some_and(|p| before.removed.contains_key(p)) {
+        return Err(AssistantError::Rejected(Rejection::Removed));
+    }
     // The stamp the action will get is later than every stamp in the document, so a
     // stamp from the end of time orders it the same way.
     let probe_id = EntityId::new("~probe");

@@ -136,6 +136,17 @@ pub enum RuleLevel {
     Participant,
 }
 
+impl RuleLevel {
+    /// A stable name: it is part of notice ids, which acknowledgements store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleLevel::Tenant => "tenant",
+            RuleLevel::Programme => "programme",
+            RuleLevel::Participant => "participant",
+        }
+    }
+}
+
 /// FNV-1a, 64 bits: a stable digest for ids made of other ids. Written out here because
 /// its output is stored in documents and must never change with a library upgrade.
 pub(crate) fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {

@@ -11,9 +11,9 @@
 //!   users of the losing heads stay on as ordinary caretakers, and everyone involved gets a
 //!   [`NoticeKind::PrimaryConflict`], unless every head names the same user.
 //! - **Settlement.** A settlement claim restates the winner of the heads it supersedes, with
-//!   the winner's kind and stamp; the conflict it settled stays visible as a notice until
-//!   acknowledged. A claim a person made over several heads is a decision taken with the
-//!   conflict in view and is not reported again.
+//!   the winner's kind and stamp. A conflict stays explained (notice, caretakers) once a
+//!   later claim supersedes its heads, whether a server settled it first or a person
+//!   assigned someone new: the outcome never depends on when settling ran.
 //! - **Lock.** Between concurrent lock events the safer wins: an indefinite lock, then the
 //!   lock that lasts longer, then unlocking. **Deletion.** Between concurrent deletion
 //!   events restoring wins, because a purge cannot be undone. Both report a notice.
@@ -161,17 +161,18 @@ pub struct ClaimConflict {
     pub winner: EntityId,
 }
 
-/// The conflicts to explain: the current heads if there are several, and every conflict a
-/// settlement claim settled.
+/// The conflicts to explain: every set of concurrent claims that a later claim (a person's
+/// or a settlement) superseded together, and the current heads if there are several. A
+/// conflict stays explained whether or not a server settled it before someone moved on.
 pub fn claim_conflicts(claims: &BTreeMap<EntityId, PrimaryClaim>) -> Vec<ClaimConflict> {
-    let mut rival_sets: Vec<Vec<EntityId>> = claims
+    let mut rival_sets: BTreeSet<Vec<EntityId>> = claims
         .values()
-        .filter(|c| c.origin == ClaimOrigin::Settlement && c.supersedes.len() > 1)
-        .map(|c| c.supersedes.clone())
+        .filter(|c| c.supersedes.len() > 1)
+        .map(|c| sorted(&c.supersedes))
         .collect();
     let current = heads(claims);
     if current.len() > 1 {
-        rival_sets.push(current);
+        rival_sets.insert(sorted(&current));
     }
     rival_sets
         .into_iter()
@@ -180,6 +181,12 @@ pub fn claim_conflicts(claims: &BTreeMap<EntityId, PrimaryClaim>) -> Vec<ClaimCo
             Some(ClaimConflict { rivals, winner })
         })
         .collect()
+}
+
+fn sorted(ids: &[EntityId]) -> Vec<EntityId> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids
 }
 
 /// The caretaker responsibility a losing claim leaves, as settling writes it.

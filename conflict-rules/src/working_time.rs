@@ -21,7 +21,7 @@ pub fn overlap_notices(
         for (b_id, b) in &rules[i + 1..] {
             if a.valid.overlaps(&b.valid) {
                 notices.push(Notice::new(
-                    format!("overlap:{level:?}:{a_id}:{b_id}"),
+                    format!("overlap:{}:{a_id}:{b_id}", level.as_str()),
                     NoticeKind::OverlappingWorkingTimeRules {
                         level,
                         rules: ((*a_id).clone(), (*b_id).clone()),

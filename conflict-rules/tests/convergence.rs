@@ -1,6 +1,7 @@
 //! Convergence under concurrency: several replicas of one person's client record and
 //! timeline make random edits (claims, taking up, notes, responsibilities, locks, assistant
-//! actions, settling) and merge in random orders. After every merge the invariants hold;
+//! actions) and merge in random orders; replica 0 stands for the server and settles now
+//! and then, as only the server does. After every merge the invariants hold;
 //! replicas with the same heads show the same view; in the end every replica agrees,
 //! every action made anywhere is applied or explained by a notice, and settling is
 //! idempotent and convergent.
@@ -23,7 +24,7 @@ use model::client_record::{
 };
 use model::timeline::{
     ActionKind, Enrolment, Interruption, ParticipationResult, ProgrammeSnapshot, ProgrammeType,
-    StageDef, Timeline, Transfer,
+    SectionCorrection, StageDef, Timeline, Transfer,
 };
 use model::{
     ChangeHash, Date, Document, DocumentId, Editor, EntityId, NodeId, Period, ProgrammeId,
@@ -95,7 +96,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..4usize).prop_map(|responsibility| Op::Deactivate { responsibility }),
         1 => (user.clone(), proptest::option::of(0..30u8)).prop_map(|(by, until)| Op::Lock { by, until }),
         1 => user.clone().prop_map(|by| Op::Unlock { by }),
-        10 => (user, 0..4usize, 0..14u8, 0..120u16, proptest::bool::weighted(0.7))
+        10 => (user, 0..4usize, 0..17u8, 0..120u16, proptest::bool::weighted(0.7))
             .prop_map(|(by, participation, kind, day, checked)| Op::Action { by, participation, kind, day, checked }),
         1 => Just(Op::Settle),
     ]
@@ -140,13 +141,34 @@ fn result() -> ParticipationResult {
     }
 }
 
-/// The assistant action `kind` selects, for a participation of `programme_type`.
-fn action(kind: u8, programme_type: &ProgrammeType, d: u16) -> ActionKind {
-    let bvb = *programme_type == ProgrammeType::BvB;
+/// The assistant action `kind` selects, for `target` (its programme type and a section).
+fn action(kind: u8, target: Option<&conflict_rules::Participation>, d: u16) -> ActionKind {
+    let programme_type = target
+        .map(|p| p.programme.programme_type.clone())
+        .unwrap_or(ProgrammeType::BvB);
+    let bvb = programme_type == ProgrammeType::BvB;
+    let other_type = if bvb {
+        ProgrammeType::AbH
+    } else {
+        ProgrammeType::BvB
+    };
     let interruption = Some(Interruption {
         reason: "Elternzeit".into(),
         planned: Period::new(Some(day(d + 1)), None),
     });
+    let transfer = |programme_type: ProgrammeType| {
+        let bvb = programme_type == ProgrammeType::BvB;
+        ActionKind::Transfer(Transfer {
+            successor: EntityId::new(""),
+            programme: programme(programme_type),
+            stage: if bvb { Some("FS".into()) } else { None },
+            site: None,
+            funding_period: Period::open(),
+            planned_period: Period::open(),
+            quick: d.is_multiple_of(2),
+            result: (!d.is_multiple_of(2)).then(result),
+        })
+    };
     match kind {
         0 | 1 => {
             let programme = programme(if kind == 0 {
@@ -185,24 +207,34 @@ fn action(kind: u8, programme_type: &ProgrammeType, d: u16) -> ActionKind {
             site: None,
             planned_end: None,
         },
-        10 => ActionKind::Transfer(Transfer {
-            successor: EntityId::new(""),
-            programme: programme(programme_type.clone()),
-            stage: if bvb { Some("FS".into()) } else { None },
-            site: None,
-            funding_period: Period::open(),
-            planned_period: Period::open(),
-            quick: d.is_multiple_of(2),
-            result: (!d.is_multiple_of(2)).then(result),
-        }),
+        10 => transfer(programme_type),
         11 => ActionKind::CorrectEntry { entry_date: day(d) },
         12 => ActionKind::RecordResult { result: result() },
-        _ => ActionKind::Resume {
+        13 => ActionKind::Resume {
             section_name: Some("Wiedereinstieg".into()),
             site: None,
             planned_exit: Some(day(d + 90)),
             interruption,
         },
+        14 => ActionKind::CorrectProgramme {
+            programme: programme(other_type),
+        },
+        15 => {
+            let sections = target.map(|p| p.sections.clone()).unwrap_or_default();
+            let section = sections
+                .get(usize::from(d) % sections.len().max(1))
+                .map(|s| s.id.clone())
+                .unwrap_or_else(|| EntityId::new("none"));
+            ActionKind::CorrectSection(SectionCorrection {
+                section,
+                name: Some(format!("Abschnitt {d}")),
+                site: None,
+                actual_start: None,
+                planned_end: Some(day(d + 30)),
+                actual_end: None,
+            })
+        }
+        _ => transfer(other_type),
     }
 }
 
@@ -225,6 +257,10 @@ impl Replica {
 struct Made {
     actions: BTreeSet<EntityId>,
     notes: BTreeSet<EntityId>,
+    /// Words appended to notes: each must still be in the note after every merge.
+    note_words: Vec<(EntityId, String)>,
+    deactivated: BTreeSet<EntityId>,
+    counter: u64,
 }
 
 fn nth<T: Clone>(items: impl IntoIterator<Item = T>, n: usize) -> Option<T> {
@@ -257,9 +293,12 @@ fn edit(r: &mut Replica, op: &Op, made: &mut Made) {
                 .filter(|(_, n)| n.deleted.is_none())
                 .map(|(id, _)| id.clone());
             if let Some(id) = nth(live, *note) {
-                let text = format!("{} +{}", record.notes[&id].text.as_str(), USERS[*by]);
+                made.counter += 1;
+                let word = format!("+{}{}", USERS[*by], made.counter);
+                let text = format!("{} {word}", record.notes[&id].text.as_str());
                 let mut e = r.editor(*by);
                 r.record.edit_note(&mut e, &id, &text).unwrap();
+                made.note_words.push((id, word));
             }
         }
         Op::DeleteNote { by, note } => {
@@ -285,6 +324,7 @@ fn edit(r: &mut Replica, op: &Op, made: &mut Made) {
                 *responsibility,
             ) {
                 r.record.set_responsibility_deactivated(&id, true).unwrap();
+                made.deactivated.insert(id);
             }
         }
         Op::Lock { by, until } => {
@@ -305,20 +345,11 @@ fn edit(r: &mut Replica, op: &Op, made: &mut Made) {
             checked,
         } => {
             let view = fold_timeline(&r.timeline.read().unwrap()).0;
-            let target = nth(
-                view.participations
-                    .iter()
-                    .map(|p| (p.id.clone(), p.programme.programme_type.clone())),
-                *participation,
-            );
-            let programme_type = target
-                .as_ref()
-                .map(|(_, t)| t.clone())
-                .unwrap_or(ProgrammeType::BvB);
-            let kind = action(*kind, &programme_type, *d);
-            let pid = match (&kind, &target) {
+            let target = nth(view.participations.iter(), *participation);
+            let kind = action(*kind, target, *d);
+            let pid = match (&kind, target) {
                 (ActionKind::Enrol(_), _) => None,
-                (_, Some((pid, _))) => Some(pid.clone()),
+                (_, Some(p)) => Some(p.id.clone()),
                 (_, None) => return,
             };
             let mut e = r.editor(*by);
@@ -410,6 +441,27 @@ fn check_invariants(record: &ClientRecord, timeline: &Timeline) -> Result<(), Te
             .any(|n| matches!(&n.kind, NoticeKind::ActionRejected { action, .. } if action == id));
         prop_assert!(explained, "rejected action {} has no notice", id);
     }
+    // One participation per transfer chain is open at a time, and documentation is always
+    // kept under a live participation.
+    let mut open_per_chain: BTreeMap<&EntityId, usize> = BTreeMap::new();
+    for p in &tl.participations {
+        prop_assert!(
+            tl.participation(&p.documentation_of).is_some(),
+            "{} documents under a gone one",
+            p.id
+        );
+        if matches!(
+            p.status,
+            Status::Active | Status::Inactive | Status::WaitingList
+        ) {
+            *open_per_chain.entry(&p.documentation_of).or_default() += 1;
+        }
+    }
+    prop_assert!(
+        open_per_chain.values().all(|n| *n <= 1),
+        "{:?}",
+        open_per_chain
+    );
     // Each participation is one the assistant could have produced.
     let live: BTreeMap<&EntityId, &conflict_rules::Participation> =
         tl.participations.iter().map(|p| (&p.id, p)).collect();
@@ -502,6 +554,11 @@ fn run(n: usize, steps: &[Step]) -> Result<(), TestCaseError> {
 
     for step in steps {
         match step {
+            // Only the server (replica 0) settles.
+            Step::Edit {
+                replica,
+                op: Op::Settle,
+            } if *replica != 0 => {}
             Step::Edit { replica, op } => edit(&mut replicas[*replica], op, &mut made),
             Step::Merge { into, from } => {
                 merge(&mut replicas, *into, *from);
@@ -555,6 +612,21 @@ fn run(n: usize, steps: &[Step]) -> Result<(), TestCaseError> {
     for id in &made.notes {
         prop_assert!(record0.notes.contains_key(id), "note {} vanished", id);
     }
+    for (id, word) in &made.note_words {
+        prop_assert!(
+            record0.notes[id].text.as_str().contains(word.as_str()),
+            "edit {} of note {} vanished",
+            word,
+            id
+        );
+    }
+    for id in &made.deactivated {
+        prop_assert!(
+            record0.responsibilities[id].deactivated,
+            "deactivation of {} vanished",
+            id
+        );
+    }
 
     // Settling: never changes the view, twice changes nothing, two replicas converge.
     let before = views_of(&replicas[0]);
@@ -588,11 +660,40 @@ fn run(n: usize, steps: &[Step]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// A person who only ever uses the assistant, on one replica, never sees a rejection.
+fn assistant_only(actions: &[(usize, u8, u16)]) -> Result<(), TestCaseError> {
+    let mut timeline =
+        Document::create_timeline(TenantId::new("t"), DocumentId::from_bytes([9; 16])).unwrap();
+    let mut editor = Editor::with_stepping_clock(UserId::new("anna"), NodeId::new("solo"), 1_000);
+    for (participation, kind, d) in actions {
+        let view = fold_timeline(&timeline.read().unwrap()).0;
+        let target = nth(view.participations.iter(), *participation);
+        let kind = action(*kind, target, *d);
+        let pid = match (&kind, target) {
+            (ActionKind::Enrol(_), _) => None,
+            (_, Some(p)) => Some(p.id.clone()),
+            (_, None) => continue,
+        };
+        let _ = assistant::apply(&mut timeline, &mut editor, pid.as_ref(), day(*d), kind);
+        let (view, notices) = fold_timeline(&timeline.read().unwrap());
+        prop_assert!(view.rejected.is_empty(), "{:?}", view.rejected);
+        prop_assert!(notices.is_empty(), "{:?}", notices);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn replicas_converge_and_nothing_vanishes((n, steps) in scenario()) {
         run(n, &steps)?;
+    }
+
+    #[test]
+    fn the_assistant_alone_never_records_what_it_then_rejects(
+        actions in proptest::collection::vec((0..3usize, 0..17u8, 0..120u16), 1..30)
+    ) {
+        assistant_only(&actions)?;
     }
 }

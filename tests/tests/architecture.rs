@@ -157,3 +157,21 @@ fn the_pure_crates_know_no_network_storage_screen_or_runtime() {
         }
     }
 }
+
+#[test]
+fn the_conflict_rules_depend_on_no_source_of_randomness_or_time() {
+    let meta = metadata();
+    let packages = workspace_packages(&meta);
+    for dep in packages["conflict-rules"]["dependencies"]
+        .as_array()
+        .unwrap()
+    {
+        let kind_is_normal = dep["kind"].is_null();
+        let name = dep["name"].as_str().unwrap();
+        assert!(
+            !(kind_is_normal
+                && ["rand", "getrandom", "fastrand", "chrono", "time", "uuid"].contains(&name)),
+            "conflict-rules depends on {name}: the fold must not see randomness or a clock"
+        );
+    }
+}

@@ -1,3 +1,5 @@
+//! Tests of `assistant`.
+
 use super::*;
 use model::timeline::{Enrolment, ProgrammeType, SectionCorrection, StageDef, Transfer};
 use model::{DocumentId, Period, ProgrammeId, TenantId, UserId};
@@ -363,15 +365,141 @@ fn ended_and_aborted_participations_resume_or_get_their_result() {
 }
 
 #[test]
-fn nothing_applies_to_a_removed_participation() {
+fn a_removal_applies_after_every_dated_action_and_refuses_later_corrections() {
+    // A correction made after the removal finds nothing to correct.
     for kind in [
-        resume(),
-        ActionKind::End { result: result() },
         ActionKind::Remove,
-        stage("GS"),
+        ActionKind::CorrectEntry { entry_date: day(3) },
     ] {
         check(From::Removed, kind, Rejected(Rejection::Removed));
     }
+    // Dated work recorded on another replica still applies, and goes with the removal.
+    let mut f = bring_to(From::Removed);
+    let late = f.record(ActionKind::Suspend { interruption: None });
+    let view = f.view();
+    assert!(view.applied.contains(&late));
+    assert!(view.participations.is_empty());
+    // The assistant offers nothing on a removed participation.
+    let pid = f.pid.clone().unwrap();
+    let err = apply(&mut f.doc, &mut f.editor, Some(&pid), day(200), resume()).unwrap_err();
+    assert!(
+        matches!(err, AssistantError::Rejected(Rejection::Removed)),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_future_enrolment_can_be_removed_today() {
+    let mut f = Fixture::new();
+    let future = day(90);
+    let pid = apply(&mut f.doc, &mut f.editor, None, future, enrol(false)).unwrap();
+    apply(
+        &mut f.doc,
+        &mut f.editor,
+        Some(&pid),
+        day(1),
+        ActionKind::Remove,
+    )
+    .unwrap();
+    assert!(f.view().removed.contains_key(&pid));
+}
+
+#[test]
+fn a_transferred_participation_is_not_resumed() {
+    let mut f = bring_to(From::Active);
+    f.record(transfer(ProgrammeType::BvB));
+    let id = f.record(resume());
+    assert_eq!(f.view().rejected.get(&id), Some(&Rejection::Transferred));
+    let offers = available_actions(&f.view(), f.pid.as_ref());
+    assert!(!offers.contains(&Offer::Resume) && offers.contains(&Offer::RecordResult));
+}
+
+#[test]
+fn removing_the_first_of_a_transfer_chain_keeps_the_rest_documenting_together() {
+    let mut f = bring_to(From::Active);
+    let first = f.pid.clone().unwrap();
+    f.record(transfer(ProgrammeType::BvB));
+    let second = f.view().participations[1].id.clone();
+    f.pid = Some(second.clone());
+    f.record(transfer(ProgrammeType::BvB));
+    let third = f.view().participations[2].id.clone();
+    f.pid = Some(first);
+    f.record(ActionKind::Remove);
+    let view = f.view();
+    assert_eq!(
+        view.participation(&second)
+            .map(|p| p.documentation_of.clone()),
+        Some(second.clone())
+    );
+    assert_eq!(
+        view.participation(&third)
+            .map(|p| p.documentation_of.clone()),
+        Some(second)
+    );
+}
+
+#[test]
+fn a_section_never_ends_before_it_started() {
+    let mut f = bring_to(From::Active); // entered day 0, recorded day 1
+    let date = day(11);
+    let pid = f.pid.clone().unwrap();
+    f.doc
+        .record_action(&mut f.editor, Some(&pid), date, stage("GS"))
+        .unwrap();
+    let again = f
+        .doc
+        .record_action(&mut f.editor, Some(&pid), date, stage("FS"))
+        .unwrap();
+    assert_eq!(
+        f.view().rejected.get(&again),
+        Some(&Rejection::BeforeSectionStart)
+    );
+    let err = apply(&mut f.doc, &mut f.editor, Some(&pid), date, stage("FS")).unwrap_err();
+    assert!(matches!(
+        err,
+        AssistantError::Rejected(Rejection::BeforeSectionStart)
+    ));
+    // A waiting list left on the day it began lasted no day, and that is fine.
+    let mut w = Fixture::new();
+    let waiting = apply(&mut w.doc, &mut w.editor, None, day(5), enrol(true)).unwrap();
+    apply(
+        &mut w.doc,
+        &mut w.editor,
+        Some(&waiting),
+        day(5),
+        ActionKind::Activate {
+            section_name: None,
+            site: None,
+        },
+    )
+    .unwrap();
+    let sections = w.view().participations[0].sections.clone();
+    assert_eq!(
+        (sections[0].actual_start, sections[0].actual_end),
+        (Some(day(5)), Some(day(5)))
+    );
+}
+
+#[test]
+fn a_section_correction_changes_only_the_fields_it_names() {
+    let mut f = bring_to(From::Active);
+    let section = f.view().participations[0].sections[0].id.clone();
+    f.record(stage("GS")); // closes the first section on day 10
+    f.record(ActionKind::CorrectSection(SectionCorrection {
+        section,
+        name: Some("Eignungsanalyse".into()),
+        site: None,
+        actual_start: None,
+        planned_end: None,
+        actual_end: None,
+    }));
+    let first = f.view().participations[0].sections[0].clone();
+    assert_eq!(first.name, "Eignungsanalyse");
+    assert_eq!(
+        first.actual_end,
+        Some(day(10)),
+        "the stage change's end stays"
+    );
 }
 
 #[test]
@@ -508,7 +636,7 @@ fn a_section_is_corrected_by_hand_but_keeps_its_status() {
     let section = f.view().participations[0].sections[0].id.clone();
     f.record(ActionKind::CorrectSection(SectionCorrection {
         section: section.clone(),
-        name: "Teilnahme (korrigiert)".into(),
+        name: Some("Teilnahme (korrigiert)".into()),
         site: None,
         actual_start: Some(day(3)),
         planned_end: Some(day(99)),
@@ -526,7 +654,7 @@ fn a_section_is_corrected_by_hand_but_keeps_its_status() {
     );
     let id = f.record(ActionKind::CorrectSection(SectionCorrection {
         section: EntityId::new("no-such-section"),
-        name: "x".into(),
+        name: Some("x".into()),
         site: None,
         actual_start: None,
         planned_end: None,

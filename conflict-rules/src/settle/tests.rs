@@ -1,3 +1,5 @@
+//! Tests of `settle`.
+
 use super::*;
 use model::client_record::NewClient;
 use model::{DocumentId, Editor, NodeId, TenantId, UserId};

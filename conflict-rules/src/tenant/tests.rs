@@ -1,3 +1,5 @@
+//! Tests of `tenant`.
+
 use super::*;
 use model::client_record::NewClient;
 use model::{Document, Editor, NodeId, TenantId, UserId};

@@ -1,3 +1,5 @@
+//! Tests of `timeline`.
+
 use super::*;
 use model::timeline::{
     ActionKind, Enrolment, ParticipationResult, ProgrammeSnapshot, ProgrammeType, SectionCorrection,
@@ -113,29 +115,29 @@ fn a_removal_takes_concurrent_work_with_it_and_tells_its_authors() {
         ActionKind::Remove,
     )
     .unwrap();
+    let dated = b
+        .record_action(
+            &mut editor("ben", 6_000),
+            Some(&pid),
+            day(2, 1),
+            ActionKind::Suspend { interruption: None },
+        )
+        .unwrap();
     let correction = ActionKind::CorrectSection(SectionCorrection {
         section,
-        name: "Teilnahme".into(),
+        name: Some("Teilnahme".into()),
         site: None,
         actual_start: Some(day(1, 9)),
         planned_end: None,
         actual_end: None,
     });
-    let before = b
-        .record_action(
-            &mut editor("ben", 6_000),
-            Some(&pid),
-            day(2, 1),
-            correction.clone(),
-        )
-        .unwrap();
-    let after = b
+    let corrected = b
         .record_action(&mut editor("ben", 7_000), Some(&pid), day(3, 2), correction)
         .unwrap();
     let (view, notices) = both_ways(&mut a, &mut b);
     assert!(view.participations.is_empty());
     assert!(view.removed.contains_key(&pid));
-    assert_eq!(view.rejected.get(&after), Some(&Rejection::Removed));
+    assert_eq!(view.rejected.get(&corrected), Some(&Rejection::Removed));
     let removed = notices
         .iter()
         .find(|n| n.kind.code() == "participation-removed")
@@ -146,7 +148,7 @@ fn a_removal_takes_concurrent_work_with_it_and_tells_its_authors() {
             removed_by,
             ..
         } => {
-            assert_eq!(actions, &vec![before]);
+            assert_eq!(actions, &vec![dated]);
             assert_eq!(removed_by, &UserId::new("anna"));
         }
         other => panic!("{other:?}"),

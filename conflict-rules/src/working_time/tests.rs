@@ -1,3 +1,5 @@
+//! Tests of `working_time`.
+
 use super::*;
 use model::working_time::WeeklySchedule;
 use model::{NodeId, Period, Stamp, UserId};
