@@ -1,3 +1,5 @@
+//! Tests of `date`.
+
 use super::*;
 
 fn d(y: i32, m: u32, day: u32) -> Date {

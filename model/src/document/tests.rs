@@ -1,3 +1,5 @@
+//! Tests of `document`.
+
 use super::*;
 use crate::bookmarks::Bookmarks;
 use crate::client_record::{ClientRecord, NewClient};

@@ -1,3 +1,5 @@
+//! Tests of `ids`.
+
 use super::*;
 
 #[test]

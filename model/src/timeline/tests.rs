@@ -1,3 +1,5 @@
+//! Tests of `timeline`.
+
 use super::*;
 use crate::ids::{NodeId, UserId};
 

@@ -1,3 +1,5 @@
+//! Tests of `working_time`.
+
 use super::*;
 use crate::ids::NodeId;
 
