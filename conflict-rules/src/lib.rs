@@ -23,6 +23,8 @@ pub mod notice;
 pub mod record;
 pub mod settle;
 pub mod tenant;
+#[cfg(test)]
+mod testing;
 pub mod timeline;
 pub mod vacation;
 pub mod working_time;

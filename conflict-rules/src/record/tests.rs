@@ -1,30 +1,11 @@
 //! Tests of `record`.
 
 use super::*;
-use model::client_record::NewClient;
-use model::{Document, DocumentId, Editor, NodeId, TenantId};
-
-fn editor(user: &str, start_ms: u64) -> Editor {
-    Editor::with_stepping_clock(
-        UserId::new(user),
-        NodeId::new(format!("node-{user}")),
-        start_ms,
-    )
-}
+use crate::testing::{editor, rival_claims};
+use model::Document;
 
 fn base(take_up: bool) -> Document<ClientRecord> {
-    let new = NewClient {
-        pseudonym: "Testklient".into(),
-        take_up,
-        ..NewClient::default()
-    };
-    Document::create_client(
-        &mut editor("gründerin", 1_000),
-        &DocumentId::from_bytes([8; 16]),
-        TenantId::new("t"),
-        new,
-    )
-    .unwrap()
+    crate::testing::record(take_up)
 }
 
 fn merged(
@@ -99,13 +80,7 @@ fn concurrent_claims_are_decided_by_kind_then_stamp() {
 
 #[test]
 fn a_conflict_stays_explained_when_someone_moves_on_before_any_settling() {
-    let mut a = base(true);
-    let mut b = a.fork();
-    a.claim_primary(&mut editor("anna", 5_000), UserId::new("anna"))
-        .unwrap();
-    b.claim_primary(&mut editor("ben", 6_000), UserId::new("ben"))
-        .unwrap();
-    a.merge(&mut b).unwrap();
+    let (mut a, _) = rival_claims(true);
     let before = fold_record(&a.read().unwrap()).1;
     a.claim_primary(&mut editor("chef", 7_000), UserId::new("carla"))
         .unwrap();
@@ -140,13 +115,7 @@ fn concurrent_claims_for_the_same_person_are_no_conflict() {
 
 #[test]
 fn an_acknowledged_notice_is_no_longer_pending_for_that_person() {
-    let mut a = base(false);
-    let mut b = a.fork();
-    a.claim_primary(&mut editor("anna", 5_000), UserId::new("anna"))
-        .unwrap();
-    b.claim_primary(&mut editor("ben", 6_000), UserId::new("ben"))
-        .unwrap();
-    a.merge(&mut b).unwrap();
+    let (mut a, _) = rival_claims(false);
     let notice = fold_record(&a.read().unwrap()).1.remove(0);
     a.acknowledge(&mut editor("anna", 7_000), &notice.id)
         .unwrap();

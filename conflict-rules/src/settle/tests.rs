@@ -1,38 +1,10 @@
 //! Tests of `settle`.
 
 use super::*;
-use model::client_record::NewClient;
-use model::{DocumentId, Editor, NodeId, TenantId, UserId};
-
-fn editor(user: &str, start_ms: u64) -> Editor {
-    Editor::with_stepping_clock(
-        UserId::new(user),
-        NodeId::new(format!("node-{user}")),
-        start_ms,
-    )
-}
+use model::UserId;
 
 fn conflicted() -> (Document<ClientRecord>, Document<ClientRecord>) {
-    let new = NewClient {
-        pseudonym: "Testklient".into(),
-        take_up: true,
-        ..NewClient::default()
-    };
-    let mut a = Document::create_client(
-        &mut editor("x", 1_000),
-        &DocumentId::from_bytes([2; 16]),
-        TenantId::new("t"),
-        new,
-    )
-    .unwrap();
-    let mut b = a.fork();
-    a.claim_primary(&mut editor("anna", 5_000), UserId::new("anna"))
-        .unwrap();
-    b.claim_primary(&mut editor("ben", 6_000), UserId::new("ben"))
-        .unwrap();
-    a.merge(&mut b).unwrap();
-    b.merge(&mut a).unwrap();
-    (a, b)
+    crate::testing::rival_claims(true)
 }
 
 #[test]

@@ -1,22 +1,15 @@
 //! Tests of `timeline`.
 
 use super::*;
+use crate::testing::editor;
 use model::timeline::{
     ActionKind, Enrolment, ParticipationResult, ProgrammeSnapshot, ProgrammeType, SectionCorrection,
 };
 use model::vacation::{VacationEntry, VacationKind};
-use model::{Date, Days, Document, DocumentId, Editor, NodeId, Period, ProgrammeId, TenantId};
+use model::{Date, Days, Document, DocumentId, NodeId, Period, ProgrammeId, TenantId};
 
 use crate::assistant::Status;
 use crate::settle::settle_timeline;
-
-fn editor(user: &str, start_ms: u64) -> Editor {
-    Editor::with_stepping_clock(
-        UserId::new(user),
-        NodeId::new(format!("node-{user}")),
-        start_ms,
-    )
-}
 
 fn day(m: u32, d: u32) -> Date {
     Date::from_ymd(2024, m, d).unwrap()
@@ -53,19 +46,9 @@ fn enrolled() -> (Document<Timeline>, ParticipationId) {
     (doc, pid)
 }
 
-fn both_ways(
-    a: &mut Document<Timeline>,
-    b: &mut Document<Timeline>,
-) -> (TimelineView, Vec<Notice>) {
-    a.merge(b).unwrap();
-    b.merge(a).unwrap();
-    let view = fold_timeline(&a.read().unwrap());
-    assert_eq!(view, fold_timeline(&b.read().unwrap()));
-    view
-}
-
-#[test]
-fn ended_here_and_suspended_there_applies_the_earlier_and_reports_the_other() {
+/// Anna ends the participation on 1 March on one replica; Ben suspends it on 4 March on
+/// another. Returns both replicas (not yet merged) and the two actions.
+fn ended_here_suspended_there() -> (Document<Timeline>, Document<Timeline>, EntityId, EntityId) {
     let (mut a, pid) = enrolled();
     let mut b = a.fork();
     let end = a
@@ -84,6 +67,23 @@ fn ended_here_and_suspended_there_applies_the_earlier_and_reports_the_other() {
             ActionKind::Suspend { interruption: None },
         )
         .unwrap();
+    (a, b, end, suspend)
+}
+
+fn both_ways(
+    a: &mut Document<Timeline>,
+    b: &mut Document<Timeline>,
+) -> (TimelineView, Vec<Notice>) {
+    a.merge(b).unwrap();
+    b.merge(a).unwrap();
+    let view = fold_timeline(&a.read().unwrap());
+    assert_eq!(view, fold_timeline(&b.read().unwrap()));
+    view
+}
+
+#[test]
+fn ended_here_and_suspended_there_applies_the_earlier_and_reports_the_other() {
+    let (mut a, mut b, end, suspend) = ended_here_suspended_there();
     let (view, notices) = both_ways(&mut a, &mut b);
     assert_eq!(view.participations[0].status, Status::Ended);
     assert!(view.applied.contains(&end));
@@ -158,23 +158,7 @@ fn a_removal_takes_concurrent_work_with_it_and_tells_its_authors() {
 
 #[test]
 fn settling_a_timeline_stores_every_outcome_once() {
-    let (mut a, pid) = enrolled();
-    let mut b = a.fork();
-    a.record_action(
-        &mut editor("anna", 5_000),
-        Some(&pid),
-        day(3, 1),
-        ActionKind::End { result: result() },
-    )
-    .unwrap();
-    let suspend = b
-        .record_action(
-            &mut editor("ben", 6_000),
-            Some(&pid),
-            day(3, 4),
-            ActionKind::Suspend { interruption: None },
-        )
-        .unwrap();
+    let (mut a, mut b, _, suspend) = ended_here_suspended_there();
     both_ways(&mut a, &mut b);
     assert!(settle_timeline(&mut a).unwrap());
     assert!(!settle_timeline(&mut a).unwrap());
