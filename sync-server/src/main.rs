@@ -1,12 +1,102 @@
-//! The sync server. Not built yet (issue 3): this placeholder says so and exits, so that
-//! nobody mistakes it for a server.
+//! `sync-server serve` runs the server; `sync-server admin create-admin` makes the first
+//! admin account and prints its password once.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::{Context, bail};
+use ring::rand::SystemRandom;
+use sync_server::accounts::Role;
+use sync_server::{Config, open_state, run};
+
+const USAGE: &str = "usage:
+  sync-server serve [--config FILE]
+  sync-server admin create-admin --tenant TENANT --login LOGIN [--config FILE]
+  sync-server admin ensure-admin --tenant TENANT --login LOGIN [--config FILE]
+      (creates the admin only if the server has no account yet)
+
+environment: SYNC_SERVER_DATA_DIR, SYNC_SERVER_LISTEN override the config file";
+
 fn main() -> ExitCode {
-    eprintln!(
-        "sync-server {}: the server is not built yet; see README.md for what works today",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::from(2)
+    tracing_subscriber::fmt().with_target(false).init();
+    match cli(std::env::args().skip(1).collect()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sync-server: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Takes `--name value` from `args`.
+fn option(args: &mut Vec<String>, name: &str) -> Option<String> {
+    let i = args.iter().position(|a| a == name)?;
+    if i + 1 >= args.len() {
+        return None;
+    }
+    let value = args.remove(i + 1);
+    args.remove(i);
+    Some(value)
+}
+
+fn cli(mut args: Vec<String>) -> anyhow::Result<()> {
+    let config_file = option(&mut args, "--config").map(PathBuf::from);
+    let config = Config::load(config_file.as_deref(), |name| std::env::var(name).ok())?;
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["serve"] => serve(config),
+        ["admin", command @ ("create-admin" | "ensure-admin"), ..] => {
+            let only_if_empty = *command == "ensure-admin";
+            let tenant = option(&mut args, "--tenant").context("--tenant is missing")?;
+            let login = option(&mut args, "--login").context("--login is missing")?;
+            create_admin(&config, &tenant, &login, only_if_empty)
+        }
+        _ => bail!("{USAGE}"),
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let state = open_state(&config)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        tracing::info!(listen = %config.listen, "serving");
+        run(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        })
+        .await
+    })
+}
+
+/// A password that meets the policy: 24 random hex digits plus fixed classes.
+fn generated_password() -> anyhow::Result<String> {
+    let random = sync_server::password::random_hex(&SystemRandom::new(), 12)?;
+    Ok(format!("Aa1!{random}"))
+}
+
+fn create_admin(
+    config: &Config,
+    tenant: &str,
+    login: &str,
+    only_if_empty: bool,
+) -> anyhow::Result<()> {
+    let state = open_state(config)?;
+    if only_if_empty && state.accounts.count()? > 0 {
+        println!("accounts exist already; no admin created");
+        return Ok(());
+    }
+    let password = generated_password()?;
+    let id = state
+        .accounts
+        .create(None, tenant, login, Role::Admin, &password)?;
+    println!("admin account created: login {login}, id {id}");
+    println!("password (shown once, change it after the first login): {password}");
+    Ok(())
 }

@@ -1,0 +1,453 @@
+//! Accounts and sessions: creating accounts, logging in and out, changing passwords,
+//! locking, and the checks every authenticated request goes through. Failed logins are
+//! rate-limited per account and per address; addresses are held in memory for that only
+//! and never written down.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ring::rand::SystemRandom;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::config::Config;
+use crate::password::{self, PasswordHash, PolicyError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Counsellor,
+    Client,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Counsellor => "counsellor",
+            Role::Client => "client",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Role::Admin, Role::Counsellor, Role::Client]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    Active,
+    Locked,
+    Deleted,
+}
+
+impl AccountState {
+    fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Active => "active",
+            AccountState::Locked => "locked",
+            AccountState::Deleted => "deleted",
+        }
+    }
+}
+
+/// Who a valid session belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub account_id: String,
+    pub tenant: String,
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// Wrong login or wrong password: deliberately the same error.
+    #[error("wrong login or password")]
+    WrongCredentials,
+    #[error("this account is locked")]
+    Locked,
+    #[error("too many failed logins; try again later")]
+    RateLimited,
+    #[error("the session is unknown or has expired")]
+    NoSession,
+    #[error("the password does not meet the policy: {0}")]
+    Policy(#[from] PolicyError),
+    #[error("the login is taken")]
+    LoginTaken,
+    #[error("no such account")]
+    NoSuchAccount,
+    #[error(transparent)]
+    Random(#[from] password::RandomError),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl AccountError {
+    /// The stable code the API returns.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccountError::WrongCredentials => "wrong-credentials",
+            AccountError::Locked => "account-locked",
+            AccountError::RateLimited => "rate-limited",
+            AccountError::NoSession => "no-session",
+            AccountError::Policy(p) => p.code(),
+            AccountError::LoginTaken => "login-taken",
+            AccountError::NoSuchAccount => "no-such-account",
+            AccountError::Random(_) | AccountError::Sqlite(_) => "internal",
+        }
+    }
+}
+
+/// An account as the login needs it; `hash` is empty while no password is set.
+struct StoredAccount {
+    id: String,
+    state: String,
+    hash: Option<PasswordHash>,
+}
+
+/// Failed logins within the window, per key.
+#[derive(Debug, Default)]
+struct Failures {
+    by_key: HashMap<String, Vec<u64>>,
+}
+
+impl Failures {
+    fn count(&mut self, key: &str, now: u64, window: Duration) -> usize {
+        let since = now.saturating_sub(window.as_millis() as u64);
+        let entry = self.by_key.entry(key.to_owned()).or_default();
+        entry.retain(|t| *t >= since);
+        entry.len()
+    }
+
+    fn record(&mut self, key: &str, now: u64) {
+        self.by_key.entry(key.to_owned()).or_default().push(now);
+    }
+
+    fn clear(&mut self, key: &str) {
+        self.by_key.remove(key);
+    }
+}
+
+pub struct Accounts {
+    conn: Mutex<Connection>,
+    rng: SystemRandom,
+    failures: Mutex<Failures>,
+    idle: Duration,
+    absolute: Duration,
+    window: Duration,
+    max_per_account: usize,
+    max_per_address: usize,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts").finish_non_exhaustive()
+    }
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Accounts {
+    pub fn new(conn: Connection, config: &Config) -> Self {
+        Self {
+            conn: Mutex::new(conn),
+            rng: SystemRandom::new(),
+            failures: Mutex::new(Failures::default()),
+            idle: config.session_idle(),
+            absolute: config.session_absolute(),
+            window: config.login_window(),
+            max_per_account: config.max_failed_logins_per_account as usize,
+            max_per_address: config.max_failed_logins_per_address as usize,
+        }
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (every write is one
+        // statement or one transaction), so a poisoned lock is still usable.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, Failures> {
+        self.failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn audit(
+        conn: &Connection,
+        actor: Option<&str>,
+        action: &str,
+        subject: Option<&str>,
+    ) -> Result<(), AccountError> {
+        conn.execute(
+            "INSERT INTO audit_log (at_ms, actor, action, subject) VALUES (?1, ?2, ?3, ?4)",
+            params![now_ms() as i64, actor, action, subject],
+        )?;
+        Ok(())
+    }
+
+    /// Creates an account with a password that meets the policy. Returns its id.
+    pub fn create(
+        &self,
+        actor: Option<&str>,
+        tenant: &str,
+        login: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<String, AccountError> {
+        password::check_policy(password)?;
+        let stored = password::hash(password, &self.rng)?;
+        let id = password::random_hex(&self.rng, 12)?;
+        let conn = self.conn();
+        let inserted = conn.execute(
+            "INSERT INTO accounts (id, tenant, login, role, state, salt, iterations, password_hash, created_ms)
+             VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8)",
+            params![id, tenant, login.trim(), role.as_str(), stored.salt, stored.iterations, stored.hash, now_ms() as i64],
+        );
+        match inserted {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(AccountError::LoginTaken);
+            }
+            other => {
+                other?;
+            }
+        }
+        Self::audit(&conn, actor, "account-created", Some(&id))?;
+        Ok(id)
+    }
+
+    fn find_by_login(&self, login: &str) -> Result<Option<StoredAccount>, AccountError> {
+        let found = self
+            .conn()
+            .query_row(
+                "SELECT id, state, salt, iterations, password_hash FROM accounts WHERE login = ?1",
+                params![login.trim()],
+                |r| {
+                    let salt: Option<Vec<u8>> = r.get(2)?;
+                    let iterations: Option<u32> = r.get(3)?;
+                    let hash: Option<Vec<u8>> = r.get(4)?;
+                    Ok(StoredAccount {
+                        id: r.get(0)?,
+                        state: r.get(1)?,
+                        hash: match (salt, iterations, hash) {
+                            (Some(salt), Some(iterations), Some(hash)) => Some(PasswordHash {
+                                salt,
+                                iterations,
+                                hash,
+                            }),
+                            _ => None,
+                        },
+                    })
+                },
+            )
+            .optional()?;
+        Ok(found)
+    }
+
+    pub fn count(&self) -> Result<u64, AccountError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
+    /// Logs in; returns a new session token. Failed attempts count against the account
+    /// and the address; past the limit, even a right password is refused until the
+    /// window has passed.
+    pub fn login(
+        &self,
+        login: &str,
+        password: &str,
+        address: IpAddr,
+    ) -> Result<String, AccountError> {
+        let now = now_ms();
+        let account_key = format!("login:{}", login.trim().to_lowercase());
+        let address_key = format!("addr:{address}");
+        {
+            let mut failures = self.failures();
+            if failures.count(&account_key, now, self.window) >= self.max_per_account
+                || failures.count(&address_key, now, self.window) >= self.max_per_address
+            {
+                return Err(AccountError::RateLimited);
+            }
+        }
+        let found = self.find_by_login(login)?;
+        // An unknown login is checked against a dummy hash at the same cost, so the time
+        // an answer takes does not tell which logins exist.
+        let dummy = PasswordHash {
+            salt: vec![0; 16],
+            iterations: password::ITERATIONS,
+            hash: vec![0; 32],
+        };
+        let (id, state, stored) = match found {
+            Some(StoredAccount {
+                id,
+                state,
+                hash: Some(hash),
+            }) => (Some(id), state, hash),
+            Some(StoredAccount {
+                state, hash: None, ..
+            }) => (None, state, dummy),
+            None => (None, String::new(), dummy),
+        };
+        let right = password::verify(password, &stored);
+        let Some(id) = id.filter(|_| right) else {
+            let mut failures = self.failures();
+            failures.record(&account_key, now);
+            failures.record(&address_key, now);
+            return Err(AccountError::WrongCredentials);
+        };
+        if state != AccountState::Active.as_str() {
+            return Err(AccountError::Locked);
+        }
+        self.failures().clear(&account_key);
+        let token = password::random_hex(&self.rng, 32)?;
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO sessions (token_digest, account_id, created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?3)",
+            params![password::token_digest(&token), id, now as i64],
+        )?;
+        Self::audit(&conn, Some(&id), "login", None)?;
+        Ok(token)
+    }
+
+    /// The principal of a valid session; refreshes its idle timer. Expired sessions and
+    /// sessions of accounts that are no longer active are ended here.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, AccountError> {
+        let now = now_ms() as i64;
+        let digest = password::token_digest(token);
+        let conn = self.conn();
+        let row: Option<(String, i64, i64, String, String, String)> = conn
+            .query_row(
+                "SELECT a.id, s.created_ms, s.last_seen_ms, a.tenant, a.role, a.state
+                 FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_digest = ?1",
+                params![digest],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((account_id, created, last_seen, tenant, role, state)) = row else {
+            return Err(AccountError::NoSession);
+        };
+        let expired = now - last_seen > self.idle.as_millis() as i64
+            || now - created > self.absolute.as_millis() as i64;
+        if expired || state != AccountState::Active.as_str() {
+            conn.execute(
+                "DELETE FROM sessions WHERE token_digest = ?1",
+                params![digest],
+            )?;
+            return Err(AccountError::NoSession);
+        }
+        conn.execute(
+            "UPDATE sessions SET last_seen_ms = ?1 WHERE token_digest = ?2",
+            params![now, digest],
+        )?;
+        let role = Role::parse(&role).ok_or(AccountError::NoSession)?;
+        Ok(Principal {
+            account_id,
+            tenant,
+            role,
+        })
+    }
+
+    pub fn logout(&self, token: &str) -> Result<(), AccountError> {
+        self.conn().execute(
+            "DELETE FROM sessions WHERE token_digest = ?1",
+            params![password::token_digest(token)],
+        )?;
+        Ok(())
+    }
+
+    /// Changes the password of the session's account; ends all its other sessions.
+    pub fn change_password(&self, token: &str, old: &str, new: &str) -> Result<(), AccountError> {
+        let principal = self.authenticate(token)?;
+        password::check_policy(new)?;
+        let stored: (Vec<u8>, u32, Vec<u8>) = self.conn().query_row(
+            "SELECT salt, iterations, password_hash FROM accounts WHERE id = ?1",
+            params![principal.account_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let stored = PasswordHash {
+            salt: stored.0,
+            iterations: stored.1,
+            hash: stored.2,
+        };
+        if !password::verify(old, &stored) {
+            return Err(AccountError::WrongCredentials);
+        }
+        let fresh = password::hash(new, &self.rng)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE accounts SET salt = ?1, iterations = ?2, password_hash = ?3 WHERE id = ?4",
+            params![
+                fresh.salt,
+                fresh.iterations,
+                fresh.hash,
+                principal.account_id
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM sessions WHERE account_id = ?1 AND token_digest != ?2",
+            params![principal.account_id, password::token_digest(token)],
+        )?;
+        Self::audit(&tx, Some(&principal.account_id), "password-changed", None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Locks, unlocks or deletes an account; locking and deleting end its sessions at once.
+    pub fn set_state(
+        &self,
+        actor: Option<&str>,
+        account_id: &str,
+        state: AccountState,
+    ) -> Result<(), AccountError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE accounts SET state = ?1 WHERE id = ?2",
+            params![state.as_str(), account_id],
+        )?;
+        if changed == 0 {
+            return Err(AccountError::NoSuchAccount);
+        }
+        if state != AccountState::Active {
+            tx.execute(
+                "DELETE FROM sessions WHERE account_id = ?1",
+                params![account_id],
+            )?;
+        }
+        Self::audit(
+            &tx,
+            actor,
+            &format!("account-{}", state.as_str()),
+            Some(account_id),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

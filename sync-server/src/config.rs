@@ -1,0 +1,106 @@
+//! The server's configuration: defaults that work out of the box, a TOML file that IT
+//! edits, and environment variables that win over both. Read once, at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite database lives.
+    pub data_dir: PathBuf,
+    /// Loopback by default: IT puts a TLS-terminating proxy in front.
+    pub listen: SocketAddr,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: u64,
+    /// A session ends this long after login, however busy.
+    pub session_absolute_hours: u64,
+    /// Failed logins allowed per account, and per address, within `login_window_minutes`.
+    pub max_failed_logins_per_account: u32,
+    pub max_failed_logins_per_address: u32,
+    pub login_window_minutes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            max_failed_logins_per_account: 5,
+            max_failed_logins_per_address: 20,
+            login_window_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{name} is not valid: {value}")]
+    Env { name: &'static str, value: String },
+}
+
+impl Config {
+    /// Defaults, then the file (if given), then the environment
+    /// (`SYNC_SERVER_DATA_DIR`, `SYNC_SERVER_LISTEN`).
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: path.to_owned(),
+                    source,
+                })?
+            }
+            None => Config::default(),
+        };
+        if let Some(dir) = env("SYNC_SERVER_DATA_DIR") {
+            config.data_dir = PathBuf::from(dir);
+        }
+        if let Some(listen) = env("SYNC_SERVER_LISTEN") {
+            config.listen = listen.parse().map_err(|_| ConfigError::Env {
+                name: "SYNC_SERVER_LISTEN",
+                value: listen,
+            })?;
+        }
+        Ok(config)
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("sync-server.sqlite3")
+    }
+
+    pub fn session_idle(&self) -> Duration {
+        Duration::from_secs(self.session_idle_minutes * 60)
+    }
+
+    pub fn session_absolute(&self) -> Duration {
+        Duration::from_secs(self.session_absolute_hours * 3600)
+    }
+
+    pub fn login_window(&self) -> Duration {
+        Duration::from_secs(self.login_window_minutes * 60)
+    }
+}

@@ -1,0 +1,92 @@
+//! The embedded SQLite database: opened in WAL mode with foreign keys, and migrated to the
+//! schema this build expects. Every write is committed before the server answers.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+/// Each step takes the schema from version `i` to `i + 1`; never edit a step once shipped.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'counsellor', 'client')),
+        state TEXT NOT NULL CHECK (state IN ('active', 'locked', 'deleted')),
+        salt BLOB,
+        iterations INTEGER,
+        password_hash BLOB,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_digest TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        created_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_by_account ON sessions(account_id);
+    -- Who did what to which account; ids only, no names.
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        actor TEXT,
+        action TEXT NOT NULL,
+        subject TEXT
+    );
+"#];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot create the data directory {0}")]
+    DataDir(String, #[source] std::io::Error),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database has schema version {0}, newer than this build knows; update the server")]
+    NewerSchema(i64),
+}
+
+pub fn open(path: &Path) -> Result<Connection, DbError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| DbError::DataDir(dir.display().to_string(), e))?;
+        owner_only(dir, 0o700)?;
+    }
+    let mut conn = Connection::open(path)?;
+    owner_only(path, 0o600)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Social-work data: only the server's own user may read the data directory and database.
+#[cfg(unix)]
+fn owner_only(path: &Path, mode: u32) -> Result<(), DbError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| DbError::DataDir(path.display().to_string(), e))
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path, _mode: u32) -> Result<(), DbError> {
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(DbError::NewerSchema(version));
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

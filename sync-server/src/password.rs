@@ -1,0 +1,164 @@
+//! Passwords: the policy of the manual (at least 8 characters with a lower-case letter, an
+//! upper-case letter, a digit and a special character), at most 128, and none of the most
+//! common passwords; stored as PBKDF2-HMAC-SHA256 with 600,000 iterations and a random
+//! salt, and compared in constant time (ring's `pbkdf2::verify`).
+
+use std::num::NonZeroU32;
+
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::{digest, pbkdf2};
+
+pub const MIN_CHARS: usize = 8;
+pub const MAX_CHARS: usize = 128;
+pub const ITERATIONS: u32 = 600_000;
+const SALT_BYTES: usize = 16;
+
+/// The most common passwords that the character rules alone would let through, and a few
+/// German classics. Compared without case.
+const COMMON: &[&str] = &[
+    "Passwort1!",
+    "Password1!",
+    "Passw0rd!",
+    "P@ssw0rd",
+    "P@ssword1",
+    "Passwort123!",
+    "Password123!",
+    "Qwertz123!",
+    "Qwerty123!",
+    "Hallo123!",
+    "Sommer2024!",
+    "Sommer2025!",
+    "Sommer2026!",
+    "Winter2024!",
+    "Winter2025!",
+    "Winter2026!",
+    "Welcome1!",
+    "Willkommen1!",
+    "Admin123!",
+    "Test1234!",
+    "Abc12345!",
+    "Aa123456!",
+    "Schatz123!",
+    "Fussball1!",
+    "Iloveyou1!",
+    "Letmein1!",
+    "Geheim123!",
+    "Start123!",
+    "Changeme1!",
+    "Berlin2024!",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("at least {MIN_CHARS} characters")]
+    TooShort,
+    #[error("at most {MAX_CHARS} characters")]
+    TooLong,
+    #[error("a lower-case letter, an upper-case letter, a digit and a special character")]
+    MissingClass,
+    #[error("one of the most common passwords")]
+    Common,
+}
+
+impl PolicyError {
+    /// The stable code the API returns.
+    pub fn code(self) -> &'static str {
+        match self {
+            PolicyError::TooShort => "password-too-short",
+            PolicyError::TooLong => "password-too-long",
+            PolicyError::MissingClass => "password-missing-class",
+            PolicyError::Common => "password-too-common",
+        }
+    }
+}
+
+pub fn check_policy(password: &str) -> Result<(), PolicyError> {
+    let chars = password.chars().count();
+    if chars < MIN_CHARS {
+        return Err(PolicyError::TooShort);
+    }
+    if chars > MAX_CHARS {
+        return Err(PolicyError::TooLong);
+    }
+    let lower = password.chars().any(char::is_lowercase);
+    let upper = password.chars().any(char::is_uppercase);
+    let digit = password.chars().any(|c| c.is_ascii_digit());
+    let special = password
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !c.is_whitespace());
+    if !(lower && upper && digit && special) {
+        return Err(PolicyError::MissingClass);
+    }
+    if COMMON
+        .iter()
+        .any(|common| common.eq_ignore_ascii_case(password))
+    {
+        return Err(PolicyError::Common);
+    }
+    Ok(())
+}
+
+/// A stored password: salt, iteration count and derived key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordHash {
+    pub salt: Vec<u8>,
+    pub iterations: u32,
+    pub hash: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the system's random number generator failed")]
+pub struct RandomError;
+
+fn iterations(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+pub fn hash(password: &str, rng: &SystemRandom) -> Result<PasswordHash, RandomError> {
+    let mut salt = vec![0u8; SALT_BYTES];
+    rng.fill(&mut salt).map_err(|_| RandomError)?;
+    let mut hash = vec![0u8; digest::SHA256_OUTPUT_LEN];
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations(ITERATIONS),
+        &salt,
+        password.as_bytes(),
+        &mut hash,
+    );
+    Ok(PasswordHash {
+        salt,
+        iterations: ITERATIONS,
+        hash,
+    })
+}
+
+/// Constant-time comparison, inside ring.
+pub fn verify(password: &str, stored: &PasswordHash) -> bool {
+    pbkdf2::verify(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations(stored.iterations),
+        &stored.salt,
+        password.as_bytes(),
+        &stored.hash,
+    )
+    .is_ok()
+}
+
+/// Random bytes as lower-case hex: session tokens.
+pub fn random_hex(rng: &SystemRandom, bytes: usize) -> Result<String, RandomError> {
+    let mut buf = vec![0u8; bytes];
+    rng.fill(&mut buf).map_err(|_| RandomError)?;
+    Ok(hex(&buf))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Tokens are stored as their SHA-256, so a stolen database holds no usable token.
+pub fn token_digest(token: &str) -> String {
+    hex(digest::digest(&digest::SHA256, token.as_bytes()).as_ref())
+}
+
+#[cfg(test)]
+mod tests;
