@@ -6,7 +6,8 @@ use std::path::Path;
 use rusqlite::Connection;
 
 /// Each step takes the schema from version `i` to `i + 1`; never edit a step once shipped.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE accounts (
         id TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
@@ -31,9 +32,17 @@ const MIGRATIONS: &[&str] = &[r#"
         at_ms INTEGER NOT NULL,
         actor TEXT,
         action TEXT NOT NULL,
-        subject TEXT
+                subject TEXT
     );
-"#];
+"#,
+    r#"
+    -- The automerge-repo storage: samod's keys joined with '/', and their bytes.
+    CREATE TABLE repo_storage (
+        key TEXT PRIMARY KEY,
+        data BLOB NOT NULL
+    ) WITHOUT ROWID;
+"#,
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

@@ -8,6 +8,7 @@
 //! - [`accounts`]: accounts, sessions, login rate limits, the audit log.
 //! - [`http`]: the routes, and errors as stable codes.
 //! - [`server`]: binding and graceful shutdown.
+//! - [`storage`]: the automerge-repo (samod) document storage in SQLite.
 
 pub mod accounts;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod db;
 pub mod http;
 pub mod password;
 pub mod server;
+pub mod storage;
 
 pub use config::Config;
 pub use server::{open_state, run};
