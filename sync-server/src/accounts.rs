@@ -45,7 +45,7 @@ pub enum AccountState {
 }
 
 impl AccountState {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             AccountState::Active => "active",
             AccountState::Locked => "locked",

@@ -22,6 +22,15 @@ pub struct Config {
     pub max_failed_logins_per_account: u32,
     pub max_failed_logins_per_address: u32,
     pub login_window_minutes: u64,
+    /// The largest websocket message a client may send; a first sync of a big record
+    /// history is one message.
+    pub max_message_bytes: usize,
+    /// Per connection: messages a client may send in a burst, and per second after it.
+    pub message_burst: u32,
+    pub messages_per_second: u32,
+    /// How long a sync reply may wait for its changes to reach the disk before the
+    /// connection is closed instead.
+    pub persist_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -34,6 +43,10 @@ impl Default for Config {
             max_failed_logins_per_account: 5,
             max_failed_logins_per_address: 20,
             login_window_minutes: 15,
+            max_message_bytes: 32 * 1024 * 1024,
+            message_burst: 20_000,
+            messages_per_second: 2_000,
+            persist_timeout_seconds: 30,
         }
     }
 }

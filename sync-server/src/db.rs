@@ -42,6 +42,33 @@ const MIGRATIONS: &[&str] = &[
         data BLOB NOT NULL
     ) WITHOUT ROWID;
 "#,
+    r#"
+    -- Every document the server will sync, and what access depends on. A document that
+    -- is not here is nobody's.
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        person TEXT,
+        owner TEXT,
+        created_by TEXT,
+        created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX documents_by_tenant ON documents(tenant);
+    -- Facts the server read out of documents: a tenant's timeline restriction (from its
+    -- catalogue) and each record's responsibilities (from the record's view).
+    CREATE TABLE tenant_settings (
+        tenant TEXT PRIMARY KEY,
+        restrict_timelines INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE responsibility_grants (
+        person TEXT NOT NULL,
+        user TEXT NOT NULL,
+        valid TEXT NOT NULL,
+        deactivated INTEGER NOT NULL
+    );
+    CREATE INDEX grants_by_person ON responsibility_grants(person);
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]

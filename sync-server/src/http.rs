@@ -1,9 +1,11 @@
-//! The HTTP API: login, logout, password change, health and metrics. Errors leave as a
-//! stable code with an HTTP status, never as a message with personal data in it.
+//! The HTTP API: login, logout, password change, document registration, the sync
+//! websocket, health and metrics. Errors leave as a stable code with an HTTP status,
+//! never as a message with personal data in it.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -11,14 +13,34 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 
 use crate::accounts::{AccountError, Accounts};
+use crate::config::Config;
+use crate::registry::{Registered, Registry, RegistryError};
+use crate::share::peer_id_for;
+use crate::storage::Persisted;
 
 /// Everything a request handler may need, built once at start.
 #[derive(Debug)]
 pub struct AppState {
+    pub config: Config,
     pub accounts: Accounts,
+    pub registry: Arc<Registry>,
+    pub repo: samod::Repo,
+    pub acceptor: samod::AcceptorHandle,
+    pub persisted: Arc<Persisted>,
+    /// Moves whenever a session ends on this server, so that its connections re-check.
+    pub sessions_changed: watch::Sender<u64>,
+    /// Set once, when the server begins to shut down.
+    pub shutdown: watch::Sender<bool>,
     pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn session_ended(&self) {
+        self.sessions_changed.send_modify(|n| *n += 1);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -26,6 +48,21 @@ pub struct Metrics {
     pub logins_ok: AtomicU64,
     pub logins_failed: AtomicU64,
     pub requests: AtomicU64,
+    pub sync_connections: AtomicI64,
+    pub frames_in: AtomicU64,
+    pub frames_out: AtomicU64,
+    pub endings: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Metrics {
+    pub fn count_ending(&self, reason: &'static str) {
+        *self
+            .endings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(reason)
+            .or_default() += 1;
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -35,22 +72,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
         .route("/api/password", post(change_password))
+        .route("/api/documents", post(register_document))
+        .route("/sync", get(crate::sync::upgrade))
         .with_state(state)
 }
 
 /// An error as the client sees it: `{"error": "wrong-credentials"}` with a status.
 #[derive(Debug)]
-pub struct ApiError(AccountError);
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+}
 
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
-        Self(e)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = match &self.0 {
+        let status = match &e {
             AccountError::WrongCredentials | AccountError::NoSession => StatusCode::UNAUTHORIZED,
             AccountError::Locked => StatusCode::FORBIDDEN,
             AccountError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -58,11 +94,46 @@ impl IntoResponse for ApiError {
             AccountError::LoginTaken => StatusCode::CONFLICT,
             AccountError::NoSuchAccount => StatusCode::NOT_FOUND,
             AccountError::Random(_) | AccountError::Sqlite(_) => {
-                tracing::error!(error = %self.0, "request failed");
+                tracing::error!(error = %e, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(serde_json::json!({ "error": self.0.code() }))).into_response()
+        Self {
+            status,
+            code: e.code(),
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        let status = match &e {
+            RegistryError::Taken => StatusCode::CONFLICT,
+            RegistryError::Forbidden => StatusCode::FORBIDDEN,
+            RegistryError::Sqlite(_) => {
+                tracing::error!(error = %e, "request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        Self {
+            status,
+            code: e.code(),
+        }
+    }
+}
+
+impl ApiError {
+    fn bad_request(code: &'static str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(serde_json::json!({ "error": self.code }))).into_response()
     }
 }
 
@@ -72,20 +143,22 @@ struct LoginRequest {
     password: String,
 }
 
+/// The session token, the account it belongs to, and the peer id the sync websocket
+/// must use for it.
 #[derive(Serialize)]
 struct LoginResponse {
     token: String,
+    account_id: String,
+    peer_id: String,
 }
 
 /// Runs blocking work (SQLite, PBKDF2) off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, AccountError> + Send + 'static,
+pub async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
     match tokio::task::spawn_blocking(f).await {
-        Ok(result) => result.map_err(ApiError),
-        Err(_) => Err(ApiError(AccountError::Sqlite(
-            rusqlite::Error::InvalidQuery,
-        ))),
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(AccountError::Sqlite(rusqlite::Error::InvalidQuery).into()),
     }
 }
 
@@ -108,7 +181,15 @@ async fn login(
         &state.metrics.logins_failed
     };
     counter.fetch_add(1, Ordering::Relaxed);
-    Ok(Json(LoginResponse { token: result? }))
+    let token = result?;
+    let worker = state.clone();
+    let checked = token.clone();
+    let principal = blocking(move || worker.accounts.authenticate(&checked)).await?;
+    Ok(Json(LoginResponse {
+        peer_id: peer_id_for(&principal.account_id, &token),
+        account_id: principal.account_id,
+        token,
+    }))
 }
 
 /// The bearer token of a request, if any.
@@ -126,12 +207,14 @@ async fn logout(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    let token = bearer(&headers).ok_or(ApiError(AccountError::NoSession))?;
+    let token = bearer(&headers).ok_or(AccountError::NoSession)?;
+    let worker = state.clone();
     blocking(move || {
-        state.accounts.authenticate(&token)?;
-        state.accounts.logout(&token)
+        worker.accounts.authenticate(&token)?;
+        worker.accounts.logout(&token)
     })
     .await?;
+    state.session_ended();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,26 +230,87 @@ async fn change_password(
     Json(request): Json<PasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    let token = bearer(&headers).ok_or(ApiError(AccountError::NoSession))?;
+    let token = bearer(&headers).ok_or(AccountError::NoSession)?;
+    let worker = state.clone();
     blocking(move || {
-        state
+        worker
             .accounts
             .change_password(&token, &request.old, &request.new)
     })
     .await?;
+    state.session_ended();
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct RegisterRequest {
+    /// The automerge-repo document id (bs58check).
+    id: String,
+    /// One of `model::DocKind`'s names: `client-record`, `timeline`, …
+    kind: String,
+    /// The client record a per-person document belongs to.
+    person: Option<String>,
+}
+
+/// `POST /api/documents`: a client announces a document it created, before syncing it.
+/// 201 when new, 200 for the same registration again, 403 when the rules forbid it,
+/// 409 when the id is taken.
+async fn register_document(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Json(request): Json<RegisterRequest>,
+) -> Result<StatusCode, ApiError> {
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let token = bearer(&headers).ok_or(AccountError::NoSession)?;
+    let kind = model::DocKind::parse(&request.kind).ok_or(ApiError::bad_request("unknown-kind"))?;
+    if request.id.parse::<samod::DocumentId>().is_err() {
+        return Err(ApiError::bad_request("bad-document-id"));
+    }
+    let worker = state.clone();
+    let principal = blocking(move || worker.accounts.authenticate(&token)).await?;
+    let viewer = state
+        .registry
+        .viewer(&principal.account_id)
+        .ok_or(AccountError::NoSession)?;
+    let registry = state.registry.clone();
+    let registered =
+        blocking(move || registry.register(&request.id, kind, request.person.as_deref(), &viewer))
+            .await?;
+    Ok(match registered {
+        Registered::New => StatusCode::CREATED,
+        Registered::Again => StatusCode::OK,
+    })
 }
 
 /// Prometheus text format.
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let m = &state.metrics;
-    let body = format!(
+    let mut body = format!(
         "# TYPE sync_server_requests_total counter\nsync_server_requests_total {}\n\
          # TYPE sync_server_logins_total counter\n\
-         sync_server_logins_total{{result=\"ok\"}} {}\nsync_server_logins_total{{result=\"failed\"}} {}\n",
+         sync_server_logins_total{{result=\"ok\"}} {}\nsync_server_logins_total{{result=\"failed\"}} {}\n\
+         # TYPE sync_server_connections gauge\nsync_server_connections {}\n\
+         # TYPE sync_server_frames_total counter\n\
+         sync_server_frames_total{{direction=\"in\"}} {}\nsync_server_frames_total{{direction=\"out\"}} {}\n\
+         # TYPE sync_server_storage_failed_writes_total counter\nsync_server_storage_failed_writes_total {}\n\
+         # TYPE sync_server_connections_ended_total counter\n",
         m.requests.load(Ordering::Relaxed),
         m.logins_ok.load(Ordering::Relaxed),
         m.logins_failed.load(Ordering::Relaxed),
+        m.sync_connections.load(Ordering::Relaxed),
+        m.frames_in.load(Ordering::Relaxed),
+        m.frames_out.load(Ordering::Relaxed),
+        state.persisted.failed_writes(),
     );
+    for (reason, count) in m
+        .endings
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .iter()
+    {
+        body.push_str(&format!(
+            "sync_server_connections_ended_total{{reason=\"{reason}\"}} {count}\n"
+        ));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

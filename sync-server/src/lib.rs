@@ -1,5 +1,5 @@
-//! The sync server: accounts, sessions and the HTTP API today; the automerge-repo
-//! protocol, per-document authorization, settling and directories next (issue 3).
+//! The sync server: accounts and sessions, the automerge-repo protocol through samod
+//! with storage in SQLite, and per-document authorization.
 //!
 //! # Layout
 //! - [`config`]: defaults, the TOML file, environment variables.
@@ -8,15 +8,26 @@
 //! - [`accounts`]: accounts, sessions, login rate limits, the audit log.
 //! - [`http`]: the routes, and errors as stable codes.
 //! - [`server`]: binding and graceful shutdown.
-//! - [`storage`]: the automerge-repo (samod) document storage in SQLite.
+//! - [`storage`]: the automerge-repo (samod) document storage in SQLite, and which
+//!   changes are on disk.
+//! - [`access`]: who may read and write which document (DESIGN.md section 2).
+//! - [`registry`]: every document the server syncs, and the facts access depends on.
+//! - [`share`]: samod's share policy over the registry; peer ids bound to sessions.
+//! - [`wire`]: the protocol frames, checked at the edge.
+//! - [`sync`]: the websocket, between the socket and samod.
 
+pub mod access;
 pub mod accounts;
 pub mod config;
 pub mod db;
 pub mod http;
 pub mod password;
+pub mod registry;
 pub mod server;
+pub mod share;
 pub mod storage;
+pub mod sync;
+pub mod wire;
 
 pub use config::Config;
 pub use server::{open_state, run};

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use ring::rand::SystemRandom;
-use sync_server::accounts::Role;
+use sync_server::accounts::{Accounts, Role};
+use sync_server::db;
 use sync_server::{Config, open_state, run};
 
 const USAGE: &str = "usage:
@@ -62,7 +63,7 @@ fn cli(mut args: Vec<String>) -> anyhow::Result<()> {
 fn serve(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let state = open_state(&config)?;
+        let state = open_state(&config).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -87,15 +88,14 @@ fn create_admin(
     login: &str,
     only_if_empty: bool,
 ) -> anyhow::Result<()> {
-    let state = open_state(config)?;
-    if only_if_empty && state.accounts.count()? > 0 {
+    // Admin commands touch accounts only: no repo, no network.
+    let accounts = Accounts::new(db::open(&config.database_path())?, config);
+    if only_if_empty && accounts.count()? > 0 {
         println!("accounts exist already; no admin created");
         return Ok(());
     }
     let password = generated_password()?;
-    let id = state
-        .accounts
-        .create(None, tenant, login, Role::Admin, &password)?;
+    let id = accounts.create(None, tenant, login, Role::Admin, &password)?;
     println!("admin account created: login {login}, id {id}");
     println!("password (shown once, change it after the first login): {password}");
     Ok(())

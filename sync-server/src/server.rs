@@ -1,24 +1,61 @@
-//! Running the server: bind, serve until `shutdown` resolves, then stop accepting and let
-//! the connections in flight finish.
+//! Running the server: open the database and the repo, bind, serve until `shutdown`
+//! resolves, then stop accepting, close the sync connections with a goodbye, wait for
+//! them to drain, and stop the repo once its storage writes are done.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db;
 use crate::http::{self, AppState, Metrics};
+use crate::registry::Registry;
+use crate::share::Policy;
+use crate::storage::SqliteStorage;
+
+/// The peer id the server introduces itself with; account peer ids contain a `:`.
+pub const SERVER_PEER_ID: &str = "sync-server";
 
 /// The state a server runs on, opened from its configuration.
-pub fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
-    let conn = db::open(&config.database_path())?;
+pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
+    let path = config.database_path();
+    let accounts = Accounts::new(db::open(&path)?, config);
+    let registry = Arc::new(Registry::open(db::open(&path)?)?);
+    let storage = SqliteStorage::new(db::open(&path)?);
+    let persisted = storage.persisted();
+    let repo = samod::Repo::build_tokio()
+        .with_peer_id(samod::PeerId::from(SERVER_PEER_ID))
+        .with_storage(storage)
+        .with_share_policy(Policy::new(registry.clone()))
+        .load()
+        .await;
+    let url = url_for(config.listen);
+    let acceptor = repo
+        .make_acceptor(url)
+        .map_err(|_| anyhow::anyhow!("the repo stopped while starting"))?;
     Ok(Arc::new(AppState {
-        accounts: Accounts::new(conn, config),
+        config: config.clone(),
+        accounts,
+        registry,
+        repo,
+        acceptor,
+        persisted,
+        sessions_changed: watch::channel(0).0,
+        shutdown: watch::channel(false).0,
         metrics: Metrics::default(),
     }))
+}
+
+fn url_for(listen: SocketAddr) -> samod::Url {
+    // "ws://" plus a socket address always parses.
+    samod::Url::parse(&format!("ws://{listen}/sync"))
+        .unwrap_or_else(|e| unreachable!("a socket address makes a URL: {e}"))
 }
 
 /// Serves on `listener` until `shutdown` resolves; the binary passes ctrl-c, tests a
@@ -28,9 +65,21 @@ pub async fn run(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let stopping = state.clone();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Upgraded websockets are no longer axum's: tell them ourselves.
+            stopping.shutdown.send_replace(true);
+        })
         .await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while state.metrics.sync_connections.load(Ordering::Relaxed) > 0
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    state.repo.stop().await;
     Ok(())
 }

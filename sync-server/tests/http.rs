@@ -23,7 +23,7 @@ struct Server {
 
 impl Server {
     async fn start(config: &Config) -> Self {
-        let state = open_state(config).unwrap();
+        let state = open_state(config).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel();

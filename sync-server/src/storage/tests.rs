@@ -77,3 +77,54 @@ async fn a_samod_repo_keeps_its_documents_across_a_restart() {
     assert_eq!(pseudonym.as_deref(), Some("Testklient"));
     repo.stop().await;
 }
+
+#[test]
+fn snapshot_heads_come_from_the_header() {
+    let mut a = automerge::AutoCommit::new();
+    a.put(automerge::ROOT, "a", 1).unwrap();
+    let mut b = a.fork();
+    a.put(automerge::ROOT, "x", "from a").unwrap();
+    b.put(automerge::ROOT, "y", "from b").unwrap();
+    a.merge(&mut b).unwrap();
+    let mut heads = a.get_heads();
+    assert_eq!(heads.len(), 2, "two concurrent heads");
+    let saved = a.save();
+    let mut parsed = header_heads(&saved).expect("a document chunk");
+    heads.sort();
+    parsed.sort();
+    assert_eq!(parsed, heads);
+    assert_eq!(header_heads(b"not automerge"), None);
+    assert!(snapshot_heads(b"not automerge").is_empty());
+}
+
+#[tokio::test]
+async fn persisted_heads_are_known_after_a_write_and_after_a_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = storage(&dir);
+    let mut doc = automerge::AutoCommit::new();
+    doc.put(automerge::ROOT, "k", "v").unwrap();
+    let heads = doc.get_heads();
+    let change = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+    let persisted = s.persisted();
+    let short = std::time::Duration::from_millis(50);
+    assert!(!persisted.wait_for("docA", &heads, short).await);
+
+    let write = s.put(key(&["docA", "incremental", &heads[0].to_string()]), change);
+    assert!(
+        !persisted.is_persisted("docA", &heads),
+        "a write in flight is not persisted"
+    );
+    write.await;
+    assert!(persisted.wait_for("docA", &heads, short).await);
+    assert!(persisted.wait_for("docA", &[], short).await);
+
+    // A snapshot written by another process is known once it is loaded.
+    let mut other = automerge::AutoCommit::new();
+    other.put(automerge::ROOT, "k", "w").unwrap();
+    let other_heads = other.get_heads();
+    s.put(key(&["docB", "snapshot", "h"]), other.save()).await;
+    let fresh = storage(&dir);
+    assert!(!fresh.persisted().is_persisted("docB", &other_heads));
+    fresh.load_range(key(&["docB"])).await;
+    assert!(fresh.persisted().is_persisted("docB", &other_heads));
+}

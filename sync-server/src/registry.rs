@@ -1,0 +1,408 @@
+//! The document registry: every document the server syncs, with what access to it depends
+//! on, kept in SQLite and mirrored in memory so that the share policy answers without a
+//! query. Every change that can alter some user's access bumps a generation counter;
+//! the share policy re-decides its open (document, user) pairs when it moves.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use model::{Date, DocKind, Period};
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::watch;
+
+use crate::access::{self, Access, DocEntry, Facts, Grant, Viewer};
+use crate::accounts::{AccountState, Role, now_ms};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("this id is taken")]
+    Taken,
+    #[error("not allowed")]
+    Forbidden,
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl RegistryError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RegistryError::Taken => "document-id-taken",
+            RegistryError::Forbidden => "forbidden",
+            RegistryError::Sqlite(_) => "internal",
+        }
+    }
+}
+
+/// What a registration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    New,
+    /// The same registration again (a retry): nothing changed.
+    Again,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    docs: HashMap<String, DocEntry>,
+    /// Active accounts only; a locked or deleted account reads nothing.
+    viewers: HashMap<String, Viewer>,
+    facts: Facts,
+}
+
+#[derive(Debug)]
+pub struct Registry {
+    conn: Mutex<Connection>,
+    index: RwLock<Index>,
+    generation: watch::Sender<u64>,
+}
+
+/// Today in UTC. Responsibilities are valid by whole days; an hour or two of difference
+/// to German local time at midnight is accepted.
+pub fn today() -> Date {
+    let days = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0);
+    // 1970-01-01 is a valid date, so `from_ymd` cannot fail here.
+    Date::from_ymd(1970, 1, 1)
+        .map(|epoch| epoch.plus_days(days))
+        .unwrap_or_else(|| unreachable!("1970-01-01 is a date"))
+}
+
+fn parse_kind(text: &str) -> Option<DocKind> {
+    DocKind::parse(text)
+}
+
+impl Registry {
+    /// Loads the registry from `conn` (a connection of its own to the server database).
+    pub fn open(conn: Connection) -> Result<Self, RegistryError> {
+        let mut index = Index::default();
+        {
+            let mut statement =
+                conn.prepare("SELECT id, kind, tenant, person, owner FROM documents")?;
+            let rows = statement.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })?;
+            for row in rows {
+                let (id, kind, tenant, person, owner) = row?;
+                let Some(kind) = parse_kind(&kind) else {
+                    tracing::warn!(document = %id, "registry row of an unknown kind ignored");
+                    continue;
+                };
+                index.docs.insert(
+                    id,
+                    DocEntry {
+                        kind,
+                        tenant,
+                        person,
+                        owner,
+                    },
+                );
+            }
+            let mut statement =
+                conn.prepare("SELECT tenant FROM tenant_settings WHERE restrict_timelines = 1")?;
+            for tenant in statement.query_map([], |r| r.get::<_, String>(0))? {
+                index.facts.restricted_tenants.insert(tenant?);
+            }
+            let mut statement =
+                conn.prepare("SELECT person, user, valid, deactivated FROM responsibility_grants")?;
+            let rows = statement.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            })?;
+            for row in rows {
+                let (person, user, valid, deactivated) = row?;
+                let valid = valid.parse::<Period>().unwrap_or_default();
+                index
+                    .facts
+                    .responsibilities
+                    .entry(person)
+                    .or_default()
+                    .push(Grant {
+                        user,
+                        valid,
+                        deactivated,
+                    });
+            }
+        }
+        let (generation, _) = watch::channel(0);
+        Ok(Self {
+            conn: Mutex::new(conn),
+            index: RwLock::new(index),
+            generation,
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // Every write is one statement or one transaction: a poisoned lock is consistent.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn bump(&self) {
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// A receiver that wakes whenever some access may have changed.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+
+    pub fn entry(&self, id: &str) -> Option<DocEntry> {
+        self.read().docs.get(id).cloned()
+    }
+
+    /// The active account `account_id` as a viewer; looked up in the database when not
+    /// yet cached (an account created by `sync-server admin` while the server runs).
+    pub fn viewer(&self, account_id: &str) -> Option<Viewer> {
+        if let Some(viewer) = self.read().viewers.get(account_id) {
+            return Some(viewer.clone());
+        }
+        self.refresh_account(account_id).ok().flatten()
+    }
+
+    /// Re-reads one account after it was created, locked, unlocked or deleted.
+    pub fn refresh_account(&self, account_id: &str) -> Result<Option<Viewer>, RegistryError> {
+        let row: Option<(String, String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT tenant, role, state FROM accounts WHERE id = ?1",
+                params![account_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let viewer = row.and_then(|(tenant, role, state)| {
+            (state == AccountState::Active.as_str())
+                .then_some(())
+                .and(Role::parse(&role))
+                .map(|role| Viewer {
+                    account_id: account_id.to_owned(),
+                    tenant,
+                    role,
+                })
+        });
+        let changed = {
+            let mut index = self.write();
+            match &viewer {
+                Some(v) => {
+                    index
+                        .viewers
+                        .insert(account_id.to_owned(), v.clone())
+                        .as_ref()
+                        != Some(v)
+                }
+                None => index.viewers.remove(account_id).is_some(),
+            }
+        };
+        if changed {
+            self.bump();
+        }
+        Ok(viewer)
+    }
+
+    /// The access of `account_id` to `doc_id` today.
+    pub fn access(&self, doc_id: &str, account_id: &str) -> Access {
+        let Some(viewer) = self.viewer(account_id) else {
+            return Access::None;
+        };
+        let index = self.read();
+        match index.docs.get(doc_id) {
+            Some(entry) => access::decide(entry, &viewer, &index.facts, today()),
+            None => Access::None,
+        }
+    }
+
+    /// Registers a document for `who`. `person` names the client record a per-person
+    /// document belongs to.
+    pub fn register(
+        &self,
+        id: &str,
+        kind: DocKind,
+        person: Option<&str>,
+        who: &Viewer,
+    ) -> Result<Registered, RegistryError> {
+        let person_entry = person.and_then(|p| self.entry(p));
+        if !access::may_register(kind, who, person_entry.as_ref()) {
+            return Err(RegistryError::Forbidden);
+        }
+        let entry = DocEntry {
+            kind,
+            tenant: who.tenant.clone(),
+            person: match kind {
+                DocKind::ClientRecord => Some(id.to_owned()),
+                _ => person.map(str::to_owned),
+            },
+            owner: match kind {
+                DocKind::Notebook | DocKind::Bookmarks | DocKind::Group => {
+                    Some(who.account_id.clone())
+                }
+                _ => None,
+            },
+        };
+        self.insert(id, entry, Some(&who.account_id))
+    }
+
+    /// Registers a document the server itself owns (a user's directory).
+    pub fn register_own(&self, id: &str, entry: DocEntry) -> Result<Registered, RegistryError> {
+        self.insert(id, entry, None)
+    }
+
+    fn insert(
+        &self,
+        id: &str,
+        entry: DocEntry,
+        by: Option<&str>,
+    ) -> Result<Registered, RegistryError> {
+        if let Some(existing) = self.entry(id) {
+            return if existing == entry {
+                Ok(Registered::Again)
+            } else {
+                Err(RegistryError::Taken)
+            };
+        }
+        let inserted = self.conn().execute(
+            "INSERT INTO documents (id, kind, tenant, person, owner, created_by, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+            params![
+                id,
+                entry.kind.as_str(),
+                entry.tenant,
+                entry.person,
+                entry.owner,
+                by,
+                now_ms() as i64
+            ],
+        )?;
+        if inserted == 0 {
+            return Err(RegistryError::Taken);
+        }
+        self.write().docs.insert(id.to_owned(), entry);
+        self.bump();
+        Ok(Registered::New)
+    }
+
+    /// Records a tenant's timeline restriction, read from its catalogue.
+    pub fn set_timeline_restriction(
+        &self,
+        tenant: &str,
+        restrict: bool,
+    ) -> Result<(), RegistryError> {
+        if self.read().facts.restricted_tenants.contains(tenant) == restrict {
+            return Ok(());
+        }
+        self.conn().execute(
+            "INSERT INTO tenant_settings (tenant, restrict_timelines) VALUES (?1, ?2)
+             ON CONFLICT (tenant) DO UPDATE SET restrict_timelines = excluded.restrict_timelines",
+            params![tenant, restrict],
+        )?;
+        {
+            let mut index = self.write();
+            if restrict {
+                index.facts.restricted_tenants.insert(tenant.to_owned());
+            } else {
+                index.facts.restricted_tenants.remove(tenant);
+            }
+        }
+        self.bump();
+        Ok(())
+    }
+
+    /// Records the responsibilities of the client record `person`, read from its view.
+    pub fn set_responsibilities(
+        &self,
+        person: &str,
+        grants: Vec<Grant>,
+    ) -> Result<(), RegistryError> {
+        if self.read().facts.responsibilities.get(person) == Some(&grants) {
+            return Ok(());
+        }
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            tx.execute(
+                "DELETE FROM responsibility_grants WHERE person = ?1",
+                params![person],
+            )?;
+            for grant in &grants {
+                tx.execute(
+                    "INSERT INTO responsibility_grants (person, user, valid, deactivated)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        person,
+                        grant.user,
+                        grant.valid.to_string(),
+                        grant.deactivated
+                    ],
+                )?;
+            }
+            tx.commit()?;
+        }
+        self.write()
+            .facts
+            .responsibilities
+            .insert(person.to_owned(), grants);
+        self.bump();
+        Ok(())
+    }
+
+    /// Every document `account_id` may read today, with its entry and access.
+    pub fn readable_by(&self, account_id: &str) -> Vec<(String, DocEntry, Access)> {
+        let Some(viewer) = self.viewer(account_id) else {
+            return Vec::new();
+        };
+        let today = today();
+        let index = self.read();
+        let mut found: Vec<_> = index
+            .docs
+            .iter()
+            .filter(|(_, entry)| entry.tenant == viewer.tenant)
+            .filter_map(|(id, entry)| {
+                let access = access::decide(entry, &viewer, &index.facts, today);
+                (access != Access::None).then(|| (id.clone(), entry.clone(), access))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
+
+    /// The active accounts of a tenant.
+    pub fn tenant_accounts(&self, tenant: &str) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .conn()
+            .prepare("SELECT id FROM accounts WHERE tenant = ?1 AND state = 'active'")
+            .and_then(|mut s| {
+                s.query_map(params![tenant], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests;

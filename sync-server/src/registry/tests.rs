@@ -1,0 +1,170 @@
+//! The registry over a real SQLite file: registration rules, retries, access from facts,
+//! the generation counter, and everything still there after reopening.
+
+use super::*;
+use crate::config::Config;
+use crate::db;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    admin: String,
+    counsellor: String,
+    other_tenant: String,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let path = config.database_path();
+    let accounts = crate::accounts::Accounts::new(db::open(&path).expect("db"), &config);
+    let create = |tenant: &str, login: &str, role| {
+        accounts
+            .create(None, tenant, login, role, "Correct-Horse-7-Battery")
+            .expect("account")
+    };
+    Fixture {
+        admin: create("t1", "admin", Role::Admin),
+        counsellor: create("t1", "counsellor", Role::Counsellor),
+        other_tenant: create("t2", "stranger", Role::Admin),
+        path,
+        _dir: dir,
+    }
+}
+
+fn open(f: &Fixture) -> Registry {
+    Registry::open(db::open(&f.path).expect("db")).expect("registry")
+}
+
+#[test]
+fn registration_checks_the_rules_and_is_idempotent() {
+    let f = fixture();
+    let registry = open(&f);
+    let counsellor = registry.viewer(&f.counsellor).expect("active");
+    let admin = registry.viewer(&f.admin).expect("active");
+    assert_eq!(
+        registry
+            .register("rec", DocKind::ClientRecord, None, &counsellor)
+            .expect("record"),
+        Registered::New
+    );
+    assert_eq!(
+        registry
+            .register("rec", DocKind::ClientRecord, None, &counsellor)
+            .expect("retry"),
+        Registered::Again
+    );
+    assert!(matches!(
+        registry.register("rec", DocKind::Group, None, &counsellor),
+        Err(RegistryError::Taken)
+    ));
+    assert!(matches!(
+        registry.register("contact", DocKind::ClientContact, Some("rec"), &counsellor),
+        Err(RegistryError::Forbidden)
+    ));
+    assert!(matches!(
+        registry.register("tl", DocKind::Timeline, Some("nope"), &counsellor),
+        Err(RegistryError::Forbidden)
+    ));
+    registry
+        .register("contact", DocKind::ClientContact, Some("rec"), &admin)
+        .expect("admin registers contact data");
+    registry
+        .register("notes", DocKind::Notebook, Some("rec"), &counsellor)
+        .expect("notebook");
+    let stranger = registry.viewer(&f.other_tenant).expect("active");
+    assert!(matches!(
+        registry.register("tl2", DocKind::Timeline, Some("rec"), &stranger),
+        Err(RegistryError::Forbidden)
+    ));
+
+    assert_eq!(registry.access("rec", &f.counsellor), Access::Write);
+    assert_eq!(registry.access("contact", &f.counsellor), Access::None);
+    assert_eq!(registry.access("contact", &f.admin), Access::Write);
+    assert_eq!(registry.access("notes", &f.admin), Access::Read);
+    assert_eq!(registry.access("rec", &f.other_tenant), Access::None);
+    assert_eq!(registry.access("unknown", &f.admin), Access::None);
+
+    let reopened = open(&f);
+    assert_eq!(reopened.entry("notes"), registry.entry("notes"));
+    assert_eq!(
+        reopened
+            .readable_by(&f.counsellor)
+            .into_iter()
+            .map(|(id, _, access)| (id, access))
+            .collect::<Vec<_>>(),
+        vec![
+            ("notes".to_owned(), Access::Write),
+            ("rec".to_owned(), Access::Write)
+        ]
+    );
+}
+
+#[test]
+fn facts_change_access_bump_the_generation_and_survive_a_restart() {
+    let f = fixture();
+    let registry = open(&f);
+    let counsellor = registry.viewer(&f.counsellor).expect("active");
+    registry
+        .register("rec", DocKind::ClientRecord, None, &counsellor)
+        .expect("record");
+    registry
+        .register("tl", DocKind::Timeline, Some("rec"), &counsellor)
+        .expect("timeline");
+    let mut generation = registry.subscribe();
+    generation.mark_unchanged();
+
+    registry
+        .set_timeline_restriction("t1", true)
+        .expect("restrict");
+    assert!(generation.has_changed().expect("open"));
+    assert_eq!(registry.access("tl", &f.counsellor), Access::None);
+    assert_eq!(registry.access("rec", &f.counsellor), Access::Write);
+
+    registry
+        .set_responsibilities(
+            "rec",
+            vec![Grant {
+                user: f.counsellor.clone(),
+                valid: Period::open(),
+                deactivated: false,
+            }],
+        )
+        .expect("grant");
+    assert_eq!(registry.access("tl", &f.counsellor), Access::Write);
+    assert_eq!(registry.access("tl", &f.admin), Access::None);
+
+    generation.mark_unchanged();
+    registry
+        .set_timeline_restriction("t1", true)
+        .expect("same again");
+    assert!(
+        !generation.has_changed().expect("open"),
+        "an unchanged fact does not wake anybody"
+    );
+
+    let reopened = open(&f);
+    assert_eq!(reopened.access("tl", &f.counsellor), Access::Write);
+    assert_eq!(reopened.access("tl", &f.admin), Access::None);
+}
+
+#[test]
+fn a_locked_account_reads_nothing() {
+    let f = fixture();
+    let registry = open(&f);
+    let counsellor = registry.viewer(&f.counsellor).expect("active");
+    registry
+        .register("rec", DocKind::ClientRecord, None, &counsellor)
+        .expect("record");
+    let config = Config::default();
+    let accounts = crate::accounts::Accounts::new(db::open(&f.path).expect("db"), &config);
+    accounts
+        .set_state(None, &f.counsellor, AccountState::Locked)
+        .expect("lock");
+    registry.refresh_account(&f.counsellor).expect("refresh");
+    assert_eq!(registry.access("rec", &f.counsellor), Access::None);
+    assert!(registry.readable_by(&f.counsellor).is_empty());
+}

@@ -1,0 +1,295 @@
+//! `GET /sync`: the automerge-repo websocket. The upgrade needs a valid session token
+//! (`Authorization: Bearer …`, or `?token=…` for clients that can only pass a URL; the
+//! query string is never logged). The connection then runs through [`connection`], which
+//! stands between the socket and samod:
+//!
+//! - inbound, every frame must be one well-formed protocol message ([`wire::inspect`]),
+//!   no larger than `max_message_bytes`, and within the connection's message budget;
+//!   otherwise the client gets an `error` message and the connection is closed. Other
+//!   connections carry on.
+//! - outbound, a sync message waits until the changes it announces are committed to
+//!   SQLite ([`Persisted::wait_for`]).
+//! - the session is re-checked whenever sessions change on this server and every minute,
+//!   so a logout, a lock or an expiry ends the connection.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use samod::{PeerId, Transport};
+
+use crate::accounts::{AccountError, Principal};
+use crate::http::{ApiError, AppState, bearer, blocking};
+use crate::share::peer_id_for;
+use crate::storage::Persisted;
+use crate::wire;
+
+/// The token of an upgrade request: the header, else the `token` query parameter.
+fn token_of(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    bearer(headers).or_else(|| {
+        query?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+pub async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    ws: WebSocketUpgrade,
+) -> Response {
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let Some(token) = token_of(&headers, query.as_deref()) else {
+        return ApiError::from(AccountError::NoSession).into_response();
+    };
+    let worker = state.clone();
+    let checked = token.clone();
+    let principal = match blocking(move || worker.accounts.authenticate(&checked)).await {
+        Ok(principal) => principal,
+        Err(e) => return e.into_response(),
+    };
+    let limit = state.config.max_message_bytes;
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| connection(state, socket, token, principal))
+}
+
+/// A token bucket of inbound messages.
+struct Budget {
+    tokens: f64,
+    burst: f64,
+    per_second: f64,
+    last: Instant,
+}
+
+impl Budget {
+    fn new(burst: u32, per_second: u32) -> Self {
+        Self {
+            tokens: f64::from(burst),
+            burst: f64::from(burst),
+            per_second: f64::from(per_second),
+            last: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Why the server ends a connection; the text goes to the client in an `error` message.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    Malformed(wire::WireError),
+    TextFrame,
+    TooLarge,
+    Flood,
+    SessionEnded,
+    NotStored,
+    ShuttingDown,
+}
+
+impl Ending {
+    fn message(self) -> String {
+        match self {
+            Ending::Malformed(e) => format!("malformed message: {e}"),
+            Ending::TextFrame => "text frames are not part of the protocol".into(),
+            Ending::TooLarge => "message too large".into(),
+            Ending::Flood => "too many messages".into(),
+            Ending::SessionEnded => "session ended".into(),
+            Ending::NotStored => "the server cannot store changes right now".into(),
+            Ending::ShuttingDown => "the server is shutting down".into(),
+        }
+    }
+
+    fn code(self) -> u16 {
+        match self {
+            Ending::Malformed(_) | Ending::TextFrame => close_code::PROTOCOL,
+            Ending::TooLarge => close_code::SIZE,
+            Ending::Flood | Ending::SessionEnded => close_code::POLICY,
+            Ending::NotStored => close_code::ERROR,
+            Ending::ShuttingDown => close_code::AWAY,
+        }
+    }
+
+    fn metric(self) -> &'static str {
+        match self {
+            Ending::Malformed(_) | Ending::TextFrame => "malformed",
+            Ending::TooLarge => "too-large",
+            Ending::Flood => "flood",
+            Ending::SessionEnded => "session-ended",
+            Ending::NotStored => "not-stored",
+            Ending::ShuttingDown => "shutdown",
+        }
+    }
+}
+
+type SamodInbound = futures::channel::mpsc::Sender<Result<Vec<u8>, std::io::Error>>;
+
+async fn connection(state: Arc<AppState>, socket: WebSocket, token: String, who: Principal) {
+    let peer = PeerId::from(peer_id_for(&who.account_id, &token));
+    let (to_samod, samod_in) = futures::channel::mpsc::channel(16);
+    let (samod_out, mut from_samod) = futures::channel::mpsc::channel::<Vec<u8>>(16);
+    let transport = Transport::new(
+        samod_in,
+        samod_out.sink_map_err(|_| std::io::Error::other("connection closed")),
+    )
+    .with_expected_peer_id(peer);
+    if state.acceptor.accept(transport).is_err() {
+        return;
+    }
+    state
+        .metrics
+        .sync_connections
+        .fetch_add(1, Ordering::Relaxed);
+    let (mut ws_out, mut ws_in) = socket.split();
+    let ending = relay(
+        &state,
+        &token,
+        &mut ws_in,
+        &mut from_samod,
+        to_samod,
+        &mut ws_out,
+    )
+    .await;
+    if let Some(ending) = ending {
+        state.metrics.count_ending(ending.metric());
+        let _ = ws_out
+            .send(Message::Binary(wire::error_frame(&ending.message()).into()))
+            .await;
+        let _ = ws_out
+            .send(Message::Close(Some(CloseFrame {
+                code: ending.code(),
+                reason: ending.metric().into(),
+            })))
+            .await;
+    }
+    let _ = ws_out.close().await;
+    state
+        .metrics
+        .sync_connections
+        .fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Moves frames both ways until either side ends; `Some` when the server ends it.
+async fn relay(
+    state: &Arc<AppState>,
+    token: &str,
+    ws_in: &mut (impl futures::Stream<Item = Result<Message, axum::Error>> + Unpin),
+    from_samod: &mut futures::channel::mpsc::Receiver<Vec<u8>>,
+    mut to_samod: SamodInbound,
+    ws_out: &mut (impl futures::Sink<Message, Error = axum::Error> + Unpin),
+) -> Option<Ending> {
+    let config = &state.config;
+    let persisted: &Persisted = &state.persisted;
+    let persist_timeout = Duration::from_secs(config.persist_timeout_seconds);
+    let mut budget = Budget::new(config.message_burst, config.messages_per_second);
+    let mut sessions = state.sessions_changed.subscribe();
+    let mut shutdown = state.shutdown.subscribe();
+    let mut recheck = tokio::time::interval(Duration::from_secs(60));
+    recheck.tick().await;
+    loop {
+        tokio::select! {
+            inbound = ws_in.next() => match inbound {
+                Some(Ok(Message::Binary(bytes))) => {
+                    if !budget.take() {
+                        return Some(Ending::Flood);
+                    }
+                    if let Err(e) = wire::inspect(&bytes) {
+                        return Some(Ending::Malformed(e));
+                    }
+                    state.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
+                    if to_samod.send(Ok(bytes.to_vec())).await.is_err() {
+                        return None;
+                    }
+                }
+                Some(Ok(Message::Text(_))) => return Some(Ending::TextFrame),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => return None,
+                Some(Err(e)) => {
+                    // tungstenite reports an oversized message as a capacity error.
+                    let text = e.to_string();
+                    return (text.contains("too long") || text.contains("Space limit"))
+                        .then_some(Ending::TooLarge);
+                }
+            },
+            outbound = from_samod.next() => {
+                let bytes = outbound?;
+                if let Ok(frame) = wire::inspect(&bytes)
+                    && let (Some(doc), Some(heads)) = (frame.document_id, wire::reflected_heads(&frame))
+                    && !persisted.wait_for(doc, &heads, persist_timeout).await
+                {
+                    return Some(Ending::NotStored);
+                }
+                state.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+                if ws_out.send(Message::Binary(bytes.into())).await.is_err() {
+                    return None;
+                }
+            }
+            changed = sessions.changed() => {
+                if changed.is_err() || !session_valid(state, token).await {
+                    return Some(Ending::SessionEnded);
+                }
+            }
+            _ = recheck.tick() => {
+                if !session_valid(state, token).await {
+                    return Some(Ending::SessionEnded);
+                }
+            }
+            _ = shutdown.changed() => return Some(Ending::ShuttingDown),
+        }
+    }
+}
+
+async fn session_valid(state: &Arc<AppState>, token: &str) -> bool {
+    let worker = state.clone();
+    let token = token.to_owned();
+    blocking(move || worker.accounts.authenticate(&token))
+        .await
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_comes_from_the_header_or_the_query() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            token_of(&headers, Some("token=abc&x=1")).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(token_of(&headers, Some("x=1&token=")), None);
+        assert_eq!(token_of(&headers, None), None);
+        headers.insert("authorization", "Bearer hdr".parse().unwrap());
+        assert_eq!(
+            token_of(&headers, Some("token=abc")).as_deref(),
+            Some("hdr")
+        );
+    }
+
+    #[test]
+    fn the_budget_allows_a_burst_then_a_rate() {
+        let mut budget = Budget::new(3, 0);
+        assert!(budget.take() && budget.take() && budget.take());
+        assert!(!budget.take());
+    }
+}

@@ -1,0 +1,741 @@
+//! The automerge-repo websocket over real sockets on 127.0.0.1, with a real SQLite file:
+//! samod clients dialing through tokio-tungstenite, and raw websockets for what a
+//! well-behaved client never sends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ReadDoc};
+use futures::{SinkExt, StreamExt};
+use samod::{DialError, Dialer, DocumentId, PeerId, Repo, Transport};
+use sync_server::accounts::{AccountState, Role};
+use sync_server::http::AppState;
+use sync_server::{Config, open_state, run};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+const PASSWORD: &str = "9TGCJ##qk0";
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Server {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    state: Arc<AppState>,
+}
+
+impl Server {
+    async fn start(config: &Config) -> Self {
+        let state = open_state(config).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(run(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            stop: Some(stop),
+            task,
+            state,
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap().unwrap();
+    }
+
+    fn account(&self, tenant: &str, login: &str, role: Role) -> String {
+        self.state
+            .accounts
+            .create(None, tenant, login, role, PASSWORD)
+            .unwrap()
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = body.to_string();
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let status = response[9..12].parse().unwrap();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| serde_json::from_str(b).unwrap_or(serde_json::Value::Null))
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    async fn login(&self, login: &str) -> Session {
+        let (status, body) = self
+            .post(
+                "/api/login",
+                None,
+                serde_json::json!({ "login": login, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        Session {
+            token: body["token"].as_str().unwrap().to_owned(),
+            peer_id: body["peer_id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    async fn register(
+        &self,
+        session: &Session,
+        id: &DocumentId,
+        kind: &str,
+        person: Option<&DocumentId>,
+    ) -> u16 {
+        let body = serde_json::json!({
+            "id": id.to_string(),
+            "kind": kind,
+            "person": person.map(|p| p.to_string()),
+        });
+        self.post("/api/documents", Some(&session.token), body)
+            .await
+            .0
+    }
+
+    fn url(&self) -> String {
+        format!("ws://{}/sync", self.addr)
+    }
+
+    /// Waits until the server has stored something of `doc`.
+    async fn has(&self, doc: &DocumentId) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.stored_keys_of(doc) == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server never got {doc}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn stored_keys_of(&self, doc: &DocumentId) -> i64 {
+        let conn = rusqlite::Connection::open(self.state.config.database_path()).unwrap();
+        conn.query_row(
+            "SELECT count(*) FROM repo_storage WHERE key LIKE ?1",
+            [format!("{doc}/%")],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+}
+
+#[derive(Clone)]
+struct Session {
+    token: String,
+    peer_id: String,
+}
+
+/// Dials the server's websocket with a bearer token, as the desktop client will.
+struct WsDialer {
+    url: String,
+    token: String,
+}
+
+impl Dialer for WsDialer {
+    type Error = std::io::Error;
+
+    fn url(&self) -> samod::Url {
+        samod::Url::parse(&self.url).unwrap()
+    }
+
+    fn connect(
+        &self,
+    ) -> futures::future::BoxFuture<'static, Result<Transport, DialError<Self::Error>>> {
+        let url = self.url.clone();
+        let token = self.token.clone();
+        Box::pin(async move {
+            let mut request = url.into_client_request().map_err(DialError::transient)?;
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            let (ws, _) = tokio_tungstenite::connect_async(request)
+                .await
+                .map_err(DialError::transient)?;
+            let (sink, stream) = ws.split();
+            let stream = stream.filter_map(|m| async move {
+                match m {
+                    Ok(Message::Binary(b)) => Some(Ok(b.to_vec())),
+                    Ok(Message::Close(_)) => None,
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                }
+            });
+            let sink = sink.with(|b: Vec<u8>| async move {
+                Ok::<_, tungstenite::Error>(Message::Binary(b.into()))
+            });
+            Ok(Transport::new(Box::pin(stream), Box::pin(sink))
+                .with_expected_peer_id(PeerId::from("sync-server")))
+        })
+    }
+}
+
+struct Client {
+    repo: Repo,
+    dialer: samod::DialerHandle<std::io::Error>,
+}
+
+impl Client {
+    async fn connect(server: &Server, session: &Session) -> Self {
+        let repo = Repo::build_tokio()
+            .with_peer_id(PeerId::from(session.peer_id.as_str()))
+            .load()
+            .await;
+        let dialer = repo
+            .dial(
+                // samod 0.16 may try the first dial before it has stored the dialer
+                // ("no dialer registered"); a retry or two gets past that race.
+                samod::BackoffConfig {
+                    initial_delay: Duration::from_millis(10),
+                    max_delay: Duration::from_millis(100),
+                    max_retries: Some(5),
+                },
+                Arc::new(WsDialer {
+                    url: server.url(),
+                    token: session.token.clone(),
+                }),
+            )
+            .unwrap();
+        tokio::time::timeout(WAIT, dialer.established())
+            .await
+            .expect("handshake in time")
+            .expect("connected");
+        Self { repo, dialer }
+    }
+
+    async fn create(&self, key: &str, value: &str) -> samod::DocHandle {
+        let mut doc = Automerge::new();
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, key, value)?;
+            Ok(())
+        })
+        .unwrap();
+        self.repo.create(doc).await.unwrap()
+    }
+
+    async fn find(&self, id: &DocumentId) -> Option<samod::DocHandle> {
+        tokio::time::timeout(WAIT, self.repo.find(id.clone()))
+            .await
+            .expect("an answer in time")
+            .unwrap()
+    }
+
+    async fn stop(self) {
+        self.dialer.close();
+        self.repo.stop().await;
+    }
+}
+
+fn read(handle: &samod::DocHandle, key: &str) -> Option<String> {
+    handle.with_document(|doc| {
+        doc.get(automerge::ROOT, key)
+            .unwrap()
+            .and_then(|(value, _)| value.into_string().ok())
+    })
+}
+
+fn write(handle: &samod::DocHandle, key: &str, value: &str) {
+    handle.with_document(|doc| {
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, key, value)?;
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+/// Polls until `key` reads `value`, or fails after the timeout.
+async fn eventually(handle: &samod::DocHandle, key: &str, value: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while read(handle, key).as_deref() != Some(value) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{key} never became {value}: {:?}",
+            read(handle, key)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn config(dir: &tempfile::TempDir) -> Config {
+    Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_converge_through_the_server_and_a_restart_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "anna", Role::Counsellor);
+    server.account("t1", "ben", Role::Counsellor);
+    let anna = server.login("anna").await;
+    let ben = server.login("ben").await;
+
+    let a = Client::connect(&server, &anna).await;
+    let record = a.create("pseudonym", "Kiesel").await;
+    let id = record.document_id().clone();
+    assert_eq!(
+        server.register(&anna, &id, "client-record", None).await,
+        201
+    );
+    assert_eq!(
+        server.register(&anna, &id, "client-record", None).await,
+        200,
+        "a retry is harmless"
+    );
+
+    server.has(&id).await;
+    let b = Client::connect(&server, &ben).await;
+    let seen = b.find(&id).await.expect("ben may read every record");
+    eventually(&seen, "pseudonym", "Kiesel").await;
+    write(&seen, "language", "Deutsch");
+    eventually(&record, "language", "Deutsch").await;
+    write(&record, "pseudonym", "Kiesel2");
+    eventually(&seen, "pseudonym", "Kiesel2").await;
+    a.stop().await;
+    b.stop().await;
+    server.stop().await;
+
+    let server = Server::start(&config(&dir)).await;
+    let ben = server.login("ben").await;
+    let b = Client::connect(&server, &ben).await;
+    let again = b.find(&id).await.expect("kept across the restart");
+    assert_eq!(read(&again, "pseudonym").as_deref(), Some("Kiesel2"));
+    assert_eq!(read(&again, "language").as_deref(), Some("Deutsch"));
+    b.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_and_unregistered_documents_stay_invisible() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "anna", Role::Counsellor);
+    server.account("t1", "ben", Role::Counsellor);
+    server.account("t2", "fremd", Role::Admin);
+    let anna = server.login("anna").await;
+    let ben = server.login("ben").await;
+    let fremd = server.login("fremd").await;
+
+    let a = Client::connect(&server, &anna).await;
+    let bookmarks = a.create("list", "anna's").await;
+    let bookmarks_id = bookmarks.document_id().clone();
+    assert_eq!(
+        server
+            .register(&anna, &bookmarks_id, "bookmarks", None)
+            .await,
+        201
+    );
+    let record = a.create("pseudonym", "Kiesel").await;
+    let record_id = record.document_id().clone();
+    assert_eq!(
+        server
+            .register(&anna, &record_id, "client-record", None)
+            .await,
+        201
+    );
+    server.has(&bookmarks_id).await;
+    server.has(&record_id).await;
+    let secret = a.create("pseudonym", "nie registriert").await;
+    let secret_id = secret.document_id().clone();
+
+    // Anna's own reads work, so the server has her documents.
+    let a2 = Client::connect(&server, &anna).await;
+    a2.find(&bookmarks_id)
+        .await
+        .expect("the owner reads her bookmarks");
+    a2.stop().await;
+
+    let b = Client::connect(&server, &ben).await;
+    assert!(b.find(&bookmarks_id).await.is_none(), "another's bookmarks");
+    assert!(
+        b.find(&secret_id).await.is_none(),
+        "an unregistered document"
+    );
+    b.find(&record_id).await.expect("a record of the tenant");
+    let f = Client::connect(&server, &fremd).await;
+    assert!(
+        f.find(&record_id).await.is_none(),
+        "another tenant's record"
+    );
+    assert_eq!(
+        server.stored_keys_of(&secret_id),
+        0,
+        "an unregistered document is never stored"
+    );
+
+    // On the wire, a forbidden document and one that never existed look the same.
+    let mut raw = RawClient::connect(&server, &ben).await;
+    let forbidden = raw.request(&bookmarks_id).await;
+    let random = unused_id(7);
+    let missing = raw.request(&random).await;
+    assert_eq!(forbidden, "doc-unavailable");
+    assert_eq!(missing, "doc-unavailable");
+
+    a.stop().await;
+    b.stop().await;
+    f.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_users_change_is_not_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "chefin", Role::Admin);
+    server.account("t1", "ben", Role::Counsellor);
+    let chefin = server.login("chefin").await;
+    let ben = server.login("ben").await;
+
+    let admin = Client::connect(&server, &chefin).await;
+    let catalogue = admin.create("deletion", "365").await;
+    let id = catalogue.document_id().clone();
+    assert_eq!(server.register(&chefin, &id, "catalogue", None).await, 201);
+    server.has(&id).await;
+    assert_eq!(
+        server.register(&ben, &id, "client-record", None).await,
+        409,
+        "the id is taken"
+    );
+    let other = unused_id(8);
+    assert_eq!(
+        server.register(&ben, &other, "catalogue", None).await,
+        403,
+        "only admins create catalogues"
+    );
+
+    let b = Client::connect(&server, &ben).await;
+    let seen = b.find(&id).await.expect("staff read the catalogue");
+    eventually(&seen, "deletion", "365").await;
+    write(&seen, "deletion", "1");
+    // The admin's later edit still reaches the reader...
+    write(&catalogue, "sites", "Nord");
+    eventually(&seen, "sites", "Nord").await;
+    // ...but the reader's edit never reached the server: a fresh admin does not see it.
+    admin.stop().await;
+    let fresh = Client::connect(&server, &chefin).await;
+    let check = fresh.find(&id).await.expect("admin reads");
+    eventually(&check, "sites", "Nord").await;
+    assert_eq!(read(&check, "deletion").as_deref(), Some("365"));
+    fresh.stop().await;
+    b.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upgrade_needs_a_valid_token_and_an_ended_session_ends_the_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    let ben_id = server.account("t1", "ben", Role::Counsellor);
+    let ben = server.login("ben").await;
+
+    let status = |r: Result<_, tungstenite::Error>| match r {
+        Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("{e}"),
+        Ok(_) => 101,
+    };
+    let no_token = tokio_tungstenite::connect_async(server.url()).await;
+    assert_eq!(status(no_token), 401);
+    let forged = tokio_tungstenite::connect_async(format!("{}?token=forged", server.url())).await;
+    assert_eq!(status(forged), 401);
+    let by_query =
+        tokio_tungstenite::connect_async(format!("{}?token={}", server.url(), ben.token)).await;
+    assert_eq!(
+        status(by_query),
+        101,
+        "the token may come as a query parameter"
+    );
+
+    // A peer id that is not the session's own is refused at the handshake.
+    let mut impostor = RawClient::connect_as(&server, &ben, "someone:0123456789abcdef").await;
+    assert!(
+        impostor.closed().await,
+        "an impostor's connection is closed"
+    );
+
+    let mut raw = RawClient::connect(&server, &ben).await;
+    server
+        .state
+        .accounts
+        .set_state(None, &ben_id, AccountState::Locked)
+        .unwrap();
+    server.state.session_ended();
+    assert_eq!(raw.error().await.as_deref(), Some("session ended"));
+    assert!(raw.closed().await);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_frames_floods_and_oversized_messages_close_only_their_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&Config {
+        max_message_bytes: 64 * 1024,
+        message_burst: 50,
+        messages_per_second: 1,
+        ..config(&dir)
+    })
+    .await;
+    server.account("t1", "anna", Role::Counsellor);
+    server.account("t1", "ben", Role::Counsellor);
+    let anna = server.login("anna").await;
+    let ben = server.login("ben").await;
+    let a = Client::connect(&server, &anna).await;
+    let record = a.create("pseudonym", "Kiesel").await;
+    let id = record.document_id().clone();
+    assert_eq!(
+        server.register(&anna, &id, "client-record", None).await,
+        201
+    );
+    server.has(&id).await;
+    let b = Client::connect(&server, &ben).await;
+    let seen = b.find(&id).await.unwrap();
+
+    let mut garbage = RawClient::connect(&server, &ben).await;
+    garbage.send(vec![0xff, 0x00, 0x42]).await;
+    assert_eq!(
+        garbage.error().await.as_deref(),
+        Some("malformed message: not a CBOR map")
+    );
+    assert!(garbage.closed().await);
+
+    let mut text = RawClient::connect(&server, &ben).await;
+    text.ws.send(Message::Text("hallo".into())).await.unwrap();
+    assert_eq!(
+        text.error().await.as_deref(),
+        Some("text frames are not part of the protocol")
+    );
+
+    let mut big = RawClient::connect(&server, &ben).await;
+    let _ = big
+        .ws
+        .send(Message::Binary(vec![0u8; 128 * 1024].into()))
+        .await;
+    assert!(
+        big.closed().await,
+        "an oversized message closes the connection"
+    );
+
+    let mut flood = RawClient::connect(&server, &ben).await;
+    let request = flood.request_frame(&unused_id(9));
+    for _ in 0..200 {
+        if flood
+            .ws
+            .send(Message::Binary(request.clone().into()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    assert_eq!(flood.error().await.as_deref(), Some("too many messages"));
+
+    // The well-behaved clients carry on.
+    write(&record, "language", "Deutsch");
+    eventually(&seen, "language", "Deutsch").await;
+    let metrics = reqwest_like_get(&server, "/metrics").await;
+    assert!(
+        metrics.contains("sync_server_connections_ended_total{reason=\"flood\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("sync_server_connections_ended_total{reason=\"malformed\"} 2"),
+        "{metrics}"
+    );
+    a.stop().await;
+    b.stop().await;
+    server.stop().await;
+}
+
+// --- raw protocol ---------------------------------------------------------------------
+
+enum Value<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+    Texts(&'a [&'a str]),
+}
+use Value::{Bytes, Text, Texts};
+
+fn cbor_map(entries: &[(&str, Value<'_>)]) -> Vec<u8> {
+    let mut buffer = Vec::new();
+    let mut e = minicbor::Encoder::new(&mut buffer);
+    e.map(entries.len() as u64).unwrap();
+    for (key, value) in entries {
+        e.str(key).unwrap();
+        match value {
+            Text(s) => e.str(s).unwrap(),
+            Bytes(b) => e.bytes(b).unwrap(),
+            Texts(items) => {
+                e.array(items.len() as u64).unwrap();
+                for item in *items {
+                    e.str(item).unwrap();
+                }
+                &mut e
+            }
+        };
+    }
+    buffer
+}
+
+/// The `type`, the `documentId` and, for errors, the `message` of a frame.
+fn frame_fields(bytes: &[u8]) -> (String, Option<String>, Option<String>) {
+    let mut d = minicbor::Decoder::new(bytes);
+    let n = d.map().unwrap().unwrap();
+    let (mut kind, mut doc, mut message) = (String::new(), None, None);
+    for _ in 0..n {
+        let key = d.str().unwrap().to_owned();
+        match key.as_str() {
+            "type" => kind = d.str().unwrap().to_owned(),
+            "documentId" => doc = Some(d.str().unwrap().to_owned()),
+            "message" => message = Some(d.str().unwrap().to_owned()),
+            _ => d.skip().unwrap(),
+        }
+    }
+    (kind, doc, message)
+}
+
+/// A document id nobody registered.
+fn unused_id(seed: u8) -> DocumentId {
+    DocumentId::try_from(vec![seed; 16]).unwrap()
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct RawClient {
+    ws: Ws,
+    peer_id: String,
+}
+
+impl RawClient {
+    async fn connect(server: &Server, session: &Session) -> Self {
+        Self::connect_as(server, session, &session.peer_id).await
+    }
+
+    async fn connect_as(server: &Server, session: &Session, peer_id: &str) -> Self {
+        let mut request = server.url().into_client_request().unwrap();
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", session.token).parse().unwrap(),
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut client = Self {
+            ws,
+            peer_id: peer_id.to_owned(),
+        };
+        let join = cbor_map(&[
+            ("type", Text("join")),
+            ("senderId", Text(peer_id)),
+            ("supportedProtocolVersions", Texts(&["1"])),
+        ]);
+        client.send(join).await;
+        client
+    }
+
+    async fn send(&mut self, bytes: Vec<u8>) {
+        let _ = self.ws.send(Message::Binary(bytes.into())).await;
+    }
+
+    /// The next binary frame's type, document and message, skipping `peer`.
+    async fn next(&mut self) -> Option<(String, Option<String>, Option<String>)> {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a frame in time")
+            {
+                Some(Ok(Message::Binary(b))) => {
+                    let fields = frame_fields(&b);
+                    if fields.0 != "peer" {
+                        return Some(fields);
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    async fn error(&mut self) -> Option<String> {
+        loop {
+            let (kind, _, message) = self.next().await?;
+            if kind == "error" {
+                return message;
+            }
+        }
+    }
+
+    async fn closed(&mut self) -> bool {
+        loop {
+            if self.next().await.is_none() {
+                return true;
+            }
+        }
+    }
+
+    /// Requests `doc` with an empty sync message; returns the type of the answer about
+    /// it (the server may meanwhile announce documents the user may read).
+    async fn request(&mut self, doc: &DocumentId) -> String {
+        self.send(self.request_frame(doc)).await;
+        loop {
+            let (kind, about, _) = self.next().await.expect("an answer");
+            if about.as_deref() == Some(doc.to_string().as_str()) {
+                return kind;
+            }
+        }
+    }
+
+    fn request_frame(&self, doc: &DocumentId) -> Vec<u8> {
+        let empty = Automerge::new();
+        use automerge::sync::SyncDoc;
+        let message = empty
+            .generate_sync_message(&mut automerge::sync::State::new())
+            .unwrap()
+            .encode();
+        cbor_map(&[
+            ("type", Text("request")),
+            ("senderId", Text(&self.peer_id)),
+            ("targetId", Text("sync-server")),
+            ("documentId", Text(&doc.to_string())),
+            ("data", Bytes(&message)),
+        ])
+    }
+}
+
+async fn reqwest_like_get(server: &Server, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
