@@ -15,6 +15,7 @@
 //! - [`share`]: samod's share policy over the registry; peer ids bound to sessions.
 //! - [`wire`]: the protocol frames, checked at the edge.
 //! - [`sync`]: the websocket, between the socket and samod.
+//! - [`settle`]: settling after merges, and the facts access depends on.
 
 pub mod access;
 pub mod accounts;
@@ -24,6 +25,7 @@ pub mod http;
 pub mod password;
 pub mod registry;
 pub mod server;
+pub mod settle;
 pub mod share;
 pub mod storage;
 pub mod sync;

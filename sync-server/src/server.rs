@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::db;
 use crate::http::{self, AppState, Metrics};
 use crate::registry::Registry;
+use crate::settle::{self, ChangeObserver};
 use crate::share::Policy;
 use crate::storage::SqliteStorage;
 
@@ -29,12 +30,15 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let registry = Arc::new(Registry::open(db::open(&path)?)?);
     let storage = SqliteStorage::new(db::open(&path)?);
     let persisted = storage.persisted();
+    let (observer, changed) = ChangeObserver::new();
     let repo = samod::Repo::build_tokio()
         .with_peer_id(samod::PeerId::from(SERVER_PEER_ID))
         .with_storage(storage)
         .with_share_policy(Policy::new(registry.clone()))
+        .with_observer(observer)
         .load()
         .await;
+    tokio::spawn(settle::run(changed, repo.clone(), registry.clone()));
     let url = url_for(config.listen);
     let acceptor = repo
         .make_acceptor(url)

@@ -739,3 +739,146 @@ async fn reqwest_like_get(server: &Server, path: &str) -> String {
     stream.read_to_string(&mut response).await.unwrap();
     response
 }
+
+// --- settling and the timeline restriction ---------------------------------------------
+
+fn editor(user: &str) -> model::Editor {
+    model::Editor::with_stepping_clock(
+        model::UserId::new(user),
+        model::NodeId::new(format!("node-{user}")),
+        1_000,
+    )
+}
+
+async fn registry_says(
+    server: &Server,
+    doc: &DocumentId,
+    account: &str,
+    expected: sync_server::access::Access,
+) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let access = server.state.registry.access(&doc.to_string(), account);
+        if access == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "access stayed {access:?}, expected {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_settles_rival_claims_and_enforces_the_timeline_restriction() {
+    use model::Document;
+    use model::catalogue::Catalogue;
+    use model::client_record::{ClientRecord, NewClient};
+    use model::timeline::Timeline;
+    use sync_server::access::Access;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    let chefin_id = server.account("t1", "chefin", Role::Admin);
+    let anna_id = server.account("t1", "anna", Role::Counsellor);
+    let ben_id = server.account("t1", "ben", Role::Counsellor);
+    let chefin = server.login("chefin").await;
+    let anna = server.login("anna").await;
+    let ben = server.login("ben").await;
+
+    // The tenant restricts timelines to staff with a responsibility.
+    let admin = Client::connect(&server, &chefin).await;
+    let mut catalogue =
+        Document::<Catalogue>::create_catalogue(model::TenantId::new("t1")).unwrap();
+    catalogue.set_restrict_timeline(true).unwrap();
+    let catalogue = admin.repo.create(catalogue.into_automerge()).await.unwrap();
+    assert_eq!(
+        server
+            .register(&chefin, catalogue.document_id(), "catalogue", None)
+            .await,
+        201
+    );
+
+    // Anna and Ben each made themselves primary caretaker while offline.
+    let new = NewClient {
+        pseudonym: "Kiesel".into(),
+        ..NewClient::default()
+    };
+    let mut record = Document::<ClientRecord>::create_client(
+        &mut editor(&anna_id),
+        &model::DocumentId::from_bytes([1; 16]),
+        model::TenantId::new("t1"),
+        new,
+    )
+    .unwrap();
+    let mut bens = record.fork();
+    record
+        .claim_primary(&mut editor(&anna_id), model::UserId::new(&anna_id))
+        .unwrap();
+    bens.claim_primary(&mut editor(&ben_id), model::UserId::new(&ben_id))
+        .unwrap();
+    record.merge(&mut bens).unwrap();
+    let a = Client::connect(&server, &anna).await;
+    let record = a.repo.create(record.into_automerge()).await.unwrap();
+    let record_id = record.document_id().clone();
+    assert_eq!(
+        server
+            .register(&anna, &record_id, "client-record", None)
+            .await,
+        201
+    );
+    let person = model::DocumentId::from_bytes(record_id.as_bytes().try_into().unwrap());
+    let timeline =
+        Document::<Timeline>::create_timeline(model::TenantId::new("t1"), person).unwrap();
+    let timeline = a.repo.create(timeline.into_automerge()).await.unwrap();
+    let timeline_id = timeline.document_id().clone();
+    assert_eq!(
+        server
+            .register(&anna, &timeline_id, "timeline", Some(&record_id))
+            .await,
+        201
+    );
+
+    // The server settles the record: one claim wins, the other stays as caretaker, and
+    // both may now read the timeline; the admin, with no responsibility, may not.
+    registry_says(&server, &timeline_id, &chefin_id, Access::None).await;
+    registry_says(&server, &timeline_id, &anna_id, Access::Write).await;
+    registry_says(&server, &timeline_id, &ben_id, Access::Write).await;
+    // A fresh connection: one that saw the timeline before the restriction arrived is
+    // told of lost access by its directory, not by the protocol.
+    let admin2 = Client::connect(&server, &chefin).await;
+    assert!(
+        admin2.find(&timeline_id).await.is_none(),
+        "the admin has no responsibility"
+    );
+    server.has(&timeline_id).await;
+    let b = Client::connect(&server, &ben).await;
+    b.find(&timeline_id).await.expect("ben is caretaker now");
+    let settled = b.find(&record_id).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let bytes = settled.with_document(|doc| doc.save());
+        let read = Document::<ClientRecord>::load(&bytes)
+            .unwrap()
+            .read()
+            .unwrap();
+        if read
+            .primary_claims
+            .keys()
+            .any(|id| id.as_str().starts_with("settled-"))
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never settled the claims"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.stop().await;
+    b.stop().await;
+    admin.stop().await;
+    admin2.stop().await;
+    server.stop().await;
+}

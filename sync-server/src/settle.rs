@@ -1,0 +1,174 @@
+//! Settling after merges, and the facts access depends on.
+//!
+//! samod tells the [`ChangeObserver`] of every sync message a client sent; the
+//! [`run`] worker then, per document and at most once per batch:
+//! - client records: `conflict_rules::settle_record` writes the outcome of concurrent
+//!   primary claims back as the server's own change; the record's responsibilities (and
+//!   its primary caretaker) go to the registry, for the timeline restriction;
+//! - timelines: `conflict_rules::settle_timeline` stores whether each action applied;
+//! - catalogues: the tenant's timeline restriction goes to the registry.
+//!
+//! The server is the only settler (conflict-rules' single-writer invariant). A document
+//! that does not load as its registered kind is left alone and logged by id.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use automerge::{Automerge, Change};
+use model::catalogue::Catalogue;
+use model::client_record::ClientRecord;
+use model::timeline::Timeline;
+use model::{DocKind, Document, Period};
+use samod::{DocumentId, RepoEvent, RepoObserver};
+use tokio::sync::mpsc;
+
+use crate::access::Grant;
+use crate::registry::Registry;
+
+/// Forwards the id of every document a client sent changes for.
+#[derive(Debug)]
+pub struct ChangeObserver {
+    changed: mpsc::UnboundedSender<DocumentId>,
+}
+
+impl ChangeObserver {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<DocumentId>) {
+        let (changed, receiver) = mpsc::unbounded_channel();
+        (Self { changed }, receiver)
+    }
+}
+
+impl RepoObserver for ChangeObserver {
+    fn observe(&self, event: &RepoEvent) {
+        if let RepoEvent::SyncMessageReceived { document_id, .. } = event {
+            let _ = self.changed.send(document_id.clone());
+        }
+    }
+}
+
+/// What settling learned for the registry.
+enum Fact {
+    Responsibilities(Vec<Grant>),
+    Restriction(String, bool),
+}
+
+/// Settles changed documents until the repo stops.
+pub async fn run(
+    mut changed: mpsc::UnboundedReceiver<DocumentId>,
+    repo: samod::Repo,
+    registry: Arc<Registry>,
+) {
+    while let Some(first) = changed.recv().await {
+        let mut batch = BTreeSet::from([first.to_string()]);
+        while let Ok(more) = changed.try_recv() {
+            batch.insert(more.to_string());
+        }
+        for id in batch {
+            settle_one(&repo, &registry, &id).await;
+        }
+    }
+}
+
+async fn settle_one(repo: &samod::Repo, registry: &Arc<Registry>, id: &str) {
+    let Some(entry) = registry.entry(id) else {
+        return;
+    };
+    if !matches!(
+        entry.kind,
+        DocKind::ClientRecord | DocKind::Timeline | DocKind::Catalogue
+    ) {
+        return;
+    }
+    let Ok(doc_id) = id.parse::<DocumentId>() else {
+        return;
+    };
+    let Ok(Some(handle)) = repo.find(doc_id).await else {
+        return;
+    };
+    let kind = entry.kind;
+    let fact = handle.with_document(|doc| match settle_in(doc, kind) {
+        Ok(fact) => fact,
+        Err(error) => {
+            tracing::warn!(document = %id, kind = kind.as_str(), %error, "cannot settle");
+            None
+        }
+    });
+    let stored = match fact {
+        Some(Fact::Responsibilities(grants)) => registry.set_responsibilities(id, grants),
+        Some(Fact::Restriction(tenant, on)) => registry.set_timeline_restriction(&tenant, on),
+        None => Ok(()),
+    };
+    if let Err(error) = stored {
+        tracing::error!(document = %id, %error, "cannot record what settling learned");
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SettleFailure {
+    #[error(transparent)]
+    Document(#[from] model::DocumentError),
+    #[error(transparent)]
+    Settle(#[from] conflict_rules::settle::SettleError),
+    #[error(transparent)]
+    Apply(#[from] automerge::AutomergeError),
+}
+
+/// Settles `doc` (samod's copy) through the model: a typed copy is settled, and the
+/// changes settling made are applied to samod's document as the server's own.
+fn settle_in(doc: &mut Automerge, kind: DocKind) -> Result<Option<Fact>, SettleFailure> {
+    let bytes = doc.save_nocompress();
+    match kind {
+        DocKind::ClientRecord => {
+            let mut typed = Document::<ClientRecord>::load(&bytes)?;
+            let before = typed.heads();
+            if conflict_rules::settle::settle_record(&mut typed)? {
+                apply_new(doc, &mut typed, &before)?;
+            }
+            let record = typed.read()?;
+            let (view, _) = conflict_rules::record::fold_record(&record);
+            let mut grants: Vec<Grant> = view
+                .responsibilities
+                .values()
+                .map(|r| Grant {
+                    user: r.user.as_str().to_owned(),
+                    valid: r.valid,
+                    deactivated: r.deactivated,
+                })
+                .collect();
+            if let Some(primary) = view.primary {
+                grants.push(Grant {
+                    user: primary.user.as_str().to_owned(),
+                    valid: Period::open(),
+                    deactivated: false,
+                });
+            }
+            Ok(Some(Fact::Responsibilities(grants)))
+        }
+        DocKind::Timeline => {
+            let mut typed = Document::<Timeline>::load(&bytes)?;
+            let before = typed.heads();
+            if conflict_rules::settle::settle_timeline(&mut typed)? {
+                apply_new(doc, &mut typed, &before)?;
+            }
+            Ok(None)
+        }
+        DocKind::Catalogue => {
+            let catalogue = Document::<Catalogue>::load(&bytes)?.read()?;
+            Ok(Some(Fact::Restriction(
+                catalogue.tenant.as_str().to_owned(),
+                catalogue.settings.restrict_timeline_to_responsibles,
+            )))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn apply_new<T: model::Schema>(
+    doc: &mut Automerge,
+    typed: &mut Document<T>,
+    before: &[automerge::ChangeHash],
+) -> Result<(), SettleFailure> {
+    let changes: Vec<Change> = typed.automerge().get_changes(before);
+    doc.apply_changes(changes)?;
+    Ok(())
+}
