@@ -131,6 +131,13 @@ impl Failures {
     }
 }
 
+/// A new session: its token (shown once, stored only as a digest) and its account.
+#[derive(Debug)]
+pub struct Login {
+    pub token: String,
+    pub account_id: String,
+}
+
 pub struct Accounts {
     conn: Mutex<Connection>,
     rng: SystemRandom,
@@ -271,7 +278,7 @@ impl Accounts {
         login: &str,
         password: &str,
         address: IpAddr,
-    ) -> Result<String, AccountError> {
+    ) -> Result<Login, AccountError> {
         let now = now_ms();
         let account_key = format!("login:{}", login.trim().to_lowercase());
         let address_key = format!("addr:{address}");
@@ -320,7 +327,10 @@ impl Accounts {
             params![password::token_digest(&token), id, now as i64],
         )?;
         Self::audit(&conn, Some(&id), "login", None)?;
-        Ok(token)
+        Ok(Login {
+            token,
+            account_id: id,
+        })
     }
 
     /// The principal of a valid session; refreshes its idle timer. Expired sessions and

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::accounts::{AccountError, Accounts};
+use crate::accounts::{AccountError, Accounts, Principal};
 use crate::config::Config;
 use crate::registry::{Registered, Registry, RegistryError};
 use crate::share::peer_id_for;
@@ -181,15 +181,19 @@ async fn login(
         &state.metrics.logins_failed
     };
     counter.fetch_add(1, Ordering::Relaxed);
-    let token = result?;
-    let worker = state.clone();
-    let checked = token.clone();
-    let principal = blocking(move || worker.accounts.authenticate(&checked)).await?;
+    let login = result?;
     Ok(Json(LoginResponse {
-        peer_id: peer_id_for(&principal.account_id, &token),
-        account_id: principal.account_id,
-        token,
+        peer_id: peer_id_for(&login.account_id, &login.token),
+        account_id: login.account_id,
+        token: login.token,
     }))
+}
+
+/// The principal of a valid session token, checked off the async workers.
+pub async fn authenticated(state: &Arc<AppState>, token: &str) -> Result<Principal, ApiError> {
+    let worker = state.clone();
+    let token = token.to_owned();
+    blocking(move || worker.accounts.authenticate(&token)).await
 }
 
 /// The bearer token of a request, if any.
@@ -266,8 +270,7 @@ async fn register_document(
     if request.id.parse::<samod::DocumentId>().is_err() {
         return Err(ApiError::bad_request("bad-document-id"));
     }
-    let worker = state.clone();
-    let principal = blocking(move || worker.accounts.authenticate(&token)).await?;
+    let principal = authenticated(&state, &token).await?;
     let viewer = state
         .registry
         .viewer(&principal.account_id)

@@ -70,10 +70,6 @@ pub fn today() -> Date {
         .unwrap_or_else(|| unreachable!("1970-01-01 is a date"))
 }
 
-fn parse_kind(text: &str) -> Option<DocKind> {
-    DocKind::parse(text)
-}
-
 impl Registry {
     /// Loads the registry from `conn` (a connection of its own to the server database).
     pub fn open(conn: Connection) -> Result<Self, RegistryError> {
@@ -92,7 +88,7 @@ impl Registry {
             })?;
             for row in rows {
                 let (id, kind, tenant, person, owner) = row?;
-                let Some(kind) = parse_kind(&kind) else {
+                let Some(kind) = DocKind::parse(&kind) else {
                     tracing::warn!(document = %id, "registry row of an unknown kind ignored");
                     continue;
                 };

@@ -24,7 +24,7 @@ use futures::{SinkExt, StreamExt};
 use samod::{PeerId, Transport};
 
 use crate::accounts::{AccountError, Principal};
-use crate::http::{ApiError, AppState, bearer, blocking};
+use crate::http::{ApiError, AppState, authenticated, bearer};
 use crate::share::peer_id_for;
 use crate::storage::Persisted;
 use crate::wire;
@@ -50,9 +50,7 @@ pub async fn upgrade(
     let Some(token) = token_of(&headers, query.as_deref()) else {
         return ApiError::from(AccountError::NoSession).into_response();
     };
-    let worker = state.clone();
-    let checked = token.clone();
-    let principal = match blocking(move || worker.accounts.authenticate(&checked)).await {
+    let principal = match authenticated(&state, &token).await {
         Ok(principal) => principal,
         Err(e) => return e.into_response(),
     };
@@ -259,11 +257,7 @@ async fn relay(
 }
 
 async fn session_valid(state: &Arc<AppState>, token: &str) -> bool {
-    let worker = state.clone();
-    let token = token.to_owned();
-    blocking(move || worker.accounts.authenticate(&token))
-        .await
-        .is_ok()
+    authenticated(state, token).await.is_ok()
 }
 
 #[cfg(test)]

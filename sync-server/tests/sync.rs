@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,92 +11,37 @@ use automerge::transaction::Transactable;
 use automerge::{Automerge, ReadDoc};
 use futures::{SinkExt, StreamExt};
 use samod::{DialError, Dialer, DocumentId, PeerId, Repo, Transport};
+use sync_server::Config;
 use sync_server::accounts::{AccountState, Role};
-use sync_server::http::AppState;
-use sync_server::{Config, open_state, run};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-const PASSWORD: &str = "9TGCJ##qk0";
+mod common;
+
+use common::{PASSWORD, Server, config};
+
 const WAIT: Duration = Duration::from_secs(20);
 
-struct Server {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    state: Arc<AppState>,
+/// What the sync tests ask of the shared test server beyond HTTP.
+trait SyncServer {
+    async fn session(&self, login: &str) -> Session;
+    async fn register(
+        &self,
+        session: &Session,
+        id: &DocumentId,
+        kind: &str,
+        person: Option<&DocumentId>,
+    ) -> u16;
+    fn url(&self) -> String;
+    async fn has(&self, doc: &DocumentId);
+    fn stored_keys_of(&self, doc: &DocumentId) -> i64;
 }
 
-impl Server {
-    async fn start(config: &Config) -> Self {
-        let state = open_state(config).await.unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(run(listener, state.clone(), async {
-            let _ = stopped.await;
-        }));
-        Self {
-            addr,
-            stop: Some(stop),
-            task,
-            state,
-        }
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.await.unwrap().unwrap();
-    }
-
-    fn account(&self, tenant: &str, login: &str, role: Role) -> String {
-        self.state
-            .accounts
-            .create(None, tenant, login, role, PASSWORD)
-            .unwrap()
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        body: serde_json::Value,
-    ) -> (u16, serde_json::Value) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let body = body.to_string();
-        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
-        let auth = token
-            .map(|t| format!("Authorization: Bearer {t}\r\n"))
-            .unwrap_or_default();
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let status = response[9..12].parse().unwrap();
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| serde_json::from_str(b).unwrap_or(serde_json::Value::Null))
-            .unwrap_or_default();
-        (status, body)
-    }
-
-    async fn login(&self, login: &str) -> Session {
-        let (status, body) = self
-            .post(
-                "/api/login",
-                None,
-                serde_json::json!({ "login": login, "password": PASSWORD }),
-            )
-            .await;
+impl SyncServer for Server {
+    async fn session(&self, login: &str) -> Session {
+        let (status, body) = self.login(login, PASSWORD).await;
         assert_eq!(status, 200, "{body}");
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         Session {
             token: body["token"].as_str().unwrap().to_owned(),
             peer_id: body["peer_id"].as_str().unwrap().to_owned(),
@@ -116,9 +60,14 @@ impl Server {
             "kind": kind,
             "person": person.map(|p| p.to_string()),
         });
-        self.post("/api/documents", Some(&session.token), body)
-            .await
-            .0
+        self.request(
+            "POST",
+            "/api/documents",
+            Some(&session.token),
+            &body.to_string(),
+        )
+        .await
+        .0
     }
 
     fn url(&self) -> String {
@@ -285,21 +234,14 @@ async fn eventually(handle: &samod::DocHandle, key: &str, value: &str) {
     }
 }
 
-fn config(dir: &tempfile::TempDir) -> Config {
-    Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_converge_through_the_server_and_a_restart_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&config(&dir)).await;
     server.account("t1", "anna", Role::Counsellor);
     server.account("t1", "ben", Role::Counsellor);
-    let anna = server.login("anna").await;
-    let ben = server.login("ben").await;
+    let anna = server.session("anna").await;
+    let ben = server.session("ben").await;
 
     let a = Client::connect(&server, &anna).await;
     let record = a.create("pseudonym", "Kiesel").await;
@@ -327,7 +269,7 @@ async fn two_clients_converge_through_the_server_and_a_restart_keeps_everything(
     server.stop().await;
 
     let server = Server::start(&config(&dir)).await;
-    let ben = server.login("ben").await;
+    let ben = server.session("ben").await;
     let b = Client::connect(&server, &ben).await;
     let again = b.find(&id).await.expect("kept across the restart");
     assert_eq!(read(&again, "pseudonym").as_deref(), Some("Kiesel2"));
@@ -343,9 +285,9 @@ async fn forbidden_and_unregistered_documents_stay_invisible() {
     server.account("t1", "anna", Role::Counsellor);
     server.account("t1", "ben", Role::Counsellor);
     server.account("t2", "fremd", Role::Admin);
-    let anna = server.login("anna").await;
-    let ben = server.login("ben").await;
-    let fremd = server.login("fremd").await;
+    let anna = server.session("anna").await;
+    let ben = server.session("ben").await;
+    let fremd = server.session("fremd").await;
 
     let a = Client::connect(&server, &anna).await;
     let bookmarks = a.create("list", "anna's").await;
@@ -414,8 +356,8 @@ async fn a_read_only_users_change_is_not_taken() {
     let server = Server::start(&config(&dir)).await;
     server.account("t1", "chefin", Role::Admin);
     server.account("t1", "ben", Role::Counsellor);
-    let chefin = server.login("chefin").await;
-    let ben = server.login("ben").await;
+    let chefin = server.session("chefin").await;
+    let ben = server.session("ben").await;
 
     let admin = Client::connect(&server, &chefin).await;
     let catalogue = admin.create("deletion", "365").await;
@@ -457,7 +399,7 @@ async fn the_upgrade_needs_a_valid_token_and_an_ended_session_ends_the_connectio
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&config(&dir)).await;
     let ben_id = server.account("t1", "ben", Role::Counsellor);
-    let ben = server.login("ben").await;
+    let ben = server.session("ben").await;
 
     let status = |r: Result<_, tungstenite::Error>| match r {
         Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
@@ -507,8 +449,8 @@ async fn bad_frames_floods_and_oversized_messages_close_only_their_connection() 
     .await;
     server.account("t1", "anna", Role::Counsellor);
     server.account("t1", "ben", Role::Counsellor);
-    let anna = server.login("anna").await;
-    let ben = server.login("ben").await;
+    let anna = server.session("anna").await;
+    let ben = server.session("ben").await;
     let a = Client::connect(&server, &anna).await;
     let record = a.create("pseudonym", "Kiesel").await;
     let id = record.document_id().clone();
@@ -562,7 +504,7 @@ async fn bad_frames_floods_and_oversized_messages_close_only_their_connection() 
     // The well-behaved clients carry on.
     write(&record, "language", "Deutsch");
     eventually(&seen, "language", "Deutsch").await;
-    let metrics = reqwest_like_get(&server, "/metrics").await;
+    let (_, metrics) = server.request("GET", "/metrics", None, "").await;
     assert!(
         metrics.contains("sync_server_connections_ended_total{reason=\"flood\"} 1"),
         "{metrics}"
@@ -730,16 +672,6 @@ impl RawClient {
     }
 }
 
-async fn reqwest_like_get(server: &Server, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response
-}
-
 // --- settling and the timeline restriction ---------------------------------------------
 
 fn editor(user: &str) -> model::Editor {
@@ -783,9 +715,9 @@ async fn the_server_settles_rival_claims_and_enforces_the_timeline_restriction()
     let chefin_id = server.account("t1", "chefin", Role::Admin);
     let anna_id = server.account("t1", "anna", Role::Counsellor);
     let ben_id = server.account("t1", "ben", Role::Counsellor);
-    let chefin = server.login("chefin").await;
-    let anna = server.login("anna").await;
-    let ben = server.login("ben").await;
+    let chefin = server.session("chefin").await;
+    let anna = server.session("anna").await;
+    let ben = server.session("ben").await;
 
     // The tenant restricts timelines to staff with a responsibility.
     let admin = Client::connect(&server, &chefin).await;

@@ -28,7 +28,7 @@ fn an_account_logs_in_with_its_password_only() {
         accounts.create(None, "t", "x", Role::Admin, "zu-kurz"),
         Err(AccountError::Policy(_))
     ));
-    let token = accounts.login("berater", PASSWORD, here()).unwrap();
+    let token = accounts.login("berater", PASSWORD, here()).unwrap().token;
     let principal = accounts.authenticate(&token).unwrap();
     assert_eq!(
         (principal.account_id.as_str(), principal.role),
@@ -59,7 +59,7 @@ fn locking_refuses_logins_and_ends_sessions_at_once() {
     let id = accounts
         .create(None, "t", "klient", Role::Client, PASSWORD)
         .unwrap();
-    let token = accounts.login("klient", PASSWORD, here()).unwrap();
+    let token = accounts.login("klient", PASSWORD, here()).unwrap().token;
     accounts
         .set_state(Some("admin"), &id, AccountState::Locked)
         .unwrap();
@@ -138,7 +138,7 @@ fn sessions_expire_when_idle() {
     accounts
         .create(None, "t", "anna", Role::Counsellor, PASSWORD)
         .unwrap();
-    let token = accounts.login("anna", PASSWORD, here()).unwrap();
+    let token = accounts.login("anna", PASSWORD, here()).unwrap().token;
     std::thread::sleep(Duration::from_millis(5));
     assert!(matches!(
         accounts.authenticate(&token),
@@ -152,8 +152,8 @@ fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
     accounts
         .create(None, "t", "anna", Role::Counsellor, PASSWORD)
         .unwrap();
-    let laptop = accounts.login("anna", PASSWORD, here()).unwrap();
-    let desktop = accounts.login("anna", PASSWORD, here()).unwrap();
+    let laptop = accounts.login("anna", PASSWORD, here()).unwrap().token;
+    let desktop = accounts.login("anna", PASSWORD, here()).unwrap().token;
     let new = "Neu!Pass2026x";
     assert!(matches!(
         accounts.change_password(&laptop, "falsch", new),
