@@ -83,3 +83,61 @@ impl Document<Directory> {
         Ok(())
     }
 }
+
+/// What [`update_in_place`] should make of one document's entry: its entry, or `None`
+/// when the user lost access.
+pub type Wanted = BTreeMap<String, Option<DirectoryEntry>>;
+
+/// Brings the entries of a directory held as a plain Automerge document (the server's
+/// copy, owned by the sync machinery) in line with `wanted`, in one change. With
+/// `complete`, every entry not named in `wanted` is removed too. Writes nothing when
+/// nothing differs; returns how many entries changed.
+///
+/// Reads only the entries it compares (all of them when `complete`), so a new record
+/// costs one lookup per directory, not a reading of the whole directory.
+pub fn update_in_place(
+    doc: &mut automerge::Automerge,
+    wanted: &Wanted,
+    complete: bool,
+) -> Result<usize, DocumentError> {
+    use automerge::{ObjType, ReadDoc, Value, transaction::Transactable};
+
+    let entries = match doc.get(automerge::ROOT, "entries")? {
+        Some((Value::Object(ObjType::Map), id)) => id,
+        _ => return Err(DocumentError::MissingPath("entries".into())),
+    };
+    let mut removals: Vec<String> = Vec::new();
+    if complete {
+        removals = doc
+            .keys(&entries)
+            .filter(|key| !matches!(wanted.get(key), Some(Some(_))))
+            .collect();
+    }
+    let mut puts: Vec<(&String, &DirectoryEntry)> = Vec::new();
+    for (key, entry) in wanted {
+        let current: Option<DirectoryEntry> = match doc.get(&entries, key.as_str())? {
+            Some(_) => Some(autosurgeon::hydrate_prop(doc, &entries, key.as_str())?),
+            None => None,
+        };
+        match entry {
+            Some(entry) if current.as_ref() != Some(entry) => puts.push((key, entry)),
+            None if current.is_some() && !complete => removals.push(key.clone()),
+            _ => {}
+        }
+    }
+    let changed = puts.len() + removals.len();
+    if changed == 0 {
+        return Ok(0);
+    }
+    doc.transact::<_, _, DocumentError>(|tx| {
+        for (key, entry) in &puts {
+            autosurgeon::reconcile_prop(tx, &entries, key.as_str(), *entry)?;
+        }
+        for key in &removals {
+            tx.delete(&entries, key.as_str())?;
+        }
+        Ok(())
+    })
+    .map_err(|failure| failure.error)?;
+    Ok(changed)
+}

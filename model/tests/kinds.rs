@@ -227,6 +227,66 @@ fn bookmarks_and_directory() {
 }
 
 #[test]
+fn a_directory_is_updated_in_place_one_change_at_a_time() {
+    use model::directory::{Wanted, update_in_place};
+
+    let mut raw = Document::<Directory>::create_directory(UserId::new("berater"))
+        .unwrap()
+        .into_automerge();
+    let entry = |kind, access| DirectoryEntry {
+        kind,
+        access,
+        person: Some(person()),
+    };
+    let record = person().to_string();
+    let timeline = DocumentId::from_bytes([12; 16]).to_string();
+    let wanted: Wanted = [
+        (
+            record.clone(),
+            Some(entry(DocKind::ClientRecord, Access::ReadWrite)),
+        ),
+        (
+            timeline.clone(),
+            Some(entry(DocKind::Timeline, Access::ReadWrite)),
+        ),
+    ]
+    .into();
+    assert_eq!(update_in_place(&mut raw, &wanted, false).unwrap(), 2);
+    let heads = raw.get_heads();
+    assert_eq!(
+        update_in_place(&mut raw, &wanted, false).unwrap(),
+        0,
+        "nothing differs, nothing is written"
+    );
+    assert_eq!(raw.get_heads(), heads);
+
+    // Access to the timeline lost, the record now read-only.
+    let wanted: Wanted = [
+        (
+            record.clone(),
+            Some(entry(DocKind::ClientRecord, Access::ReadOnly)),
+        ),
+        (timeline.clone(), None),
+    ]
+    .into();
+    assert_eq!(update_in_place(&mut raw, &wanted, false).unwrap(), 2);
+    let read = Document::<Directory>::load(&raw.save())
+        .unwrap()
+        .read()
+        .unwrap();
+    assert_eq!(read.entries.len(), 1);
+    assert_eq!(read.entries[&record].access, Access::ReadOnly);
+
+    // A complete update removes whatever it does not name.
+    assert_eq!(update_in_place(&mut raw, &Wanted::new(), true).unwrap(), 1);
+    let read = Document::<Directory>::load(&raw.save())
+        .unwrap()
+        .read()
+        .unwrap();
+    assert!(read.entries.is_empty());
+}
+
+#[test]
 fn vacation_entries_are_checked() {
     let mut e = editor("berater");
     let mut doc = Document::<Timeline>::create_timeline(TenantId::new("t"), person()).unwrap();

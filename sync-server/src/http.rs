@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::accounts::{AccountError, Accounts, Principal};
 use crate::config::Config;
+use crate::directory::Directories;
 use crate::registry::{Registered, Registry, RegistryError};
 use crate::share::peer_id_for;
 use crate::storage::Persisted;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub config: Config,
     pub accounts: Accounts,
     pub registry: Arc<Registry>,
+    pub directories: Arc<Directories>,
     pub repo: samod::Repo,
     pub acceptor: samod::AcceptorHandle,
     pub persisted: Arc<Persisted>,
@@ -123,6 +125,13 @@ impl From<RegistryError> for ApiError {
 }
 
 impl ApiError {
+    pub fn internal() -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+        }
+    }
+
     fn bad_request(code: &'static str) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
@@ -143,13 +152,14 @@ struct LoginRequest {
     password: String,
 }
 
-/// The session token, the account it belongs to, and the peer id the sync websocket
-/// must use for it.
+/// The session token, the account it belongs to, the peer id the sync websocket must use
+/// for it, and the account's directory document (what it may read).
 #[derive(Serialize)]
 struct LoginResponse {
     token: String,
     account_id: String,
     peer_id: String,
+    directory_id: String,
 }
 
 /// Runs blocking work (SQLite, PBKDF2) off the async workers.
@@ -182,8 +192,17 @@ async fn login(
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let login = result?;
+    let directory_id = state
+        .directories
+        .ensure(&login.account_id)
+        .await
+        .map_err(|error| {
+            tracing::error!(account = %login.account_id, %error, "no directory at login");
+            ApiError::internal()
+        })?;
     Ok(Json(LoginResponse {
         peer_id: peer_id_for(&login.account_id, &login.token),
+        directory_id,
         account_id: login.account_id,
         token: login.token,
     }))

@@ -16,11 +16,13 @@
 //! - [`wire`]: the protocol frames, checked at the edge.
 //! - [`sync`]: the websocket, between the socket and samod.
 //! - [`settle`]: settling after merges, and the facts access depends on.
+//! - [`directory`]: each user's directory of readable documents, kept current.
 
 pub mod access;
 pub mod accounts;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod http;
 pub mod password;
 pub mod registry;

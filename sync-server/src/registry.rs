@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use model::{Date, DocKind, Period};
 use rusqlite::{Connection, OptionalExtension, params};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::access::{self, Access, DocEntry, Facts, Grant, Viewer};
 use crate::accounts::{AccountState, Role, now_ms};
@@ -42,9 +42,27 @@ pub enum Registered {
     Again,
 }
 
+/// What moved when the generation moved: the directory writer updates only the
+/// directories this can touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessChange {
+    /// A document was registered.
+    Document(String),
+    /// The responsibilities of this client record changed.
+    Person(String),
+    /// The tenant's timeline restriction changed.
+    Tenant(String),
+    /// The account was created, locked, unlocked or deleted.
+    Account(String),
+}
+
 #[derive(Debug, Default)]
 struct Index {
     docs: HashMap<String, DocEntry>,
+    /// Client record id to the documents that belong to that person.
+    by_person: HashMap<String, Vec<String>>,
+    /// Account id to its directory document.
+    directories: HashMap<String, String>,
     /// Active accounts only; a locked or deleted account reads nothing.
     viewers: HashMap<String, Viewer>,
     facts: Facts,
@@ -55,6 +73,8 @@ pub struct Registry {
     conn: Mutex<Connection>,
     index: RwLock<Index>,
     generation: watch::Sender<u64>,
+    changes: mpsc::UnboundedSender<AccessChange>,
+    changes_out: Mutex<Option<mpsc::UnboundedReceiver<AccessChange>>>,
 }
 
 /// Today in UTC. Responsibilities are valid by whole days; an hour or two of difference
@@ -68,6 +88,23 @@ pub fn today() -> Date {
     Date::from_ymd(1970, 1, 1)
         .map(|epoch| epoch.plus_days(days))
         .unwrap_or_else(|| unreachable!("1970-01-01 is a date"))
+}
+
+impl Index {
+    fn add(&mut self, id: String, entry: DocEntry) {
+        if let Some(person) = &entry.person {
+            self.by_person
+                .entry(person.clone())
+                .or_default()
+                .push(id.clone());
+        }
+        if entry.kind == DocKind::Directory
+            && let Some(owner) = &entry.owner
+        {
+            self.directories.insert(owner.clone(), id.clone());
+        }
+        self.docs.insert(id, entry);
+    }
 }
 
 impl Registry {
@@ -92,7 +129,7 @@ impl Registry {
                     tracing::warn!(document = %id, "registry row of an unknown kind ignored");
                     continue;
                 };
-                index.docs.insert(
+                index.add(
                     id,
                     DocEntry {
                         kind,
@@ -133,10 +170,13 @@ impl Registry {
             }
         }
         let (generation, _) = watch::channel(0);
+        let (changes, changes_out) = mpsc::unbounded_channel();
         Ok(Self {
             conn: Mutex::new(conn),
             index: RwLock::new(index),
             generation,
+            changes,
+            changes_out: Mutex::new(Some(changes_out)),
         })
     }
 
@@ -159,8 +199,24 @@ impl Registry {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn bump(&self) {
+    fn bump(&self, change: AccessChange) {
         self.generation.send_modify(|g| *g += 1);
+        // Nobody listening (a test without a directory writer) is fine.
+        let _ = self.changes.send(change);
+    }
+
+    /// Moves the generation without a change of facts: a new day, on which
+    /// responsibilities may have begun or ended.
+    pub fn new_day(&self) {
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// What changed, in order, for the one directory writer; `None` after the first call.
+    pub fn take_changes(&self) -> Option<mpsc::UnboundedReceiver<AccessChange>> {
+        self.changes_out
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
     }
 
     /// A receiver that wakes whenever some access may have changed.
@@ -215,7 +271,7 @@ impl Registry {
             }
         };
         if changed {
-            self.bump();
+            self.bump(AccessChange::Account(account_id.to_owned()));
         }
         Ok(viewer)
     }
@@ -296,8 +352,8 @@ impl Registry {
         if inserted == 0 {
             return Err(RegistryError::Taken);
         }
-        self.write().docs.insert(id.to_owned(), entry);
-        self.bump();
+        self.write().add(id.to_owned(), entry);
+        self.bump(AccessChange::Document(id.to_owned()));
         Ok(Registered::New)
     }
 
@@ -323,7 +379,7 @@ impl Registry {
                 index.facts.restricted_tenants.remove(tenant);
             }
         }
-        self.bump();
+        self.bump(AccessChange::Tenant(tenant.to_owned()));
         Ok(())
     }
 
@@ -361,7 +417,7 @@ impl Registry {
             .facts
             .responsibilities
             .insert(person.to_owned(), grants);
-        self.bump();
+        self.bump(AccessChange::Person(person.to_owned()));
         Ok(())
     }
 
@@ -383,6 +439,50 @@ impl Registry {
             .collect();
         found.sort_by(|a, b| a.0.cmp(&b.0));
         found
+    }
+
+    /// The directory document of `account_id`, once it has one.
+    pub fn directory_of(&self, account_id: &str) -> Option<String> {
+        self.read().directories.get(account_id).cloned()
+    }
+
+    /// Every account that has a directory.
+    pub fn accounts_with_directories(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.read().directories.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// The documents that belong to the person of client record `person` (the record
+    /// included).
+    pub fn documents_of(&self, person: &str) -> Vec<String> {
+        self.read()
+            .by_person
+            .get(person)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The access of `account_id` today to each of `ids` (unknown ids: none), with
+    /// their entries.
+    pub fn decide_many(
+        &self,
+        account_id: &str,
+        ids: &[String],
+    ) -> Vec<(String, Option<(DocEntry, Access)>)> {
+        let viewer = self.viewer(account_id);
+        let today = today();
+        let index = self.read();
+        ids.iter()
+            .map(|id| {
+                let decided = viewer.as_ref().and_then(|viewer| {
+                    let entry = index.docs.get(id)?;
+                    let access = access::decide(entry, viewer, &index.facts, today);
+                    (access != Access::None).then(|| (entry.clone(), access))
+                });
+                (id.clone(), decided)
+            })
+            .collect()
     }
 
     /// The active accounts of a tenant.

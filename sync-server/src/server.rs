@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db;
+use crate::directory::{self, Directories};
 use crate::http::{self, AppState, Metrics};
 use crate::registry::Registry;
 use crate::settle::{self, ChangeObserver};
@@ -39,6 +40,14 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         .load()
         .await;
     tokio::spawn(settle::run(changed, repo.clone(), registry.clone()));
+    let directories = Arc::new(Directories::new(
+        registry.clone(),
+        repo.clone(),
+        persisted.clone(),
+    ));
+    if let Some(changes) = registry.take_changes() {
+        tokio::spawn(directory::run(directories.clone(), changes));
+    }
     let url = url_for(config.listen);
     let acceptor = repo
         .make_acceptor(url)
@@ -47,6 +56,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         config: config.clone(),
         accounts,
         registry,
+        directories,
         repo,
         acceptor,
         persisted,

@@ -45,6 +45,7 @@ impl SyncServer for Server {
         Session {
             token: body["token"].as_str().unwrap().to_owned(),
             peer_id: body["peer_id"].as_str().unwrap().to_owned(),
+            directory_id: body["directory_id"].as_str().unwrap().parse().unwrap(),
         }
     }
 
@@ -101,6 +102,7 @@ impl SyncServer for Server {
 struct Session {
     token: String,
     peer_id: String,
+    directory_id: DocumentId,
 }
 
 /// Dials the server's websocket with a bearer token, as the desktop client will.
@@ -812,5 +814,176 @@ async fn the_server_settles_rival_claims_and_enforces_the_timeline_restriction()
     b.stop().await;
     admin.stop().await;
     admin2.stop().await;
+    server.stop().await;
+}
+
+// --- directories --------------------------------------------------------------------
+
+/// Polls `directory` until `done` holds for its entries.
+async fn directory_shows(
+    directory: &samod::DocHandle,
+    what: &str,
+    done: impl Fn(&std::collections::BTreeMap<String, model::directory::DirectoryEntry>) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let bytes = directory.with_document(|doc| doc.save());
+        let entries = model::Document::<model::directory::Directory>::load(&bytes)
+            .unwrap()
+            .read()
+            .unwrap()
+            .entries;
+        if done(&entries) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the directory never showed {what}: {entries:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directories_list_what_each_user_may_read_and_follow_lost_access() {
+    use model::Document;
+    use model::catalogue::Catalogue;
+    use model::client_record::{ClientRecord, NewClient};
+    use model::directory::Access as Entry;
+    use model::timeline::Timeline;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "chefin", Role::Admin);
+    let anna_id = server.account("t1", "anna", Role::Counsellor);
+    server.account("t2", "fremd", Role::Counsellor);
+    let chefin = server.session("chefin").await;
+    let anna = server.session("anna").await;
+    let fremd = server.session("fremd").await;
+    assert_eq!(
+        server.session("anna").await.directory_id,
+        anna.directory_id,
+        "one directory per account, whatever the session"
+    );
+    assert_ne!(anna.directory_id, chefin.directory_id);
+
+    let a = Client::connect(&server, &anna).await;
+    let c = Client::connect(&server, &chefin).await;
+    let f = Client::connect(&server, &fremd).await;
+    let annas = a.find(&anna.directory_id).await.expect("her own directory");
+    let chefins = c.find(&chefin.directory_id).await.unwrap();
+    let fremds = f.find(&fremd.directory_id).await.unwrap();
+    assert!(
+        a.find(&chefin.directory_id).await.is_none(),
+        "another user's directory is not hers to read"
+    );
+
+    // Anna creates a person (record and timeline), primary caretaker herself.
+    let mut record = Document::<ClientRecord>::create_client(
+        &mut editor(&anna_id),
+        &model::DocumentId::from_bytes([2; 16]),
+        model::TenantId::new("t1"),
+        NewClient {
+            pseudonym: "Wacholder".into(),
+            ..NewClient::default()
+        },
+    )
+    .unwrap();
+    record
+        .claim_primary(&mut editor(&anna_id), model::UserId::new(&anna_id))
+        .unwrap();
+    let record = a.repo.create(record.into_automerge()).await.unwrap();
+    let record_id = record.document_id().clone();
+    assert_eq!(
+        server
+            .register(&anna, &record_id, "client-record", None)
+            .await,
+        201
+    );
+    let person = model::DocumentId::from_bytes(record_id.as_bytes().try_into().unwrap());
+    let timeline = Document::<Timeline>::create_timeline(model::TenantId::new("t1"), person);
+    let timeline = a
+        .repo
+        .create(timeline.unwrap().into_automerge())
+        .await
+        .unwrap();
+    let timeline_id = timeline.document_id().to_string();
+    assert_eq!(
+        server
+            .register(&anna, timeline.document_id(), "timeline", Some(&record_id))
+            .await,
+        201
+    );
+    let record_key = record_id.to_string();
+    for (directory, who) in [(&annas, "anna"), (&chefins, "chefin")] {
+        directory_shows(directory, &format!("{who}: record and timeline"), |e| {
+            e.get(&record_key).is_some_and(|entry| {
+                entry.kind == model::DocKind::ClientRecord
+                    && entry.access == Entry::ReadWrite
+                    && entry.person.map(|p| p.to_string()) == Some(record_key.clone())
+            }) && e.get(&timeline_id).is_some_and(|entry| {
+                entry.person.map(|p| p.to_string()) == Some(record_key.clone())
+            })
+        })
+        .await;
+    }
+
+    // The tenant restricts timelines: the admin, with no responsibility, loses this one;
+    // Anna, the primary caretaker, keeps it.
+    let mut catalogue =
+        Document::<Catalogue>::create_catalogue(model::TenantId::new("t1")).unwrap();
+    catalogue.set_restrict_timeline(true).unwrap();
+    let catalogue = c.repo.create(catalogue.into_automerge()).await.unwrap();
+    let catalogue_id = catalogue.document_id().to_string();
+    assert_eq!(
+        server
+            .register(&chefin, catalogue.document_id(), "catalogue", None)
+            .await,
+        201
+    );
+    directory_shows(&chefins, "the catalogue, and no timeline", |e| {
+        e.get(&catalogue_id).map(|entry| entry.access) == Some(Entry::ReadWrite)
+            && !e.contains_key(&timeline_id)
+            && e.contains_key(&record_key)
+    })
+    .await;
+    directory_shows(&annas, "the catalogue read-only, and the timeline", |e| {
+        e.get(&catalogue_id).map(|entry| entry.access) == Some(Entry::ReadOnly)
+            && e.contains_key(&timeline_id)
+    })
+    .await;
+
+    // Another tenant's directory never names any of it.
+    let fremd_entries = fremds.with_document(|doc| doc.save());
+    let fremd_entries = Document::<model::directory::Directory>::load(&fremd_entries)
+        .unwrap()
+        .read()
+        .unwrap()
+        .entries;
+    assert!(fremd_entries.is_empty(), "{fremd_entries:?}");
+
+    // Anna's own writes to her directory are not taken.
+    write(&annas, "forged", "yes");
+    let a2 = Client::connect(&server, &anna).await;
+    let fresh = a2.find(&anna.directory_id).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(read(&fresh, "forged"), None);
+
+    for client in [a, a2, c, f] {
+        client.stop().await;
+    }
+    server.stop().await;
+
+    // After a restart the directory is the same document and still current.
+    let server = Server::start(&config(&dir)).await;
+    let again = server.session("anna").await;
+    assert_eq!(again.directory_id, anna.directory_id);
+    let a = Client::connect(&server, &again).await;
+    let annas = a.find(&again.directory_id).await.unwrap();
+    directory_shows(&annas, "the same entries after a restart", |e| {
+        e.contains_key(&record_key) && e.contains_key(&timeline_id)
+    })
+    .await;
+    a.stop().await;
     server.stop().await;
 }

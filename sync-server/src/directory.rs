@@ -1,0 +1,288 @@
+//! Directories: each user's list of the documents they may read, written by the server
+//! only (DESIGN.md section 2). A client learns from it that a record exists, that it
+//! lost access, or that a record was purged; samod by itself announces none of these.
+//!
+//! A directory is created at the user's first login ([`Directories::ensure`]). From then
+//! on the [`run`] worker keeps it current from the registry's [`AccessChange`]s, touching
+//! only what a change can affect: a new document is decided for each account of its
+//! tenant, a person's changed responsibilities for that person's documents; a tenant's
+//! restriction or an account's state means a complete update of the directories
+//! concerned. Changes are taken in batches, so a burst of registrations costs one change
+//! per directory. At start and on each new day (responsibilities begin and end by date)
+//! every directory gets a complete update.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use model::directory::{self, Access as EntryAccess, Directory, DirectoryEntry, Wanted};
+use model::{Document, UserId};
+use tokio::sync::mpsc;
+
+use crate::access::{Access, DocEntry};
+use crate::registry::{AccessChange, Registered, Registry, RegistryError};
+use crate::storage::Persisted;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("no active account")]
+    NoAccount,
+    #[error("the repo has stopped")]
+    Stopped,
+    #[error(transparent)]
+    Document(#[from] model::DocumentError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("the new directory was not stored in time")]
+    NotStored,
+    #[error("a background task failed")]
+    Task,
+}
+
+const PERSIST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the worker waits for more changes before it writes.
+const BATCH_WINDOW: Duration = Duration::from_millis(50);
+
+#[derive(Debug)]
+pub struct Directories {
+    registry: Arc<Registry>,
+    repo: samod::Repo,
+    persisted: Arc<Persisted>,
+    /// One creation at a time, so two first logins at once make one directory.
+    creating: tokio::sync::Mutex<()>,
+}
+
+impl Directories {
+    pub fn new(registry: Arc<Registry>, repo: samod::Repo, persisted: Arc<Persisted>) -> Self {
+        Self {
+            registry,
+            repo,
+            persisted,
+            creating: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The directory of `account_id`, created (complete and current) if it has none.
+    pub async fn ensure(&self, account_id: &str) -> Result<String, DirectoryError> {
+        if let Some(id) = self.registry.directory_of(account_id) {
+            return Ok(id);
+        }
+        let _one_at_a_time = self.creating.lock().await;
+        if let Some(id) = self.registry.directory_of(account_id) {
+            return Ok(id);
+        }
+        let viewer = self
+            .registry
+            .viewer(account_id)
+            .ok_or(DirectoryError::NoAccount)?;
+        let initial =
+            Document::<Directory>::create_directory(UserId::new(account_id))?.into_automerge();
+        let handle = self
+            .repo
+            .create(initial)
+            .await
+            .map_err(|_| DirectoryError::Stopped)?;
+        let id = handle.document_id().to_string();
+        // Registered only once on disk: a registered directory is never missing.
+        let heads = handle.with_document(|doc| doc.get_heads());
+        if !self.persisted.wait_for(&id, &heads, PERSIST_TIMEOUT).await {
+            return Err(DirectoryError::NotStored);
+        }
+        let entry = DocEntry {
+            kind: model::DocKind::Directory,
+            tenant: viewer.tenant,
+            person: None,
+            owner: Some(account_id.to_owned()),
+        };
+        let registry = self.registry.clone();
+        let doc = id.clone();
+        let registered = tokio::task::spawn_blocking(move || registry.register_own(&doc, entry))
+            .await
+            .map_err(|_| DirectoryError::Task)??;
+        debug_assert_eq!(registered, Registered::New);
+        self.write(account_id, &id, &self.everything_for(account_id), true)
+            .await?;
+        Ok(id)
+    }
+
+    /// Every document `account_id` may read, as directory entries.
+    fn everything_for(&self, account_id: &str) -> Wanted {
+        self.registry
+            .readable_by(account_id)
+            .into_iter()
+            .filter_map(|(id, entry, access)| Some((id, Some(entry_for(&entry, access)?))))
+            .collect()
+    }
+
+    /// Writes `wanted` into the directory `directory_id` of `account_id`.
+    async fn write(
+        &self,
+        account_id: &str,
+        directory_id: &str,
+        wanted: &Wanted,
+        complete: bool,
+    ) -> Result<usize, DirectoryError> {
+        let Ok(doc_id) = directory_id.parse::<samod::DocumentId>() else {
+            tracing::error!(account = %account_id, "a directory id does not parse");
+            return Ok(0);
+        };
+        let handle = match self.repo.find(doc_id).await {
+            Ok(Some(handle)) => handle,
+            Ok(None) => {
+                tracing::error!(account = %account_id, directory = %directory_id, "directory missing from storage");
+                return Ok(0);
+            }
+            Err(_) => return Err(DirectoryError::Stopped),
+        };
+        Ok(handle.with_document(|doc| directory::update_in_place(doc, wanted, complete))?)
+    }
+
+    /// Brings every directory `changes` can affect up to date.
+    async fn apply(&self, changes: BTreeSet<Scope>) {
+        let mut complete: BTreeSet<String> = BTreeSet::new();
+        let mut partial: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for change in changes {
+            match change {
+                Scope::All => complete.extend(self.registry.accounts_with_directories()),
+                Scope::Account(account) => {
+                    complete.insert(account);
+                }
+                Scope::Tenant(tenant) => complete.extend(self.accounts_of(&tenant)),
+                Scope::Documents(tenant, ids) => {
+                    for account in self.accounts_of(&tenant) {
+                        partial
+                            .entry(account)
+                            .or_default()
+                            .extend(ids.iter().cloned());
+                    }
+                }
+            }
+        }
+        for account in &complete {
+            partial.remove(account);
+            let wanted = self.everything_for(account);
+            self.write_logged(account, &wanted, true).await;
+        }
+        for (account, ids) in partial {
+            let ids: Vec<String> = ids.into_iter().collect();
+            let wanted: Wanted = self
+                .registry
+                .decide_many(&account, &ids)
+                .into_iter()
+                .map(|(id, decided)| {
+                    let entry = decided.and_then(|(entry, access)| entry_for(&entry, access));
+                    (id, entry)
+                })
+                .collect();
+            self.write_logged(&account, &wanted, false).await;
+        }
+    }
+
+    async fn write_logged(&self, account_id: &str, wanted: &Wanted, complete: bool) {
+        let Some(directory_id) = self.registry.directory_of(account_id) else {
+            return;
+        };
+        match self
+            .write(account_id, &directory_id, wanted, complete)
+            .await
+        {
+            Ok(0) => {}
+            Ok(changed) => {
+                tracing::debug!(account = %account_id, changed, "directory updated");
+            }
+            Err(error) => {
+                tracing::error!(account = %account_id, %error, "cannot update a directory");
+            }
+        }
+    }
+
+    /// The accounts of `tenant` that have a directory.
+    fn accounts_of(&self, tenant: &str) -> Vec<String> {
+        self.registry
+            .tenant_accounts(tenant)
+            .into_iter()
+            .filter(|account| self.registry.directory_of(account).is_some())
+            .collect()
+    }
+}
+
+/// A directory lists what its owner reads, except directories themselves.
+fn entry_for(entry: &DocEntry, access: Access) -> Option<DirectoryEntry> {
+    let access = match access {
+        Access::None => return None,
+        Access::Read => EntryAccess::ReadOnly,
+        Access::Write => EntryAccess::ReadWrite,
+    };
+    if entry.kind == model::DocKind::Directory {
+        return None;
+    }
+    Some(DirectoryEntry {
+        kind: entry.kind,
+        access,
+        person: entry.person.as_deref().and_then(|p| p.parse().ok()),
+    })
+}
+
+/// What one batch must look at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Scope {
+    All,
+    Account(String),
+    Tenant(String),
+    /// Documents of one tenant, decided for each of its accounts.
+    Documents(String, Vec<String>),
+}
+
+fn scope_of(registry: &Registry, change: AccessChange) -> Option<Scope> {
+    match change {
+        AccessChange::Account(account) => Some(Scope::Account(account)),
+        AccessChange::Tenant(tenant) => Some(Scope::Tenant(tenant)),
+        AccessChange::Document(id) => {
+            let entry = registry.entry(&id)?;
+            Some(Scope::Documents(entry.tenant, vec![id]))
+        }
+        AccessChange::Person(person) => {
+            let entry = registry.entry(&person)?;
+            Some(Scope::Documents(
+                entry.tenant,
+                registry.documents_of(&person),
+            ))
+        }
+    }
+}
+
+/// Keeps directories current until the registry's change stream ends; takes the stream.
+pub async fn run(
+    directories: Arc<Directories>,
+    mut changes: mpsc::UnboundedReceiver<AccessChange>,
+) {
+    let registry = directories.registry.clone();
+    directories.apply(BTreeSet::from([Scope::All])).await;
+    let mut day = crate::registry::today();
+    let mut clock = tokio::time::interval(Duration::from_secs(60));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let mut batch = BTreeSet::new();
+        tokio::select! {
+            change = changes.recv() => {
+                let Some(change) = change else { return };
+                batch.extend(scope_of(&registry, change));
+                tokio::time::sleep(BATCH_WINDOW).await;
+                while let Ok(more) = changes.try_recv() {
+                    batch.extend(scope_of(&registry, more));
+                }
+            }
+            _ = clock.tick() => {
+                let today = crate::registry::today();
+                if today == day {
+                    continue;
+                }
+                day = today;
+                registry.new_day();
+                batch.insert(Scope::All);
+            }
+        }
+        directories.apply(batch).await;
+    }
+}
