@@ -12,7 +12,7 @@ use autosurgeon::{Hydrate, Reconcile, Text};
 
 use crate::clock::Stamp;
 use crate::date::{Date, Period};
-use crate::document::{DocKind, Document, DocumentError, Schema, Supersedes, heads};
+use crate::document::{DocKind, Document, DocumentError, Schema, Supersedes, Written, heads};
 use crate::editor::Editor;
 use crate::ids::{ClientId, DocumentId, EntityId, TenantId, UserId};
 use crate::scalar;
@@ -53,6 +53,22 @@ pub struct ClientRecord {
 
 impl Schema for ClientRecord {
     const KIND: DocKind = DocKind::ClientRecord;
+
+    /// Deletion events and the account state count only as the server wrote them: the
+    /// server records them on an admin's authenticated request.
+    fn vet(&mut self, written: &Written<'_>) {
+        self.deletion_events
+            .retain(|id, _| written.by_server(&["deletion_events"], id.as_str()));
+        let millis = |key| written.server_scalar(&["account"], key)?.as_u64();
+        self.account = AccountState {
+            last_login_ms: millis("last_login_ms"),
+            invitation_sent_ms: millis("invitation_sent_ms"),
+            has_password: written
+                .server_scalar(&["account"], "has_password")
+                .and_then(|value| value.as_bool())
+                .unwrap_or(false),
+        };
+    }
 }
 
 /// Written by the server only: the client's own account.

@@ -12,7 +12,8 @@ use std::marker::PhantomData;
 
 use automerge::transaction::Transactable;
 use automerge::{
-    AutoCommit, Automerge, ChangeHash, LoadOptions, ObjId, ObjType, ReadDoc, TextEncoding, Value,
+    ActorId, AutoCommit, Automerge, ChangeHash, LoadOptions, ObjId, ObjType, ReadDoc, TextEncoding,
+    Value,
 };
 use autosurgeon::{Hydrate, HydrateError, Reconcile, ReconcileError};
 
@@ -74,6 +75,73 @@ impl DocKind {
 /// A document schema: the plain Rust value a document hydrates to.
 pub trait Schema: Hydrate + Reconcile {
     const KIND: DocKind;
+
+    /// Drops what the document holds but must not count: values of fields only the
+    /// server may write that somebody else wrote. Runs on every read.
+    fn vet(&mut self, _written: &Written<'_>) {}
+}
+
+/// Actor ids the sync server writes its own changes with start with this; the rest is
+/// drawn at each start, so a server restored from a backup never reuses a sequence
+/// number it had already sent. The server refuses changes under such an actor from
+/// anyone else, so only the server's own writes carry it.
+pub const SERVER_ACTOR_PREFIX: &[u8] = b"sync-server/";
+
+/// A server actor id from the random part drawn at the server's start.
+pub fn server_actor(random: [u8; 8]) -> ActorId {
+    let mut bytes = SERVER_ACTOR_PREFIX.to_vec();
+    bytes.extend_from_slice(&random);
+    ActorId::from(bytes)
+}
+
+pub fn is_server_actor(actor: &ActorId) -> bool {
+    actor.to_bytes().starts_with(SERVER_ACTOR_PREFIX)
+}
+
+/// Who wrote the values of a document, for [`Schema::vet`].
+#[derive(Debug)]
+pub struct Written<'a> {
+    doc: &'a AutoCommit,
+}
+
+impl Written<'_> {
+    /// Whether the current value at `key` of the map at `path` was written by the
+    /// server. Of concurrent values, the one the document shows counts.
+    pub fn by_server(&self, path: &[&str], key: &str) -> bool {
+        let mut obj = automerge::ROOT;
+        for segment in path {
+            obj = match self.doc.get(&obj, *segment) {
+                Ok(Some((Value::Object(_), id))) => id,
+                _ => return false,
+            };
+        }
+        match self.doc.get(&obj, key) {
+            Ok(Some((_, ObjId::Id(_, actor, _)))) => is_server_actor(&actor),
+            _ => false,
+        }
+    }
+
+    /// The scalar the server wrote at `key` of the map at `path`, even where somebody
+    /// else wrote a concurrent value that the document shows instead.
+    pub fn server_scalar(&self, path: &[&str], key: &str) -> Option<automerge::ScalarValue> {
+        let mut obj = automerge::ROOT;
+        for segment in path {
+            obj = match self.doc.get(&obj, *segment) {
+                Ok(Some((Value::Object(_), id))) => id,
+                _ => return None,
+            };
+        }
+        self.doc
+            .get_all(&obj, key)
+            .ok()?
+            .into_iter()
+            .find_map(|(value, id)| match (value, id) {
+                (Value::Scalar(scalar), ObjId::Id(_, actor, _)) if is_server_actor(&actor) => {
+                    Some(scalar.into_owned())
+                }
+                _ => None,
+            })
+    }
 }
 
 /// Automerge's and autosurgeon's errors are large; they are boxed so that every `Result`
@@ -202,7 +270,15 @@ impl<T: Schema> Document<T> {
 
     /// The document as plain data.
     pub fn read(&self) -> Result<T, DocumentError> {
-        Ok(autosurgeon::hydrate(&self.doc)?)
+        let mut value: T = autosurgeon::hydrate(&self.doc)?;
+        value.vet(&Written { doc: &self.doc });
+        Ok(value)
+    }
+
+    /// From here on this copy writes as `actor`. The sync server writes as one of its
+    /// [`server_actor`]s; nobody else has a reason to call this.
+    pub fn act_as(&mut self, actor: ActorId) {
+        self.doc.set_actor(actor);
     }
 
     pub fn save(&mut self) -> Vec<u8> {

@@ -39,11 +39,15 @@ pub mod timeline;
 pub mod vacation;
 pub mod working_time;
 
+pub use automerge::ActorId;
 pub use automerge::ChangeHash;
 pub use autosurgeon::Text;
 pub use clock::{Hlc, Stamp};
 pub use date::{ClockTime, Date, Days, Period};
-pub use document::{DocKind, Document, DocumentError, Schema, Supersedes, heads};
+pub use document::{
+    DocKind, Document, DocumentError, SERVER_ACTOR_PREFIX, Schema, Supersedes, Written, heads,
+    is_server_actor, server_actor,
+};
 pub use editor::Editor;
 pub use ids::{
     ClientId, DocumentId, EntityId, NodeId, ParticipationId, ProgrammeId, SectionId, SiteId,

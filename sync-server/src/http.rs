@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use crate::accounts::{AccountError, Accounts, Principal};
 use crate::config::Config;
 use crate::directory::Directories;
+use crate::operations;
 use crate::registry::{Registered, Registry, RegistryError};
 use crate::share::peer_id_for;
 use crate::storage::Persisted;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub accounts: Accounts,
     pub registry: Arc<Registry>,
     pub directories: Arc<Directories>,
+    /// The actor of the server's own changes, drawn at start (`model::server_actor`).
+    pub server_actor: model::ActorId,
     pub repo: samod::Repo,
     pub acceptor: samod::AcceptorHandle,
     pub persisted: Arc<Persisted>,
@@ -75,6 +78,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/logout", post(logout))
         .route("/api/password", post(change_password))
         .route("/api/documents", post(register_document))
+        .route(
+            "/api/clients/{record}/delete",
+            post(operations::delete_client),
+        )
+        .route(
+            "/api/clients/{record}/restore",
+            post(operations::restore_client),
+        )
+        .route(
+            "/api/clients/{record}/contact",
+            put(operations::set_contact),
+        )
         .route("/sync", get(crate::sync::upgrade))
         .with_state(state)
 }
@@ -125,6 +140,27 @@ impl From<RegistryError> for ApiError {
 }
 
 impl ApiError {
+    pub fn not_found() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not-found",
+        }
+    }
+
+    pub fn forbidden() -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+        }
+    }
+
+    pub fn unprocessable(code: &'static str) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+        }
+    }
+
     pub fn internal() -> Self {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,

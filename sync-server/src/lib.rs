@@ -16,14 +16,20 @@
 //! - [`wire`]: the protocol frames, checked at the edge.
 //! - [`sync`]: the websocket, between the socket and samod.
 //! - [`settle`]: settling after merges, and the facts access depends on.
+//! - [`authoring`]: the server's own changes, under its own actor.
+//! - [`operations`]: what admins ask the server to do (delete, restore, contact data).
+//! - [`guard`]: server-only fields, refused from anyone else at the edge.
 //! - [`directory`]: each user's directory of readable documents, kept current.
 
 pub mod access;
 pub mod accounts;
+pub mod authoring;
 pub mod config;
 pub mod db;
 pub mod directory;
+pub mod guard;
 pub mod http;
+pub mod operations;
 pub mod password;
 pub mod registry;
 pub mod server;

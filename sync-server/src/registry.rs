@@ -441,6 +441,34 @@ impl Registry {
         found
     }
 
+    /// The account that registered `doc_id` (none for the server's own documents).
+    pub fn created_by(&self, doc_id: &str) -> Result<Option<String>, RegistryError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT created_by FROM documents WHERE id = ?1",
+                params![doc_id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Whether the server's document storage holds anything of `doc_id`.
+    pub fn stored(&self, doc_id: &str) -> bool {
+        // Keys are `<document id>/…`; '0' follows '/', so this is a range on the key.
+        self.conn()
+            .query_row(
+                "SELECT 1 FROM repo_storage WHERE key >= ?1 AND key < ?2 LIMIT 1",
+                params![format!("{doc_id}/"), format!("{doc_id}0")],
+                |_| Ok(()),
+            )
+            .optional()
+            .ok()
+            .flatten()
+            .is_some()
+    }
+
     /// The directory document of `account_id`, once it has one.
     pub fn directory_of(&self, account_id: &str) -> Option<String> {
         self.read().directories.get(account_id).cloned()

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use ring::rand::{SecureRandom, SystemRandom};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -39,7 +40,17 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         .with_observer(observer)
         .load()
         .await;
-    tokio::spawn(settle::run(changed, repo.clone(), registry.clone()));
+    let mut random = [0u8; 8];
+    SystemRandom::new()
+        .fill(&mut random)
+        .map_err(|_| anyhow::anyhow!("no randomness for the server's actor id"))?;
+    let server_actor = model::server_actor(random);
+    tokio::spawn(settle::run(
+        changed,
+        repo.clone(),
+        registry.clone(),
+        server_actor.clone(),
+    ));
     let directories = Arc::new(Directories::new(
         registry.clone(),
         repo.clone(),
@@ -57,6 +68,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         accounts,
         registry,
         directories,
+        server_actor,
         repo,
         acceptor,
         persisted,

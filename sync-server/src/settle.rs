@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use automerge::{Automerge, Change};
+use automerge::{ActorId, Automerge};
 use model::catalogue::Catalogue;
 use model::client_record::ClientRecord;
 use model::timeline::Timeline;
@@ -23,6 +23,7 @@ use samod::{DocumentId, RepoEvent, RepoObserver};
 use tokio::sync::mpsc;
 
 use crate::access::Grant;
+use crate::authoring::{self, AuthoringError};
 use crate::registry::Registry;
 
 /// Forwards the id of every document a client sent changes for.
@@ -57,6 +58,7 @@ pub async fn run(
     mut changed: mpsc::UnboundedReceiver<DocumentId>,
     repo: samod::Repo,
     registry: Arc<Registry>,
+    actor: ActorId,
 ) {
     while let Some(first) = changed.recv().await {
         let mut batch = BTreeSet::from([first.to_string()]);
@@ -64,12 +66,12 @@ pub async fn run(
             batch.insert(more.to_string());
         }
         for id in batch {
-            settle_one(&repo, &registry, &id).await;
+            settle_one(&repo, &registry, &actor, &id).await;
         }
     }
 }
 
-async fn settle_one(repo: &samod::Repo, registry: &Arc<Registry>, id: &str) {
+async fn settle_one(repo: &samod::Repo, registry: &Arc<Registry>, actor: &ActorId, id: &str) {
     let Some(entry) = registry.entry(id) else {
         return;
     };
@@ -86,7 +88,7 @@ async fn settle_one(repo: &samod::Repo, registry: &Arc<Registry>, id: &str) {
         return;
     };
     let kind = entry.kind;
-    let fact = handle.with_document(|doc| match settle_in(doc, kind) {
+    let fact = handle.with_document(|doc| match settle_in(doc, kind, actor) {
         Ok(fact) => fact,
         Err(error) => {
             tracing::warn!(document = %id, kind = kind.as_str(), %error, "cannot settle");
@@ -108,23 +110,21 @@ enum SettleFailure {
     #[error(transparent)]
     Document(#[from] model::DocumentError),
     #[error(transparent)]
-    Settle(#[from] conflict_rules::settle::SettleError),
-    #[error(transparent)]
-    Apply(#[from] automerge::AutomergeError),
+    Authoring(#[from] AuthoringError<conflict_rules::settle::SettleError>),
 }
 
-/// Settles `doc` (samod's copy) through the model: a typed copy is settled, and the
-/// changes settling made are applied to samod's document as the server's own.
-fn settle_in(doc: &mut Automerge, kind: DocKind) -> Result<Option<Fact>, SettleFailure> {
-    let bytes = doc.save_nocompress();
+/// Settles `doc` (samod's copy) through the model, as the server's own change.
+fn settle_in(
+    doc: &mut Automerge,
+    kind: DocKind,
+    actor: &ActorId,
+) -> Result<Option<Fact>, SettleFailure> {
     match kind {
         DocKind::ClientRecord => {
-            let mut typed = Document::<ClientRecord>::load(&bytes)?;
-            let before = typed.heads();
-            if conflict_rules::settle::settle_record(&mut typed)? {
-                apply_new(doc, &mut typed, &before)?;
-            }
-            let record = typed.read()?;
+            let (record, _) = authoring::edit(doc, actor, |typed: &mut Document<ClientRecord>| {
+                conflict_rules::settle::settle_record(typed)?;
+                Ok(typed.read()?)
+            })?;
             let (view, _) = conflict_rules::record::fold_record(&record);
             let mut grants: Vec<Grant> = view
                 .responsibilities
@@ -145,15 +145,13 @@ fn settle_in(doc: &mut Automerge, kind: DocKind) -> Result<Option<Fact>, SettleF
             Ok(Some(Fact::Responsibilities(grants)))
         }
         DocKind::Timeline => {
-            let mut typed = Document::<Timeline>::load(&bytes)?;
-            let before = typed.heads();
-            if conflict_rules::settle::settle_timeline(&mut typed)? {
-                apply_new(doc, &mut typed, &before)?;
-            }
+            authoring::edit(doc, actor, |typed: &mut Document<Timeline>| {
+                conflict_rules::settle::settle_timeline(typed).map(|_| ())
+            })?;
             Ok(None)
         }
         DocKind::Catalogue => {
-            let catalogue = Document::<Catalogue>::load(&bytes)?.read()?;
+            let catalogue = Document::<Catalogue>::load(&doc.save_nocompress())?.read()?;
             Ok(Some(Fact::Restriction(
                 catalogue.tenant.as_str().to_owned(),
                 catalogue.settings.restrict_timeline_to_responsibles,
@@ -161,14 +159,4 @@ fn settle_in(doc: &mut Automerge, kind: DocKind) -> Result<Option<Fact>, SettleF
         }
         _ => Ok(None),
     }
-}
-
-fn apply_new<T: model::Schema>(
-    doc: &mut Automerge,
-    typed: &mut Document<T>,
-    before: &[automerge::ChangeHash],
-) -> Result<(), SettleFailure> {
-    let changes: Vec<Change> = typed.automerge().get_changes(before);
-    doc.apply_changes(changes)?;
-    Ok(())
 }

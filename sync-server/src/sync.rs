@@ -24,6 +24,7 @@ use futures::{SinkExt, StreamExt};
 use samod::{PeerId, Transport};
 
 use crate::accounts::{AccountError, Principal};
+use crate::guard::{self, Refusal};
 use crate::http::{ApiError, AppState, authenticated, bearer};
 use crate::share::peer_id_for;
 use crate::storage::Persisted;
@@ -102,6 +103,7 @@ enum Ending {
     SessionEnded,
     NotStored,
     ShuttingDown,
+    Refused(Refusal),
 }
 
 impl Ending {
@@ -114,6 +116,7 @@ impl Ending {
             Ending::SessionEnded => "session ended".into(),
             Ending::NotStored => "the server cannot store changes right now".into(),
             Ending::ShuttingDown => "the server is shutting down".into(),
+            Ending::Refused(refusal) => format!("change refused: {refusal}"),
         }
     }
 
@@ -121,7 +124,7 @@ impl Ending {
         match self {
             Ending::Malformed(_) | Ending::TextFrame => close_code::PROTOCOL,
             Ending::TooLarge => close_code::SIZE,
-            Ending::Flood | Ending::SessionEnded => close_code::POLICY,
+            Ending::Flood | Ending::SessionEnded | Ending::Refused(_) => close_code::POLICY,
             Ending::NotStored => close_code::ERROR,
             Ending::ShuttingDown => close_code::AWAY,
         }
@@ -135,6 +138,7 @@ impl Ending {
             Ending::SessionEnded => "session-ended",
             Ending::NotStored => "not-stored",
             Ending::ShuttingDown => "shutdown",
+            Ending::Refused(_) => "refused",
         }
     }
 }
@@ -210,8 +214,13 @@ async fn relay(
                     if !budget.take() {
                         return Some(Ending::Flood);
                     }
-                    if let Err(e) = wire::inspect(&bytes) {
-                        return Some(Ending::Malformed(e));
+                    match wire::inspect(&bytes) {
+                        Err(e) => return Some(Ending::Malformed(e)),
+                        Ok(frame) => {
+                            if let Err(refusal) = guarded(state, &frame).await {
+                                return Some(Ending::Refused(refusal));
+                            }
+                        }
                     }
                     state.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
                     if to_samod.send(Ok(bytes.to_vec())).await.is_err() {
@@ -253,6 +262,37 @@ async fn relay(
             }
             _ = shutdown.changed() => return Some(Ending::ShuttingDown),
         }
+    }
+}
+
+/// Runs [`guard::check`] on a sync message that carries changes, against the server's
+/// copy of the document when it has one.
+async fn guarded(state: &Arc<AppState>, frame: &wire::Frame<'_>) -> Result<(), Refusal> {
+    let (Some(doc), Some(data)) = (frame.document_id, frame.data) else {
+        return Ok(());
+    };
+    if !matches!(frame.kind, "sync" | "request") || !guard::carries_changes(data) {
+        return Ok(());
+    }
+    // Unregistered documents are refused by the share policy anyway.
+    let Some(entry) = state.registry.entry(doc) else {
+        return Ok(());
+    };
+    let registry = state.registry.clone();
+    let id = doc.to_owned();
+    let stored = tokio::task::spawn_blocking(move || registry.stored(&id))
+        .await
+        .unwrap_or(true);
+    if !stored {
+        return guard::check(data, entry.kind, None);
+    }
+    let Ok(doc_id) = doc.parse::<samod::DocumentId>() else {
+        return Ok(());
+    };
+    match state.repo.find(doc_id).await {
+        Ok(Some(handle)) => handle.with_document(|held| guard::check(data, entry.kind, Some(held))),
+        // Stored but not found: stopping, or storage failing; refuse rather than guess.
+        _ => Err(Refusal::Unavailable),
     }
 }
 

@@ -987,3 +987,238 @@ async fn directories_list_what_each_user_may_read_and_follow_lost_access() {
     a.stop().await;
     server.stop().await;
 }
+
+// --- operations the server carries out as its own actor ----------------------------
+
+/// The record's status as every replica folds it, once it is `expected`.
+async fn status_becomes(
+    handle: &samod::DocHandle,
+    expected: impl Fn(&conflict_rules::record::ClientStatus) -> bool,
+    what: &str,
+) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let bytes = handle.with_document(|doc| doc.save());
+        let record = model::Document::<model::client_record::ClientRecord>::load(&bytes)
+            .unwrap()
+            .read()
+            .unwrap();
+        let (view, _) = conflict_rules::record::fold_record(&record);
+        if expected(&view.status) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the status never became {what}: {:?}",
+            view.status
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_delete_and_restore_through_the_server_and_nobody_forges_it() {
+    use conflict_rules::record::ClientStatus;
+    use model::Document;
+    use model::client_record::{ClientRecord, NewClient};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "chefin", Role::Admin);
+    let anna_id = server.account("t1", "anna", Role::Counsellor);
+    server.account("t2", "fremdchefin", Role::Admin);
+    let chefin = server.session("chefin").await;
+    let anna = server.session("anna").await;
+    let fremd = server.session("fremdchefin").await;
+
+    let a = Client::connect(&server, &anna).await;
+    let record = Document::<ClientRecord>::create_client(
+        &mut editor(&anna_id),
+        &model::DocumentId::from_bytes([4; 16]),
+        model::TenantId::new("t1"),
+        NewClient {
+            pseudonym: "Holunder".into(),
+            ..NewClient::default()
+        },
+    )
+    .unwrap();
+    let record = a.repo.create(record.into_automerge()).await.unwrap();
+    let id = record.document_id().clone();
+    assert_eq!(
+        server.register(&anna, &id, "client-record", None).await,
+        201
+    );
+    server.has(&id).await;
+    let delete = format!("/api/clients/{id}/delete");
+
+    let (status, body) = server.request("POST", &delete, Some(&anna.token), "").await;
+    assert_eq!((status, body.as_str()), (403, r#"{"error":"forbidden"}"#));
+    let (status, _) = server
+        .request("POST", &delete, Some(&fremd.token), "")
+        .await;
+    assert_eq!(status, 404, "another tenant's record is not found");
+    let (status, _) = server
+        .request(
+            "POST",
+            &format!("/api/clients/{}/delete", unused_id(7)),
+            Some(&chefin.token),
+            "",
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server.request("POST", &delete, None, "").await;
+    assert_eq!(status, 401);
+
+    let (status, body) = server
+        .request("POST", &delete, Some(&chefin.token), "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("deleted_on"), "{body}");
+    status_becomes(
+        &record,
+        |s| matches!(s, ClientStatus::Deleted { .. }),
+        "deleted",
+    )
+    .await;
+
+    // Anna restores the person on her own copy: the server refuses the change and ends
+    // her connection; everybody else still sees the person deleted.
+    let before = server.request("GET", "/metrics", None, "").await.1;
+    assert!(!before.contains("reason=\"refused\""), "{before}");
+    record.with_document(|doc| {
+        let mut typed = Document::<ClientRecord>::load(&doc.save()).unwrap();
+        let heads = typed.heads();
+        typed.restore(&mut editor(&anna_id)).unwrap();
+        doc.apply_changes(typed.automerge().get_changes(&heads))
+            .unwrap();
+    });
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let metrics = server.request("GET", "/metrics", None, "").await.1;
+        if metrics.contains("sync_server_connections_ended_total{reason=\"refused\"} 1") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let c = Client::connect(&server, &chefin).await;
+    let seen = c.find(&id).await.unwrap();
+    status_becomes(
+        &seen,
+        |s| matches!(s, ClientStatus::Deleted { .. }),
+        "still deleted",
+    )
+    .await;
+
+    // The admin restores it, through the server.
+    let restore = format!("/api/clients/{id}/restore");
+    let (status, body) = server
+        .request("POST", &restore, Some(&chefin.token), "")
+        .await;
+    assert_eq!((status, body.as_str()), (200, r#"{"deleted_on":null}"#));
+    status_becomes(&seen, |s| *s == ClientStatus::Active, "active again").await;
+
+    a.stop().await;
+    c.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contact_data_goes_through_the_server_to_admins_only() {
+    use model::Document;
+    use model::client_contact::{ClientContact, ContactChannel};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "chefin", Role::Admin);
+    server.account("t1", "anna", Role::Counsellor);
+    server.account("t1", "ben", Role::Counsellor);
+    let chefin = server.session("chefin").await;
+    let anna = server.session("anna").await;
+    let ben = server.session("ben").await;
+    let a = Client::connect(&server, &anna).await;
+    let record = a.create("kind", "client-record").await;
+    let id = record.document_id().clone();
+    assert_eq!(
+        server.register(&anna, &id, "client-record", None).await,
+        201
+    );
+    let contact = format!("/api/clients/{id}/contact");
+
+    let (status, body) = server
+        .request(
+            "PUT",
+            &contact,
+            Some(&ben.token),
+            r#"{"email":"kim@example.org"}"#,
+        )
+        .await;
+    assert_eq!(
+        status, 403,
+        "only the record's creator hands over contact data: {body}"
+    );
+    let (status, body) = server
+        .request(
+            "PUT",
+            &contact,
+            Some(&anna.token),
+            r#"{"email":"kein-at-zeichen"}"#,
+        )
+        .await;
+    assert_eq!((status, body.as_str()), (422, r#"{"error":"bad-email"}"#));
+    let (status, body) = server
+        .request(
+            "PUT",
+            &contact,
+            Some(&anna.token),
+            r#"{"email":"kim@example.org"}"#,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let contact_id: DocumentId = body["contact_id"].as_str().unwrap().parse().unwrap();
+    let (status, _) = server
+        .request(
+            "PUT",
+            &contact,
+            Some(&anna.token),
+            r#"{"email":"anders@example.org"}"#,
+        )
+        .await;
+    assert_eq!(status, 403, "once handed over, contact data is the admins'");
+    assert!(
+        a.find(&contact_id).await.is_none(),
+        "a counsellor never receives the contact document"
+    );
+
+    let (status, _) = server
+        .request(
+            "PUT",
+            &contact,
+            Some(&chefin.token),
+            r#"{"email":null,"phone":"+49 30 1234567"}"#,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let c = Client::connect(&server, &chefin).await;
+    let held = c.find(&contact_id).await.expect("admins read contact data");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let bytes = held.with_document(|doc| doc.save());
+        let read = Document::<ClientContact>::load(&bytes)
+            .unwrap()
+            .read()
+            .unwrap();
+        if read.phone.as_deref() == Some("+49 30 1234567") {
+            assert_eq!(read.email, None);
+            assert_eq!(read.channel, ContactChannel::Sms);
+            assert_eq!(read.person.to_string(), id.to_string());
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{read:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.stop().await;
+    c.stop().await;
+    server.stop().await;
+}

@@ -188,10 +188,50 @@ fn lock_and_deletion_events_chain_through_what_their_author_saw() {
     let record = doc.read().unwrap();
     assert_eq!(record.lock_events[&unlock].supersedes, vec![lock]);
     assert_eq!(heads(&record.lock_events), vec![unlock]);
+    doc.act_as(crate::server_actor([1; 8]));
     let del = doc
         .mark_deleted(&mut e, Date::from_ymd(2024, 1, 1).unwrap())
         .unwrap();
     assert_eq!(heads(&doc.read().unwrap().deletion_events), vec![del]);
+}
+
+#[test]
+fn server_only_fields_count_only_as_the_server_wrote_them() {
+    let mut e = editor("berater");
+    let mut doc = create(&mut e, "Testklient", true).unwrap();
+    let mut forged = doc.fork();
+    forged
+        .mark_deleted(&mut e, Date::from_ymd(2024, 1, 1).unwrap())
+        .unwrap();
+    forged
+        .set_account_state(&AccountState {
+            last_login_ms: Some(1),
+            invitation_sent_ms: Some(2),
+            has_password: true,
+        })
+        .unwrap();
+    let read = forged.read().unwrap();
+    assert!(read.deletion_events.is_empty(), "written by a client");
+    assert_eq!(read.account, AccountState::default());
+
+    doc.act_as(crate::server_actor([7; 8]));
+    doc.set_account_state(&AccountState {
+        last_login_ms: Some(5),
+        invitation_sent_ms: None,
+        has_password: true,
+    })
+    .unwrap();
+    let del = doc
+        .mark_deleted(&mut e, Date::from_ymd(2024, 1, 2).unwrap())
+        .unwrap();
+    doc.merge(&mut forged).unwrap();
+    let read = Document::<ClientRecord>::load(&doc.save())
+        .unwrap()
+        .read()
+        .unwrap();
+    assert_eq!(read.deletion_events.keys().collect::<Vec<_>>(), vec![&del]);
+    assert_eq!(read.account.last_login_ms, Some(5));
+    assert!(read.account.has_password);
 }
 
 #[test]

@@ -1,0 +1,256 @@
+//! What staff ask the server to do, over authenticated HTTP, because the document rules
+//! do not let them do it themselves. The server checks the request and writes the change
+//! as its own actor ([`crate::authoring`]), so the rules honour it; the answer comes once
+//! the change is on disk.
+//!
+//! - `POST /api/clients/{record}/delete`, `…/restore` (admins): a deletion event in the
+//!   client record. The person is purged after the tenant's deletion interval.
+//! - `PUT /api/clients/{record}/contact` (admins; and the member of staff who created
+//!   the record, while the person has no contact document yet: the hand-over of contact
+//!   data at "Klient:in anlegen"): e-mail and phone in the client contact, which the
+//!   server creates if the person has none.
+//!
+//! A counsellor asking to delete or restore gets 403 before the record is looked up; a
+//! record of another tenant is 404, exactly like one that does not exist.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use model::client_contact::{ClientContact, ContactChannel, ContactError};
+use model::client_record::{ClientRecord, RecordError};
+use model::{DocKind, Document, Editor, NodeId, Schema, UserId};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{DocEntry, Viewer};
+use crate::accounts::{AccountError, Role};
+use crate::authoring::{self, AuthoringError};
+use crate::http::{ApiError, AppState, authenticated, bearer, blocking};
+use crate::registry::today;
+
+/// The node id in the stamps of the server's own intents.
+const SERVER_NODE: &str = "sync-server";
+
+async fn viewer_of(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Viewer, ApiError> {
+    let token = bearer(headers).ok_or(AccountError::NoSession)?;
+    let principal = authenticated(state, &token).await?;
+    Ok(state
+        .registry
+        .viewer(&principal.account_id)
+        .ok_or(AccountError::NoSession)?)
+}
+
+/// The record `id` if it is a client record of `who`'s tenant.
+fn record_of(state: &AppState, who: &Viewer, id: &str) -> Result<DocEntry, ApiError> {
+    state
+        .registry
+        .entry(id)
+        .filter(|e| e.kind == DocKind::ClientRecord && e.tenant == who.tenant)
+        .ok_or(ApiError::not_found())
+}
+
+/// Edits the document `id` as the server and waits until the change is on disk.
+async fn edit_as_server<T: Schema, R, E>(
+    state: &Arc<AppState>,
+    id: &str,
+    edit: impl FnOnce(&mut Document<T>) -> Result<R, E>,
+) -> Result<R, ApiError>
+where
+    E: Into<ApiError>,
+{
+    let doc_id = id
+        .parse::<samod::DocumentId>()
+        .map_err(|_| ApiError::not_found())?;
+    let handle = match state.repo.find(doc_id).await {
+        Ok(Some(handle)) => handle,
+        _ => return Err(ApiError::not_found()),
+    };
+    let actor = state.server_actor.clone();
+    let (result, heads) = handle
+        .with_document(|doc| authoring::edit(doc, &actor, edit))
+        .map_err(|error| match error {
+            AuthoringError::Edit(e) => e.into(),
+            other => {
+                tracing::error!(document = %id, error = %other, "cannot write as the server");
+                ApiError::internal()
+            }
+        })?;
+    let timeout = Duration::from_secs(state.config.persist_timeout_seconds);
+    if !state.persisted.wait_for(id, &heads, timeout).await {
+        tracing::error!(document = %id, "the server's change was not stored in time");
+        return Err(ApiError::internal());
+    }
+    Ok(result)
+}
+
+impl From<RecordError> for ApiError {
+    fn from(e: RecordError) -> Self {
+        tracing::error!(error = %e, "a record edit failed");
+        ApiError::internal()
+    }
+}
+
+impl From<ContactError> for ApiError {
+    fn from(e: ContactError) -> Self {
+        match e {
+            ContactError::BadEmail => ApiError::unprocessable("bad-email"),
+            ContactError::BadPhone => ApiError::unprocessable("bad-phone"),
+            other => {
+                tracing::error!(error = %other, "a contact edit failed");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeletionResponse {
+    /// The day the person was marked for deletion (`YYYY-MM-DD`), or none after a
+    /// restore.
+    deleted_on: Option<String>,
+}
+
+fn admin(who: &Viewer) -> Result<(), ApiError> {
+    if who.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+pub async fn delete_client(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(record): Path<String>,
+) -> Result<Json<DeletionResponse>, ApiError> {
+    let who = viewer_of(&state, &headers).await?;
+    admin(&who)?;
+    record_of(&state, &who, &record)?;
+    let on = today();
+    let mut editor = server_editor(&who);
+    edit_as_server(&state, &record, |doc: &mut Document<ClientRecord>| {
+        doc.mark_deleted(&mut editor, on)
+    })
+    .await?;
+    tracing::info!(document = %record, "client marked for deletion");
+    Ok(Json(DeletionResponse {
+        deleted_on: Some(on.to_string()),
+    }))
+}
+
+pub async fn restore_client(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(record): Path<String>,
+) -> Result<Json<DeletionResponse>, ApiError> {
+    let who = viewer_of(&state, &headers).await?;
+    admin(&who)?;
+    record_of(&state, &who, &record)?;
+    let mut editor = server_editor(&who);
+    edit_as_server(&state, &record, |doc: &mut Document<ClientRecord>| {
+        doc.restore(&mut editor)
+    })
+    .await?;
+    tracing::info!(document = %record, "client restored");
+    Ok(Json(DeletionResponse { deleted_on: None }))
+}
+
+/// The server's editor acting on `who`'s request: the intent names `who`.
+fn server_editor(who: &Viewer) -> Editor {
+    Editor::with_system_clock(UserId::new(&who.account_id), NodeId::new(SERVER_NODE))
+}
+
+#[derive(Deserialize)]
+pub struct ContactRequest {
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+/// Personal data: never printed.
+impl std::fmt::Debug for ContactRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContactRequest { .. }")
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContactResponse {
+    contact_id: String,
+}
+
+pub async fn set_contact(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(record): Path<String>,
+    Json(request): Json<ContactRequest>,
+) -> Result<(StatusCode, Json<ContactResponse>), ApiError> {
+    let who = viewer_of(&state, &headers).await?;
+    if who.role == Role::Client {
+        return Err(ApiError::forbidden());
+    }
+    let entry = record_of(&state, &who, &record)?;
+    let existing = state
+        .registry
+        .documents_of(&record)
+        .into_iter()
+        .find(|id| state.registry.entry(id).map(|e| e.kind) == Some(DocKind::ClientContact));
+    let email = request.email.as_deref();
+    let phone = request.phone.as_deref();
+    if let Some(contact) = existing {
+        admin(&who)?;
+        edit_as_server(&state, &contact, |doc: &mut Document<ClientContact>| {
+            doc.set_email(email)?;
+            doc.set_phone(phone)?;
+            let contact = doc.read()?;
+            let channel = match (&contact.email, &contact.phone) {
+                (Some(_), _) => ContactChannel::Email,
+                (None, Some(_)) => ContactChannel::Sms,
+                (None, None) => ContactChannel::None,
+            };
+            doc.set_channel(channel)
+        })
+        .await?;
+        return Ok((
+            StatusCode::OK,
+            Json(ContactResponse {
+                contact_id: contact,
+            }),
+        ));
+    }
+    if who.role != Role::Admin {
+        let registry = state.registry.clone();
+        let id = record.clone();
+        let creator = blocking(move || registry.created_by(&id)).await?;
+        if creator.as_deref() != Some(who.account_id.as_str()) {
+            return Err(ApiError::forbidden());
+        }
+    }
+    let person = record
+        .parse::<model::DocumentId>()
+        .map_err(|_| ApiError::not_found())?;
+    let contact = Document::<ClientContact>::create_contact(person, email, phone)?;
+    let handle = state
+        .repo
+        .create(contact.into_automerge())
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let contact_id = handle.document_id().to_string();
+    let heads = handle.with_document(|doc| doc.get_heads());
+    let timeout = Duration::from_secs(state.config.persist_timeout_seconds);
+    if !state.persisted.wait_for(&contact_id, &heads, timeout).await {
+        return Err(ApiError::internal());
+    }
+    let registry = state.registry.clone();
+    let id = contact_id.clone();
+    let contact_entry = DocEntry {
+        kind: DocKind::ClientContact,
+        tenant: entry.tenant,
+        person: Some(record.clone()),
+        owner: None,
+    };
+    blocking(move || registry.register_own(&id, contact_entry)).await?;
+    tracing::info!(document = %record, contact = %contact_id, "contact document created");
+    Ok((StatusCode::CREATED, Json(ContactResponse { contact_id })))
+}
