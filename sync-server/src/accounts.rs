@@ -52,6 +52,12 @@ impl AccountState {
             AccountState::Deleted => "deleted",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Active, Self::Locked, Self::Deleted]
+            .into_iter()
+            .find(|state| state.as_str() == s)
+    }
 }
 
 /// Who a valid session belongs to.
@@ -136,6 +142,28 @@ impl Failures {
 pub struct Login {
     pub token: String,
     pub account_id: String,
+}
+
+/// How long IP addresses stay in the access log.
+pub const ACCESS_LOG_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// One account, as admins and IT see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountSummary {
+    pub id: String,
+    pub tenant: String,
+    pub login: String,
+    pub role: &'static str,
+    pub state: &'static str,
+}
+
+/// One line of the access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessEntry {
+    pub at_ms: u64,
+    pub ip: String,
+    pub account_id: Option<String>,
+    pub event: String,
 }
 
 pub struct Accounts {
@@ -422,6 +450,111 @@ impl Accounts {
             params![principal.account_id, password::token_digest(token)],
         )?;
         Self::audit(&tx, Some(&principal.account_id), "password-changed", None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records an access with its IP address, and forgets accesses older than
+    /// [`ACCESS_LOG_RETENTION`].
+    pub fn record_access(
+        &self,
+        address: IpAddr,
+        account_id: Option<&str>,
+        event: &str,
+    ) -> Result<(), AccountError> {
+        let now = now_ms();
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO access_log (at_ms, ip, account_id, event) VALUES (?1, ?2, ?3, ?4)",
+            params![now as i64, address.to_string(), account_id, event],
+        )?;
+        let cutoff = now.saturating_sub(ACCESS_LOG_RETENTION.as_millis() as u64);
+        conn.execute(
+            "DELETE FROM access_log WHERE at_ms < ?1",
+            params![cutoff as i64],
+        )?;
+        Ok(())
+    }
+
+    /// The access log of the last 24 hours, oldest first (for IT, through the command
+    /// line only).
+    pub fn access_log(&self) -> Result<Vec<AccessEntry>, AccountError> {
+        let cutoff = now_ms().saturating_sub(ACCESS_LOG_RETENTION.as_millis() as u64);
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT at_ms, ip, account_id, event FROM access_log WHERE at_ms >= ?1 ORDER BY at_ms",
+        )?;
+        let rows = statement.query_map(params![cutoff as i64], |r| {
+            Ok(AccessEntry {
+                at_ms: r.get::<_, i64>(0)? as u64,
+                ip: r.get(1)?,
+                account_id: r.get(2)?,
+                event: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The id of the account with this login.
+    pub fn id_of(&self, login: &str) -> Result<String, AccountError> {
+        self.find_by_login(login)?
+            .map(|a| a.id)
+            .ok_or(AccountError::NoSuchAccount)
+    }
+
+    /// One account, or every account of `tenant` (all tenants with `None`), by login.
+    pub fn list(&self, tenant: Option<&str>) -> Result<Vec<AccountSummary>, AccountError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT id, tenant, login, role, state FROM accounts
+             WHERE ?1 IS NULL OR tenant = ?1 ORDER BY login",
+        )?;
+        let rows = statement.query_map(params![tenant], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (id, tenant, login, role, state) = row?;
+            found.push(AccountSummary {
+                id,
+                tenant,
+                login,
+                role: Role::parse(&role).map_or("unknown", Role::as_str),
+                state: AccountState::parse(&state).map_or("unknown", AccountState::as_str),
+            });
+        }
+        Ok(found)
+    }
+
+    /// "Passwort vergeben": sets a new password for an account and ends its sessions.
+    pub fn set_password(
+        &self,
+        actor: Option<&str>,
+        account_id: &str,
+        new: &str,
+    ) -> Result<(), AccountError> {
+        password::check_policy(new)?;
+        let stored = password::hash(new, &self.rng)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE accounts SET salt = ?1, iterations = ?2, password_hash = ?3 WHERE id = ?4",
+            params![stored.salt, stored.iterations, stored.hash, account_id],
+        )?;
+        if changed == 0 {
+            return Err(AccountError::NoSuchAccount);
+        }
+        tx.execute(
+            "DELETE FROM sessions WHERE account_id = ?1",
+            params![account_id],
+        )?;
+        Self::audit(&tx, actor, "password-set", Some(account_id))?;
         tx.commit()?;
         Ok(())
     }

@@ -69,6 +69,17 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX grants_by_person ON responsibility_grants(person);
 "#,
+    r#"
+    -- Logins and sync connections with their IP address, for maintenance only, kept for
+    -- 24 hours (DOMAIN.md): every insert deletes what is older.
+    CREATE TABLE access_log (
+        at_ms INTEGER NOT NULL,
+        ip TEXT NOT NULL,
+        account_id TEXT,
+        event TEXT NOT NULL
+    );
+    CREATE INDEX access_log_by_time ON access_log(at_ms);
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -90,6 +90,18 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/clients/{record}/contact",
             put(operations::set_contact),
         )
+        .route(
+            "/api/accounts",
+            get(operations::list_accounts).post(operations::create_account),
+        )
+        .route(
+            "/api/accounts/{account}/{action}",
+            post(operations::account_action),
+        )
+        .route(
+            "/api/accounts/{account}/password",
+            put(operations::set_password),
+        )
         .route("/sync", get(crate::sync::upgrade))
         .with_state(state)
 }
@@ -216,9 +228,17 @@ async fn login(
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let worker = state.clone();
     let result = blocking(move || {
-        worker
+        let result = worker
             .accounts
-            .login(&request.login, &request.password, peer.ip())
+            .login(&request.login, &request.password, peer.ip());
+        let (account, event) = match &result {
+            Ok(login) => (Some(login.account_id.as_str()), "login"),
+            Err(_) => (None, "login-failed"),
+        };
+        if let Err(error) = worker.accounts.record_access(peer.ip(), account, event) {
+            tracing::error!(%error, "cannot write the access log");
+        }
+        result
     })
     .await;
     let counter = if result.is_ok() {

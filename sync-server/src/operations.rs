@@ -10,6 +10,12 @@
 //!   data at "Klient:in anlegen"): e-mail and phone in the client contact, which the
 //!   server creates if the person has none.
 //!
+//! - `GET /api/accounts`, `POST /api/accounts` (admins): the tenant's accounts; a new
+//!   account with the password the admin hands over ("Passwort vergeben").
+//! - `POST /api/accounts/{id}/lock|unlock|delete`, `PUT /api/accounts/{id}/password`
+//!   (admins, their tenant's accounts): locking and deleting end the account's sessions
+//!   and live connections at once.
+//!
 //! A counsellor asking to delete or restore gets 403 before the record is looked up; a
 //! record of another tenant is 404, exactly like one that does not exist.
 
@@ -25,7 +31,7 @@ use model::{DocKind, Document, Editor, NodeId, Schema, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{DocEntry, Viewer};
-use crate::accounts::{AccountError, Role};
+use crate::accounts::{AccountError, AccountState, AccountSummary, Role};
 use crate::authoring::{self, AuthoringError};
 use crate::http::{ApiError, AppState, authenticated, bearer, blocking};
 use crate::registry::today;
@@ -253,4 +259,131 @@ pub async fn set_contact(
     blocking(move || registry.register_own(&id, contact_entry)).await?;
     tracing::info!(document = %record, contact = %contact_id, "contact document created");
     Ok((StatusCode::CREATED, Json(ContactResponse { contact_id })))
+}
+
+/// `who` if an admin; the account `id` must be of their tenant (else 404).
+async fn admin_over(state: &Arc<AppState>, who: &Viewer, account_id: &str) -> Result<(), ApiError> {
+    admin(who)?;
+    let worker = state.clone();
+    let tenant = who.tenant.clone();
+    let id = account_id.to_owned();
+    let found = blocking(move || worker.accounts.list(Some(&tenant))).await?;
+    if found.iter().any(|account| account.id == id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+pub async fn list_accounts(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<AccountSummary>>, ApiError> {
+    let who = viewer_of(&state, &headers).await?;
+    admin(&who)?;
+    let worker = state.clone();
+    Ok(Json(
+        blocking(move || worker.accounts.list(Some(&who.tenant))).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NewAccount {
+    login: String,
+    role: String,
+    password: String,
+}
+
+impl std::fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewAccount { .. }")
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Created {
+    account_id: String,
+}
+
+pub async fn create_account(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Json(request): Json<NewAccount>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let who = viewer_of(&state, &headers).await?;
+    admin(&who)?;
+    let role = Role::parse(&request.role).ok_or(ApiError::unprocessable("unknown-role"))?;
+    let worker = state.clone();
+    let account_id = blocking(move || {
+        worker.accounts.create(
+            Some(&who.account_id),
+            &who.tenant,
+            &request.login,
+            role,
+            &request.password,
+        )
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { account_id })))
+}
+
+pub async fn account_action(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((account, action)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let target = match action.as_str() {
+        "lock" => AccountState::Locked,
+        "unlock" => AccountState::Active,
+        "delete" => AccountState::Deleted,
+        _ => return Err(ApiError::not_found()),
+    };
+    let who = viewer_of(&state, &headers).await?;
+    admin_over(&state, &who, &account).await?;
+    if account == who.account_id && target != AccountState::Active {
+        return Err(ApiError::unprocessable("not-yourself"));
+    }
+    let worker = state.clone();
+    let id = account.clone();
+    blocking(move || {
+        worker
+            .accounts
+            .set_state(Some(&who.account_id), &id, target)
+    })
+    .await?;
+    let registry = state.registry.clone();
+    blocking(move || registry.refresh_account(&account)).await?;
+    state.session_ended();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct NewPassword {
+    password: String,
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword { .. }")
+    }
+}
+
+/// "Passwort vergeben".
+pub async fn set_password(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+    Json(request): Json<NewPassword>,
+) -> Result<StatusCode, ApiError> {
+    let who = viewer_of(&state, &headers).await?;
+    admin_over(&state, &who, &account).await?;
+    let worker = state.clone();
+    blocking(move || {
+        worker
+            .accounts
+            .set_password(Some(&who.account_id), &account, &request.password)
+    })
+    .await?;
+    state.session_ended();
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
@@ -43,6 +43,7 @@ fn token_of(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     ws: WebSocketUpgrade,
@@ -55,6 +56,17 @@ pub async fn upgrade(
         Ok(principal) => principal,
         Err(e) => return e.into_response(),
     };
+    let worker = state.clone();
+    let account = principal.account_id.clone();
+    let logged = crate::http::blocking(move || {
+        worker
+            .accounts
+            .record_access(peer.ip(), Some(&account), "sync")
+    })
+    .await;
+    if logged.is_err() {
+        tracing::error!("cannot write the access log");
+    }
     let limit = state.config.max_message_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)

@@ -135,3 +135,101 @@ async fn bad_input_gets_an_error_and_the_server_carries_on() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn admins_manage_their_tenants_accounts_and_nobody_elses() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "chefin", Role::Admin);
+    server.account("t2", "fremdchefin", Role::Admin);
+    let (_, body) = server.login("chefin", PASSWORD).await;
+    let chefin = token_of(&body);
+    let (_, body) = server.login("fremdchefin", PASSWORD).await;
+    let fremd = token_of(&body);
+
+    let new = r#"{"login":"neu","role":"counsellor","password":"Erst#Passwort1"}"#;
+    let (status, body) = server
+        .request("POST", "/api/accounts", Some(&chefin), new)
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = server.login("neu", "Erst#Passwort1").await;
+    assert_eq!(status, 200, "{body}");
+    let neu = token_of(&body);
+
+    // Counsellors manage nothing; another tenant's admin does not even find the account.
+    let (status, _) = server.request("GET", "/api/accounts", Some(&neu), "").await;
+    assert_eq!(status, 403);
+    let lock = format!("/api/accounts/{id}/lock");
+    let (status, _) = server.request("POST", &lock, Some(&fremd), "").await;
+    assert_eq!(status, 404);
+    let (_, listed) = server
+        .request("GET", "/api/accounts", Some(&fremd), "")
+        .await;
+    assert!(!listed.contains("\"neu\""), "{listed}");
+
+    // Locking ends the session at once and refuses logins; unlocking lets them in again.
+    let (status, _) = server.request("POST", &lock, Some(&chefin), "").await;
+    assert_eq!(status, 204);
+    let (status, _) = server.request("POST", "/api/logout", Some(&neu), "").await;
+    assert_eq!(status, 401, "the session ended with the lock");
+    let (status, body) = server.login("neu", "Erst#Passwort1").await;
+    assert_eq!((status, error_of(&body).as_str()), (403, "account-locked"));
+    let (_, listed) = server
+        .request("GET", "/api/accounts", Some(&chefin), "")
+        .await;
+    assert!(listed.contains("\"state\":\"locked\""), "{listed}");
+    let unlock = format!("/api/accounts/{id}/unlock");
+    assert_eq!(
+        server.request("POST", &unlock, Some(&chefin), "").await.0,
+        204
+    );
+
+    // "Passwort vergeben".
+    let password = format!("/api/accounts/{id}/password");
+    let (status, body) = server
+        .request("PUT", &password, Some(&chefin), r#"{"password":"kurz"}"#)
+        .await;
+    assert_eq!(
+        (status, error_of(&body).as_str()),
+        (422, "password-too-short")
+    );
+    let (status, _) = server
+        .request(
+            "PUT",
+            &password,
+            Some(&chefin),
+            r#"{"password":"Zweit#Passwort2"}"#,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(server.login("neu", "Erst#Passwort1").await.0, 401);
+    assert_eq!(server.login("neu", "Zweit#Passwort2").await.0, 200);
+
+    let (status, body) = server
+        .request(
+            "POST",
+            &format!("/api/accounts/{id}/promote"),
+            Some(&chefin),
+            "",
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+
+    // The access log holds the addresses, on the server only.
+    let log = server.state.accounts.access_log().unwrap();
+    assert!(
+        log.iter().any(|e| e.ip == "127.0.0.1"
+            && e.event == "login"
+            && e.account_id.as_deref() == Some(&id)),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|e| e.event == "login-failed" && e.account_id.is_none())
+    );
+    server.stop().await;
+}

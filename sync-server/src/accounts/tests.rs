@@ -171,3 +171,67 @@ fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
     ));
     assert!(accounts.login("anna", new, here()).is_ok());
 }
+
+#[test]
+fn the_access_log_keeps_addresses_for_24_hours_only() {
+    let (_dir, accounts) = accounts(Config::default());
+    let old = now_ms() - ACCESS_LOG_RETENTION.as_millis() as u64 - 1_000;
+    accounts
+        .conn()
+        .execute(
+            "INSERT INTO access_log (at_ms, ip, account_id, event) VALUES (?1, '10.0.0.9', NULL, 'login')",
+            params![old as i64],
+        )
+        .unwrap();
+    accounts
+        .record_access(IpAddr::from([192, 168, 1, 7]), Some("a1"), "sync")
+        .unwrap();
+    let log = accounts.access_log().unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (
+            log[0].ip.as_str(),
+            log[0].account_id.as_deref(),
+            log[0].event.as_str()
+        ),
+        ("192.168.1.7", Some("a1"), "sync")
+    );
+    let stored: i64 = accounts
+        .conn()
+        .query_row("SELECT COUNT(*) FROM access_log", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 1, "the old address is deleted, not only hidden");
+}
+
+#[test]
+fn a_password_set_by_an_admin_ends_the_sessions_and_replaces_the_old_one() {
+    let (_dir, accounts) = accounts(Config::default());
+    let id = accounts
+        .create(None, "t", "berater", Role::Counsellor, PASSWORD)
+        .unwrap();
+    let token = accounts.login("berater", PASSWORD, here()).unwrap().token;
+    assert!(matches!(
+        accounts.set_password(Some("admin"), &id, "kurz"),
+        Err(AccountError::Policy(_))
+    ));
+    accounts
+        .set_password(Some("admin"), &id, "Neu#Passwort1")
+        .unwrap();
+    assert!(matches!(
+        accounts.authenticate(&token),
+        Err(AccountError::NoSession)
+    ));
+    assert!(matches!(
+        accounts.login("berater", PASSWORD, here()),
+        Err(AccountError::WrongCredentials)
+    ));
+    accounts.login("berater", "Neu#Passwort1", here()).unwrap();
+    assert_eq!(accounts.id_of("berater").unwrap(), id);
+    let listed = accounts.list(Some("t")).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].login.as_str(), listed[0].role, listed[0].state),
+        ("berater", "counsellor", "active")
+    );
+    assert!(accounts.list(Some("other")).unwrap().is_empty());
+}
