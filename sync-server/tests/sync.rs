@@ -1222,3 +1222,105 @@ async fn contact_data_goes_through_the_server_to_admins_only() {
     c.stop().await;
     server.stop().await;
 }
+
+// --- a JavaScript automerge-repo 2.x client ----------------------------------------
+
+/// A string at `key`, stored as a scalar (Rust writes those) or as text (JavaScript
+/// writes strings as text by default).
+fn read_any_string(handle: &samod::DocHandle, key: &str) -> Option<String> {
+    handle.with_document(|doc| match doc.get(automerge::ROOT, key).unwrap()? {
+        (automerge::Value::Object(automerge::ObjType::Text), id) => doc.text(&id).ok(),
+        (value, _) => value.into_string().ok(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_javascript_automerge_repo_client_syncs_both_ways() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let js = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/js");
+    assert!(
+        js.join("node_modules/@automerge/automerge-repo").is_dir(),
+        "the JavaScript client is not installed: run `npm ci` in tests/js (scripts/test does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "anna", Role::Counsellor);
+    server.account("t1", "ben", Role::Counsellor);
+    let anna = server.session("anna").await;
+    let ben = server.session("ben").await;
+
+    let mut node = tokio::process::Command::new("node")
+        .arg("interop.mjs")
+        .arg(server.addr.to_string())
+        .arg(&anna.token)
+        .arg(&anna.peer_id)
+        .current_dir(&js)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let mut to_js = node.stdin.take().unwrap();
+    let mut from_js = BufReader::new(node.stdout.take().unwrap()).lines();
+    let mut said = async |word: &str| -> String {
+        let line = tokio::time::timeout(WAIT, from_js.next_line())
+            .await
+            .expect("the JavaScript client answers in time")
+            .unwrap()
+            .expect("the JavaScript client is still running");
+        line.strip_prefix(&format!("{word} "))
+            .unwrap_or_else(|| panic!("expected {word}, got {line}"))
+            .to_owned()
+    };
+
+    // JavaScript creates, Rust reads and answers, JavaScript sees the answer.
+    let id: DocumentId = said("created").await.parse().unwrap();
+    server.has(&id).await;
+    let b = Client::connect(&server, &ben).await;
+    let theirs = b
+        .find(&id)
+        .await
+        .expect("the Rust client finds the JS document");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while read_any_string(&theirs, "greeting").is_none() {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        read_any_string(&theirs, "greeting").as_deref(),
+        Some("Grüße aus JavaScript")
+    );
+    write(&theirs, "answer", "Antwort aus Rust");
+    assert_eq!(said("answer").await, "Antwort aus Rust");
+
+    // Rust creates, JavaScript finds it and replies.
+    let mine = b.create("greeting", "Grüße aus Rust").await;
+    let mine_id = mine.document_id().clone();
+    assert_eq!(
+        server.register(&ben, &mine_id, "client-record", None).await,
+        201
+    );
+    server.has(&mine_id).await;
+    to_js
+        .write_all(format!("{mine_id}\n").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(said("found").await, "Grüße aus Rust");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while read_any_string(&mine, "reply").as_deref() != Some("gelesen") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the JavaScript reply never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    to_js.write_all(b"bye\n").await.unwrap();
+    let status = tokio::time::timeout(WAIT, node.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+    b.stop().await;
+    server.stop().await;
+}
