@@ -105,16 +105,23 @@ pub struct Written<'a> {
 }
 
 impl Written<'_> {
-    /// Whether the current value at `key` of the map at `path` was written by the
-    /// server. Of concurrent values, the one the document shows counts.
-    pub fn by_server(&self, path: &[&str], key: &str) -> bool {
+    fn object_at(&self, path: &[&str]) -> Option<ObjId> {
         let mut obj = automerge::ROOT;
         for segment in path {
             obj = match self.doc.get(&obj, *segment) {
                 Ok(Some((Value::Object(_), id))) => id,
-                _ => return false,
+                _ => return None,
             };
         }
+        Some(obj)
+    }
+
+    /// Whether the current value at `key` of the map at `path` was written by the
+    /// server. Of concurrent values, the one the document shows counts.
+    pub fn by_server(&self, path: &[&str], key: &str) -> bool {
+        let Some(obj) = self.object_at(path) else {
+            return false;
+        };
         match self.doc.get(&obj, key) {
             Ok(Some((_, ObjId::Id(_, actor, _)))) => is_server_actor(&actor),
             _ => false,
@@ -124,13 +131,7 @@ impl Written<'_> {
     /// The scalar the server wrote at `key` of the map at `path`, even where somebody
     /// else wrote a concurrent value that the document shows instead.
     pub fn server_scalar(&self, path: &[&str], key: &str) -> Option<automerge::ScalarValue> {
-        let mut obj = automerge::ROOT;
-        for segment in path {
-            obj = match self.doc.get(&obj, *segment) {
-                Ok(Some((Value::Object(_), id))) => id,
-                _ => return None,
-            };
-        }
+        let obj = self.object_at(path)?;
         self.doc
             .get_all(&obj, key)
             .ok()?

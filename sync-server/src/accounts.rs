@@ -468,6 +468,16 @@ impl Accounts {
             "INSERT INTO access_log (at_ms, ip, account_id, event) VALUES (?1, ?2, ?3, ?4)",
             params![now as i64, address.to_string(), account_id, event],
         )?;
+        Self::forget_old_accesses(&conn, now)
+    }
+
+    /// Deletes access-log entries older than [`ACCESS_LOG_RETENTION`]; the server runs
+    /// this at start and every few minutes, so quiet days keep nothing longer.
+    pub fn purge_access_log(&self) -> Result<(), AccountError> {
+        Self::forget_old_accesses(&self.conn(), now_ms())
+    }
+
+    fn forget_old_accesses(conn: &Connection, now: u64) -> Result<(), AccountError> {
         let cutoff = now.saturating_sub(ACCESS_LOG_RETENTION.as_millis() as u64);
         conn.execute(
             "DELETE FROM access_log WHERE at_ms < ?1",
@@ -568,8 +578,9 @@ impl Accounts {
     ) -> Result<(), AccountError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        // A deleted account stays deleted.
         let changed = tx.execute(
-            "UPDATE accounts SET state = ?1 WHERE id = ?2",
+            "UPDATE accounts SET state = ?1 WHERE id = ?2 AND state != 'deleted'",
             params![state.as_str(), account_id],
         )?;
         if changed == 0 {

@@ -2,8 +2,8 @@
 //! only (DESIGN.md section 2). A client learns from it that a record exists, that it
 //! lost access, or that a record was purged; samod by itself announces none of these.
 //!
-//! A directory is created at the user's first login ([`Directories::ensure`]). From then
-//! on the [`run`] worker keeps it current from the registry's [`AccessChange`]s, touching
+//! A directory is created, empty, at the user's first login ([`Directories::ensure`]);
+//! the [`run`] worker, its only writer, fills it at once and from then on keeps it current from the registry's [`AccessChange`]s, touching
 //! only what a change can affect: a new document is decided for each account of its
 //! tenant, a person's changed responsibilities for that person's documents; a tenant's
 //! restriction or an account's state means a complete update of the directories
@@ -101,8 +101,9 @@ impl Directories {
             .await
             .map_err(|_| DirectoryError::Task)??;
         debug_assert_eq!(registered, Registered::New);
-        self.write(account_id, &id, &self.everything_for(account_id), true)
-            .await?;
+        // The worker fills it: one writer per directory, so an older complete list
+        // never overwrites a newer change.
+        self.registry.account_changed(account_id);
         Ok(id)
     }
 
@@ -240,7 +241,9 @@ fn scope_of(registry: &Registry, change: AccessChange) -> Option<Scope> {
         AccessChange::Tenant(tenant) => Some(Scope::Tenant(tenant)),
         AccessChange::Document(id) => {
             let entry = registry.entry(&id)?;
-            Some(Scope::Documents(entry.tenant, vec![id]))
+            // Directories are in no directory.
+            (entry.kind != model::DocKind::Directory)
+                .then(|| Scope::Documents(entry.tenant, vec![id]))
         }
         AccessChange::Person(person) => {
             let entry = registry.entry(&person)?;

@@ -4,20 +4,20 @@
 //! nobody else changes, removes or hides what it wrote:
 //!
 //! - a change under a server actor ([`model::is_server_actor`]) that this server does
-//!   not already have is refused, from anyone;
-//! - in a client record the server holds, a change that touches the `account` or
-//!   `deletion_events` map, or anything inside them, is refused. The change that
-//!   creates a record writes both maps empty; the rules ignore whatever else it puts
-//!   there, so it is let through.
+//!   not already have is refused;
+//! - a change that touches the `account` or `deletion_events` map of a client record,
+//!   or anything inside them, is refused, unless it is the change that creates the
+//!   record (which writes both maps; the rules ignore whatever else it puts there).
 //!
-//! A refused message ends the connection with an `error`: a well-behaved client never
-//! writes these fields, so this is a bug or an attack, never a person's edit.
+//! Only messages of peers that may write the record are checked (samod drops the others'
+//! changes anyway, and checking them would tell them the record exists). A refused
+//! message ends the connection with an `error`: a well-behaved client never writes these
+//! fields, so this is a bug or an attack, never a person's edit.
 
 use std::collections::HashSet;
 
 use automerge::sync::Message;
-use automerge::{ActorId, Automerge, Change, ObjId, ReadDoc};
-use model::DocKind;
+use automerge::{ActorId, Automerge, ObjId, ReadDoc};
 
 /// The top-level maps of a client record that only the server writes into.
 const SERVER_ONLY: [&str; 2] = ["account", "deletion_events"];
@@ -40,61 +40,60 @@ pub fn carries_changes(data: &[u8]) -> bool {
     Message::decode(data).map_or(true, |message| !message.changes.is_empty())
 }
 
-/// The changes a sync message carries: change chunks, or a whole document.
-fn changes_of(message: &Message) -> Result<Vec<Change>, Refusal> {
-    let mut changes = Vec::new();
-    for chunk in message.changes.iter() {
-        match Change::from_bytes(chunk.to_vec()) {
-            Ok(change) => changes.push(change),
-            Err(_) => {
-                let doc = Automerge::load(chunk).map_err(|_| Refusal::Undecodable)?;
-                changes.extend(doc.get_changes(&[]));
-            }
-        }
-    }
-    Ok(changes)
+/// What [`check`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Passed,
+    Refused(Refusal),
+    /// The changes build on changes the server has not stored yet: check again against
+    /// the server's copy.
+    NeedsHeld,
 }
 
-/// Checks an incoming `sync` or `request` message's data for a document of `kind`;
-/// `server` is the server's copy, when it has one.
-pub fn check(data: &[u8], kind: DocKind, server: Option<&Automerge>) -> Result<(), Refusal> {
-    let message = Message::decode(data).map_err(|_| Refusal::Undecodable)?;
+/// Checks an incoming `sync` or `request` message's data for a client record; `held` is
+/// the server's copy, when it has one. The message's changes are worked out exactly as
+/// samod will apply them: loaded incrementally onto a copy of what the server holds.
+pub fn check(data: &[u8], held: Option<&Automerge>) -> Check {
+    let Ok(message) = Message::decode(data) else {
+        return Check::Refused(Refusal::Undecodable);
+    };
     if message.changes.is_empty() {
-        return Ok(());
+        return Check::Passed;
     }
-    let changes = changes_of(&message)?;
-    let known = |change: &Change| {
-        server.is_some_and(|doc| doc.get_change_by_hash(&change.hash()).is_some())
-    };
-    if changes
+    let mut scratch = held.cloned().unwrap_or_default();
+    let before = scratch.get_heads();
+    let joined: Vec<u8> = message.changes.iter().flatten().copied().collect();
+    if scratch.load_incremental(&joined).is_err() {
+        return Check::Refused(Refusal::Undecodable);
+    }
+    if held.is_none() && !scratch.get_missing_deps(&[]).is_empty() {
+        return Check::NeedsHeld;
+    }
+    let new = scratch.get_changes(&before);
+    if new
         .iter()
-        .any(|change| model::is_server_actor(change.actor_id()) && !known(change))
+        .any(|change| model::is_server_actor(change.actor_id()))
     {
-        return Err(Refusal::ServerActor);
+        return Check::Refused(Refusal::ServerActor);
     }
-    let (DocKind::ClientRecord, Some(doc)) = (kind, server) else {
-        return Ok(());
-    };
-    let guarded = guarded_objects(doc);
-    let present: Vec<&str> = SERVER_ONLY
-        .into_iter()
-        .filter(|key| matches!(doc.get(automerge::ROOT, *key), Ok(Some(_))))
-        .collect();
-    for change in changes.iter().filter(|change| !known(change)) {
+    let guarded = guarded_objects(&scratch);
+    // The change that creates a record writes both maps; what else it puts there the
+    // rules ignore. Every later change must leave them alone.
+    for change in new.iter().filter(|change| !change.deps().is_empty()) {
         for op in change.decode().operations {
             let touches = match &op.obj {
                 automerge::legacy::ObjectId::Root => match &op.key {
-                    automerge::legacy::Key::Map(key) => present.contains(&key.as_str()),
+                    automerge::legacy::Key::Map(key) => SERVER_ONLY.contains(&key.as_str()),
                     automerge::legacy::Key::Seq(_) => false,
                 },
                 automerge::legacy::ObjectId::Id(id) => guarded.contains(&(id.0, id.1.clone())),
             };
             if touches {
-                return Err(Refusal::ServerOnlyField);
+                return Check::Refused(Refusal::ServerOnlyField);
             }
         }
     }
-    Ok(())
+    Check::Passed
 }
 
 /// Every object inside the server-only maps of a client record (the maps included),

@@ -32,6 +32,9 @@ pub struct AppState {
     pub directories: Arc<Directories>,
     /// The actor of the server's own changes, drawn at start (`model::server_actor`).
     pub server_actor: model::ActorId,
+    /// Held while the server creates a document of its own on a request, so that two
+    /// requests at once create one.
+    pub server_writes: tokio::sync::Mutex<()>,
     pub repo: samod::Repo,
     pub acceptor: samod::AcceptorHandle,
     pub persisted: Arc<Persisted>,
@@ -342,7 +345,14 @@ async fn register_document(
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let token = bearer(&headers).ok_or(AccountError::NoSession)?;
     let kind = model::DocKind::parse(&request.kind).ok_or(ApiError::bad_request("unknown-kind"))?;
-    if request.id.parse::<samod::DocumentId>().is_err() {
+    // Only the canonical spelling: samod also takes a UUID spelling of the same id,
+    // which would otherwise register one document twice under two tenants.
+    if crate::wire::canonical(&request.id).is_none()
+        || request
+            .person
+            .as_deref()
+            .is_some_and(|p| crate::wire::canonical(p).is_none())
+    {
         return Err(ApiError::bad_request("bad-document-id"));
     }
     let principal = authenticated(&state, &token).await?;

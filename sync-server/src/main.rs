@@ -67,7 +67,9 @@ fn cli(mut args: Vec<String>) -> anyhow::Result<()> {
             let tenant = option(&mut args, "--tenant").context("--tenant is missing")?;
             let login = option(&mut args, "--login").context("--login is missing")?;
             let role = option(&mut args, "--role").context("--role is missing")?;
-            let role = Role::parse(&role).context("--role is admin or counsellor")?;
+            let role = Role::parse(&role)
+                .filter(|role| matches!(role, Role::Admin | Role::Counsellor))
+                .context("--role is admin or counsellor")?;
             let password = generated_password()?;
             let id = accounts(&config)?.create(None, &tenant, &login, role, &password)?;
             println!("account created: login {login}, id {id}");

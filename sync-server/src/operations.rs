@@ -50,6 +50,7 @@ async fn viewer_of(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Viewer,
 
 /// The record `id` if it is a client record of `who`'s tenant.
 fn record_of(state: &AppState, who: &Viewer, id: &str) -> Result<DocEntry, ApiError> {
+    crate::wire::canonical(id).ok_or(ApiError::not_found())?;
     state
         .registry
         .entry(id)
@@ -71,7 +72,9 @@ where
         .map_err(|_| ApiError::not_found())?;
     let handle = match state.repo.find(doc_id).await {
         Ok(Some(handle)) => handle,
-        _ => return Err(ApiError::not_found()),
+        // Registered but never synced: there is nothing to change yet.
+        Ok(None) => return Err(ApiError::not_found()),
+        Err(_) => return Err(ApiError::internal()),
     };
     let actor = state.server_actor.clone();
     let (result, heads) = handle
@@ -197,6 +200,8 @@ pub async fn set_contact(
         return Err(ApiError::forbidden());
     }
     let entry = record_of(&state, &who, &record)?;
+    // One contact document per person, even for two requests at once.
+    let _one_at_a_time = state.server_writes.lock().await;
     let existing = state
         .registry
         .documents_of(&record)
@@ -312,7 +317,9 @@ pub async fn create_account(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let who = viewer_of(&state, &headers).await?;
     admin(&who)?;
-    let role = Role::parse(&request.role).ok_or(ApiError::unprocessable("unknown-role"))?;
+    let role = Role::parse(&request.role)
+        .filter(|role| matches!(role, Role::Admin | Role::Counsellor))
+        .ok_or(ApiError::unprocessable("unknown-role"))?;
     let worker = state.clone();
     let account_id = blocking(move || {
         worker.accounts.create(
@@ -377,6 +384,10 @@ pub async fn set_password(
 ) -> Result<StatusCode, ApiError> {
     let who = viewer_of(&state, &headers).await?;
     admin_over(&state, &who, &account).await?;
+    if account == who.account_id {
+        // Your own password needs the old one: `POST /api/password`.
+        return Err(ApiError::unprocessable("not-yourself"));
+    }
     let worker = state.clone();
     blocking(move || {
         worker

@@ -205,6 +205,13 @@ impl Registry {
         let _ = self.changes.send(change);
     }
 
+    /// Tells the directory writer that `account_id` needs a complete update.
+    pub fn account_changed(&self, account_id: &str) {
+        let _ = self
+            .changes
+            .send(AccessChange::Account(account_id.to_owned()));
+    }
+
     /// Moves the generation without a change of facts: a new day, on which
     /// responsibilities may have begun or ended.
     pub fn new_day(&self) {
@@ -234,11 +241,20 @@ impl Registry {
         if let Some(viewer) = self.read().viewers.get(account_id) {
             return Some(viewer.clone());
         }
-        self.refresh_account(account_id).ok().flatten()
+        // Filling the cache changes nobody's access: no event.
+        self.load_account(account_id, false).ok().flatten()
     }
 
     /// Re-reads one account after it was created, locked, unlocked or deleted.
     pub fn refresh_account(&self, account_id: &str) -> Result<Option<Viewer>, RegistryError> {
+        self.load_account(account_id, true)
+    }
+
+    fn load_account(
+        &self,
+        account_id: &str,
+        announce: bool,
+    ) -> Result<Option<Viewer>, RegistryError> {
         let row: Option<(String, String, String)> = self
             .conn()
             .query_row(
@@ -270,7 +286,7 @@ impl Registry {
                 None => index.viewers.remove(account_id).is_some(),
             }
         };
-        if changed {
+        if changed && announce {
             self.bump(AccessChange::Account(account_id.to_owned()));
         }
         Ok(viewer)

@@ -60,6 +60,19 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         tokio::spawn(directory::run(directories.clone(), changes));
     }
     let url = url_for(config.listen);
+    let forgetting = accounts_for_purge(config)?;
+    tokio::spawn(async move {
+        // IP addresses older than 24 hours go, also on days nobody logs in.
+        let mut every = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            let accounts = forgetting.clone();
+            let purged = tokio::task::spawn_blocking(move || accounts.purge_access_log()).await;
+            if !matches!(purged, Ok(Ok(()))) {
+                tracing::error!("cannot purge the access log");
+            }
+        }
+    });
     let acceptor = repo
         .make_acceptor(url)
         .map_err(|_| anyhow::anyhow!("the repo stopped while starting"))?;
@@ -69,6 +82,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         registry,
         directories,
         server_actor,
+        server_writes: tokio::sync::Mutex::new(()),
         repo,
         acceptor,
         persisted,
@@ -76,6 +90,14 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         shutdown: watch::channel(false).0,
         metrics: Metrics::default(),
     }))
+}
+
+/// A connection of its own for the access-log purge.
+fn accounts_for_purge(config: &Config) -> anyhow::Result<Arc<Accounts>> {
+    Ok(Arc::new(Accounts::new(
+        db::open(&config.database_path())?,
+        config,
+    )))
 }
 
 fn url_for(listen: SocketAddr) -> samod::Url {

@@ -88,7 +88,7 @@ async fn settle_one(repo: &samod::Repo, registry: &Arc<Registry>, actor: &ActorI
         return;
     };
     let kind = entry.kind;
-    let fact = handle.with_document(|doc| match settle_in(doc, kind, actor) {
+    let fact = handle.with_document(|doc| match settle_in(doc, kind, &entry.tenant, actor) {
         Ok(fact) => fact,
         Err(error) => {
             tracing::warn!(document = %id, kind = kind.as_str(), %error, "cannot settle");
@@ -117,6 +117,7 @@ enum SettleFailure {
 fn settle_in(
     doc: &mut Automerge,
     kind: DocKind,
+    tenant: &str,
     actor: &ActorId,
 ) -> Result<Option<Fact>, SettleFailure> {
     match kind {
@@ -152,8 +153,9 @@ fn settle_in(
         }
         DocKind::Catalogue => {
             let catalogue = Document::<Catalogue>::load(&doc.save_nocompress())?.read()?;
+            // The tenant is the registry's, never what the document claims.
             Ok(Some(Fact::Restriction(
-                catalogue.tenant.as_str().to_owned(),
+                tenant.to_owned(),
                 catalogue.settings.restrict_timeline_to_responsibles,
             )))
         }

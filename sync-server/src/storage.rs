@@ -169,6 +169,11 @@ impl Persisted {
         self.changed.notify_waiters();
     }
 
+    /// Whether any write or load of `doc` was seen since start.
+    pub fn knows(&self, doc: &str) -> bool {
+        self.lock().contains_key(doc)
+    }
+
     /// Writes (and deletions) that failed since start.
     pub fn failed_writes(&self) -> u64 {
         self.failed_writes.load(Ordering::Relaxed)

@@ -23,8 +23,9 @@ use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use samod::{PeerId, Transport};
 
+use crate::access::Access;
 use crate::accounts::{AccountError, Principal};
-use crate::guard::{self, Refusal};
+use crate::guard::{self, Check, Refusal};
 use crate::http::{ApiError, AppState, authenticated, bearer};
 use crate::share::peer_id_for;
 use crate::storage::Persisted;
@@ -177,6 +178,7 @@ async fn connection(state: Arc<AppState>, socket: WebSocket, token: String, who:
     let ending = relay(
         &state,
         &token,
+        &who.account_id,
         &mut ws_in,
         &mut from_samod,
         to_samod,
@@ -203,9 +205,11 @@ async fn connection(state: Arc<AppState>, socket: WebSocket, token: String, who:
 }
 
 /// Moves frames both ways until either side ends; `Some` when the server ends it.
+#[allow(clippy::too_many_arguments)]
 async fn relay(
     state: &Arc<AppState>,
     token: &str,
+    account: &str,
     ws_in: &mut (impl futures::Stream<Item = Result<Message, axum::Error>> + Unpin),
     from_samod: &mut futures::channel::mpsc::Receiver<Vec<u8>>,
     mut to_samod: SamodInbound,
@@ -229,7 +233,10 @@ async fn relay(
                     match wire::inspect(&bytes) {
                         Err(e) => return Some(Ending::Malformed(e)),
                         Ok(frame) => {
-                            if let Err(refusal) = guarded(state, &frame).await {
+                            if frame.document_id.is_some_and(|id| wire::canonical(id).is_none()) {
+                                return Some(Ending::Malformed(wire::WireError::NonCanonicalId));
+                            }
+                            if let Err(refusal) = guarded(state, account, &frame).await {
                                 return Some(Ending::Refused(refusal));
                             }
                         }
@@ -277,32 +284,67 @@ async fn relay(
     }
 }
 
-/// Runs [`guard::check`] on a sync message that carries changes, against the server's
-/// copy of the document when it has one.
-async fn guarded(state: &Arc<AppState>, frame: &wire::Frame<'_>) -> Result<(), Refusal> {
+/// Runs [`guard::check`] on a sync message for a client record that carries changes,
+/// when the sender may write the record (samod drops anyone else's changes).
+async fn guarded(
+    state: &Arc<AppState>,
+    account: &str,
+    frame: &wire::Frame<'_>,
+) -> Result<(), Refusal> {
     let (Some(doc), Some(data)) = (frame.document_id, frame.data) else {
         return Ok(());
     };
     if !matches!(frame.kind, "sync" | "request") || !guard::carries_changes(data) {
         return Ok(());
     }
-    // Unregistered documents are refused by the share policy anyway.
-    let Some(entry) = state.registry.entry(doc) else {
+    let is_record = state
+        .registry
+        .entry(doc)
+        .is_some_and(|entry| entry.kind == model::DocKind::ClientRecord);
+    if !is_record || state.registry.access(doc, account) != Access::Write {
         return Ok(());
+    }
+    let checked = match held_copy(state, doc).await? {
+        Some(handle) => handle.with_document(|held| guard::check(data, Some(held))),
+        None => guard::check(data, None),
     };
+    let checked = match checked {
+        Check::NeedsHeld => {
+            // The changes build on earlier ones samod has taken but not yet stored.
+            let deadline =
+                Instant::now() + Duration::from_secs(state.config.persist_timeout_seconds);
+            loop {
+                if let Some(handle) = held_copy(state, doc).await? {
+                    break handle.with_document(|held| guard::check(data, Some(held)));
+                }
+                if Instant::now() > deadline {
+                    return Err(Refusal::Unavailable);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        other => other,
+    };
+    match checked {
+        Check::Refused(refusal) => Err(refusal),
+        Check::Passed | Check::NeedsHeld => Ok(()),
+    }
+}
+
+/// samod's copy of `doc` if the server has stored anything of it; never asks peers.
+async fn held_copy(state: &Arc<AppState>, doc: &str) -> Result<Option<samod::DocHandle>, Refusal> {
     let registry = state.registry.clone();
     let id = doc.to_owned();
-    let stored = tokio::task::spawn_blocking(move || registry.stored(&id))
-        .await
-        .unwrap_or(true);
+    let stored = state.persisted.knows(doc)
+        || tokio::task::spawn_blocking(move || registry.stored(&id))
+            .await
+            .unwrap_or(false);
     if !stored {
-        return guard::check(data, entry.kind, None);
+        return Ok(None);
     }
-    let Ok(doc_id) = doc.parse::<samod::DocumentId>() else {
-        return Ok(());
-    };
+    let doc_id = wire::canonical(doc).ok_or(Refusal::Unavailable)?;
     match state.repo.find(doc_id).await {
-        Ok(Some(handle)) => handle.with_document(|held| guard::check(data, entry.kind, Some(held))),
+        Ok(Some(handle)) => Ok(Some(handle)),
         // Stored but not found: stopping, or storage failing; refuse rather than guess.
         _ => Err(Refusal::Unavailable),
     }

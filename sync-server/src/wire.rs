@@ -23,6 +23,12 @@ pub enum WireError {
     UnknownType,
     #[error("bytes after the message")]
     Trailing,
+    #[error("a key given twice")]
+    RepeatedKey,
+    #[error("a documentId that is not text")]
+    DocumentIdNotText,
+    #[error("a documentId not in its canonical bs58check form")]
+    NonCanonicalId,
 }
 
 /// The message types of version 1 of the protocol.
@@ -76,11 +82,23 @@ pub fn inspect(bytes: &[u8]) -> Result<Frame<'_>, WireError> {
                 None
             }
         };
+        let repeated = match key {
+            Some("type") => kind.is_some(),
+            Some("documentId") => document_id.is_some(),
+            Some("data") => data.is_some(),
+            _ => false,
+        };
+        if repeated {
+            return Err(WireError::RepeatedKey);
+        }
         match (key, d.datatype().map_err(|_| WireError::Malformed)?) {
             (Some("type"), Type::String) => kind = Some(d.str().map_err(|_| WireError::Malformed)?),
             (Some("documentId"), Type::String) => {
                 document_id = Some(d.str().map_err(|_| WireError::Malformed)?)
             }
+            // samod would take a byte-string id too; we let only one spelling through,
+            // so that what we check is what samod uses.
+            (Some("documentId"), _) => return Err(WireError::DocumentIdNotText),
             (Some("data"), Type::Bytes) => {
                 data = Some(d.bytes().map_err(|_| WireError::Malformed)?)
             }
@@ -99,6 +117,14 @@ pub fn inspect(bytes: &[u8]) -> Result<Frame<'_>, WireError> {
         document_id,
         data,
     })
+}
+
+/// `id` parsed as samod parses it, if that is also how it is spelled. samod accepts a
+/// UUID spelling too; the registry, the share policy and the guard know only this one.
+pub fn canonical(id: &str) -> Option<samod::DocumentId> {
+    id.parse::<samod::DocumentId>()
+        .ok()
+        .filter(|parsed| parsed.to_string() == id)
 }
 
 /// The heads an outgoing `sync` or `request` frame tells the peer we have: the changes

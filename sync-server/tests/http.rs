@@ -219,6 +219,36 @@ async fn admins_manage_their_tenants_accounts_and_nobody_elses() {
         .await;
     assert_eq!(status, 404, "{body}");
 
+    // Your own password needs the old one; a deleted account stays deleted.
+    let own = serde_json::from_str::<serde_json::Value>(&server.login("chefin", PASSWORD).await.1)
+        .unwrap()["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = server
+        .request(
+            "PUT",
+            &format!("/api/accounts/{own}/password"),
+            Some(&chefin),
+            r#"{"password":"Dritt#Passwort3"}"#,
+        )
+        .await;
+    assert_eq!((status, error_of(&body).as_str()), (422, "not-yourself"));
+    let delete = format!("/api/accounts/{id}/delete");
+    assert_eq!(
+        server.request("POST", &delete, Some(&chefin), "").await.0,
+        204
+    );
+    assert_eq!(
+        server.request("POST", &unlock, Some(&chefin), "").await.0,
+        404
+    );
+    let new = r#"{"login":"klient","role":"client","password":"Erst#Passwort1"}"#;
+    let (status, body) = server
+        .request("POST", "/api/accounts", Some(&chefin), new)
+        .await;
+    assert_eq!((status, error_of(&body).as_str()), (422, "unknown-role"));
+
     // The access log holds the addresses, on the server only.
     let log = server.state.accounts.access_log().unwrap();
     assert!(

@@ -1324,3 +1324,72 @@ async fn a_javascript_automerge_repo_client_syncs_both_ways() {
     b.stop().await;
     server.stop().await;
 }
+
+/// The UUID spelling samod also accepts for `id`.
+fn uuid_spelling(id: &DocumentId) -> String {
+    let hex: String = id.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_id_counts_only_in_its_canonical_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "anna", Role::Counsellor);
+    server.account("t2", "fremdchefin", Role::Admin);
+    let anna = server.session("anna").await;
+    let fremd = server.session("fremdchefin").await;
+    let a = Client::connect(&server, &anna).await;
+    let record = a.create("pseudonym", "Schlehe").await;
+    let id = record.document_id().clone();
+    assert_eq!(
+        server.register(&anna, &id, "client-record", None).await,
+        201
+    );
+    let uuid = uuid_spelling(&id);
+    assert_eq!(uuid.parse::<DocumentId>().unwrap(), id, "samod takes both");
+
+    // Another tenant cannot register the same document under its other spelling, nor
+    // reach it through an admin route.
+    let body = serde_json::json!({ "id": uuid, "kind": "client-record" }).to_string();
+    let (status, answer) = server
+        .request("POST", "/api/documents", Some(&fremd.token), &body)
+        .await;
+    assert_eq!(
+        (status, answer.as_str()),
+        (400, r#"{"error":"bad-document-id"}"#)
+    );
+    let (status, _) = server
+        .request(
+            "POST",
+            &format!("/api/clients/{uuid}/delete"),
+            Some(&fremd.token),
+            "",
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // A frame naming it so is refused before samod sees it.
+    let mut raw = RawClient::connect(&server, &anna).await;
+    let frame = cbor_map(&[
+        ("type", Text("request")),
+        ("senderId", Text(&anna.peer_id)),
+        ("targetId", Text("sync-server")),
+        ("documentId", Text(&uuid)),
+        ("data", Bytes(&[0x42, 0x00, 0x00, 0x00, 0x00])),
+    ]);
+    raw.send(frame).await;
+    assert_eq!(
+        raw.error().await.as_deref(),
+        Some("malformed message: a documentId not in its canonical bs58check form")
+    );
+    a.stop().await;
+    server.stop().await;
+}

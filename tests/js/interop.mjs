@@ -1,5 +1,5 @@
 // A JavaScript automerge-repo 2.x client of our sync server, driven by
-// sync-server/tests/js_interop.rs over stdin/stdout. It logs in like any URL-only
+// the last test of sync-server/tests/sync.rs over stdin/stdout. It logs in like any URL-only
 // client: the session token in the websocket URL's query, the peer id from the login.
 //
 //   node interop.mjs HOST:PORT TOKEN PEER_ID

@@ -60,7 +60,7 @@ fn day() -> Date {
 fn a_new_record_passes_and_ordinary_edits_pass() {
     let mut client = record();
     let created = message(&mut client, &[], true);
-    assert_eq!(check(&created, DocKind::ClientRecord, None), Ok(()));
+    assert_eq!(check(&created, None), Check::Passed);
 
     let server = client.fork().into_automerge();
     let before = client.heads();
@@ -69,7 +69,7 @@ fn a_new_record_passes_and_ordinary_edits_pass() {
         .unwrap();
     client.lock(&mut editor("anna"), None).unwrap();
     let edit = message(&mut client, &before, false);
-    assert_eq!(check(&edit, DocKind::ClientRecord, Some(&server)), Ok(()));
+    assert_eq!(check(&edit, Some(&server)), Check::Passed);
 }
 
 #[test]
@@ -81,18 +81,18 @@ fn nobody_else_writes_under_a_server_actor() {
     forger.mark_deleted(&mut editor("chefin"), day()).unwrap();
     let forged = message(&mut forger, &before, false);
     assert_eq!(
-        check(&forged, DocKind::Timeline, Some(&earlier)),
-        Err(Refusal::ServerActor),
-        "under a server actor, in any kind of document"
+        check(&forged, Some(&earlier)),
+        Check::Refused(Refusal::ServerActor)
     );
     assert_eq!(
-        check(&forged, DocKind::ClientRecord, None),
-        Err(Refusal::ServerActor)
+        check(&forged, None),
+        Check::NeedsHeld,
+        "it builds on changes the server has not stored: check against its copy"
     );
     let holding = forger.fork().into_automerge();
     assert_eq!(
-        check(&forged, DocKind::ClientRecord, Some(&holding)),
-        Ok(()),
+        check(&forged, Some(&holding)),
+        Check::Passed,
         "a change the server already has is only repeated"
     );
 }
@@ -110,8 +110,8 @@ fn a_client_cannot_touch_what_only_the_server_writes() {
     client.restore(&mut editor("anna")).unwrap();
     let restore = message(&mut client, &before, false);
     assert_eq!(
-        check(&restore, DocKind::ClientRecord, Some(&held)),
-        Err(Refusal::ServerOnlyField)
+        check(&restore, Some(&held)),
+        Check::Refused(Refusal::ServerOnlyField)
     );
 
     // Claiming an account state.
@@ -126,15 +126,43 @@ fn a_client_cannot_touch_what_only_the_server_writes() {
         .unwrap();
     let account = message(&mut client, &before, false);
     assert_eq!(
-        check(&account, DocKind::ClientRecord, Some(&held)),
-        Err(Refusal::ServerOnlyField)
+        check(&account, Some(&held)),
+        Check::Refused(Refusal::ServerOnlyField)
+    );
+}
+
+#[test]
+fn a_change_hidden_behind_a_whole_document_chunk_is_still_seen() {
+    let mut client = record();
+    let held = client.fork().into_automerge();
+    let before = client.heads();
+    client.restore(&mut editor("anna")).unwrap();
+    let whole = {
+        let mut copy = Document::<ClientRecord>::load(&held.save()).unwrap();
+        copy.save()
+    };
+    let change = client.automerge().get_changes(&before)[0]
+        .raw_bytes()
+        .to_vec();
+    let sneaky = Message {
+        heads: client.heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: ChunkList::from(vec![whole, change]),
+        flags: None,
+        version: MessageVersion::V2,
+    }
+    .encode();
+    assert_eq!(
+        check(&sneaky, Some(&held)),
+        Check::Refused(Refusal::ServerOnlyField)
     );
 }
 
 #[test]
 fn garbage_is_refused() {
     assert_eq!(
-        check(&[0xff, 0x01], DocKind::ClientRecord, None),
-        Err(Refusal::Undecodable)
+        check(&[0xff, 0x01], None),
+        Check::Refused(Refusal::Undecodable)
     );
 }

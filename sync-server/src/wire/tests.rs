@@ -90,6 +90,43 @@ fn bad_frames_are_named() {
     let mut short = encode(&[("type", Value::Text("join"))]);
     short[0] = 0xa3;
     assert_eq!(inspect(&short), Err(WireError::Malformed));
+    // One id for us and another for samod: refused.
+    assert_eq!(
+        inspect(&encode(&[
+            ("type", Value::Text("sync")),
+            ("documentId", Value::Text("abc")),
+            ("documentId", Value::Text("def")),
+        ])),
+        Err(WireError::RepeatedKey)
+    );
+    assert_eq!(
+        inspect(&encode(&[
+            ("type", Value::Text("sync")),
+            ("documentId", Value::Bytes(&[1; 16])),
+        ])),
+        Err(WireError::DocumentIdNotText)
+    );
+}
+
+#[test]
+fn only_the_canonical_spelling_of_a_document_id_counts() {
+    let id = samod::DocumentId::try_from(uuid_bytes().to_vec()).unwrap();
+    let canonical_text = id.to_string();
+    assert_eq!(canonical(&canonical_text), Some(id));
+    let uuid = uuid_text();
+    assert!(uuid.parse::<samod::DocumentId>().is_ok(), "samod takes it");
+    assert_eq!(canonical(&uuid), None, "we do not");
+    assert_eq!(canonical("abc"), None);
+}
+
+fn uuid_bytes() -> [u8; 16] {
+    [
+        0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 1, 2, 3, 4, 5, 6, 7, 8,
+    ]
+}
+
+fn uuid_text() -> String {
+    "12345678-9abc-def0-0102-030405060708".to_owned()
 }
 
 #[test]
