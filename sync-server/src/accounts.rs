@@ -505,6 +505,18 @@ impl Accounts {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The tenant of the account `account_id`.
+    pub fn tenant_of(&self, account_id: &str) -> Result<Option<String>, AccountError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT tenant FROM accounts WHERE id = ?1",
+                params![account_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The id of the account with this login.
     pub fn id_of(&self, login: &str) -> Result<String, AccountError> {
         self.find_by_login(login)?

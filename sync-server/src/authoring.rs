@@ -1,9 +1,56 @@
 //! The server's own changes to a document samod holds: a typed copy is edited through
 //! `model` under the server's actor, and the changes it made are applied to samod's
-//! document, which stores and syncs them like anyone's.
+//! document, which stores and syncs them like anyone's. And the server's own documents
+//! (directories, contacts it creates): created, stored, then registered.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use automerge::{ActorId, Automerge, Change, ChangeHash};
 use model::{Document, Schema};
+
+use crate::access::DocEntry;
+use crate::registry::{Registry, RegistryError};
+use crate::storage::Persisted;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("the repo has stopped")]
+    Stopped,
+    #[error("the new document was not stored in time")]
+    NotStored,
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("a background task failed")]
+    Task,
+}
+
+/// Creates a document of the server's own from `initial`, waits until it is on disk,
+/// then registers it as `entry`: a registered document is never missing. Returns its id.
+pub async fn create_registered(
+    repo: &samod::Repo,
+    persisted: &Persisted,
+    registry: &Arc<Registry>,
+    initial: Automerge,
+    entry: DocEntry,
+    timeout: Duration,
+) -> Result<String, CreateError> {
+    let handle = repo
+        .create(initial)
+        .await
+        .map_err(|_| CreateError::Stopped)?;
+    let id = handle.document_id().to_string();
+    let heads = handle.with_document(|doc| doc.get_heads());
+    if !persisted.wait_for(&id, &heads, timeout).await {
+        return Err(CreateError::NotStored);
+    }
+    let registry = registry.clone();
+    let doc = id.clone();
+    tokio::task::spawn_blocking(move || registry.register_own(&doc, entry))
+        .await
+        .map_err(|_| CreateError::Task)??;
+    Ok(id)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthoringError<E> {

@@ -20,7 +20,8 @@ use model::{Document, UserId};
 use tokio::sync::mpsc;
 
 use crate::access::{Access, DocEntry};
-use crate::registry::{AccessChange, Registered, Registry, RegistryError};
+use crate::authoring::{self, CreateError};
+use crate::registry::{AccessChange, Registry};
 use crate::storage::Persisted;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +33,7 @@ pub enum DirectoryError {
     #[error(transparent)]
     Document(#[from] model::DocumentError),
     #[error(transparent)]
-    Registry(#[from] RegistryError),
-    #[error("the new directory was not stored in time")]
-    NotStored,
-    #[error("a background task failed")]
-    Task,
+    Create(#[from] CreateError),
 }
 
 const PERSIST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -78,29 +75,21 @@ impl Directories {
             .ok_or(DirectoryError::NoAccount)?;
         let initial =
             Document::<Directory>::create_directory(UserId::new(account_id))?.into_automerge();
-        let handle = self
-            .repo
-            .create(initial)
-            .await
-            .map_err(|_| DirectoryError::Stopped)?;
-        let id = handle.document_id().to_string();
-        // Registered only once on disk: a registered directory is never missing.
-        let heads = handle.with_document(|doc| doc.get_heads());
-        if !self.persisted.wait_for(&id, &heads, PERSIST_TIMEOUT).await {
-            return Err(DirectoryError::NotStored);
-        }
         let entry = DocEntry {
             kind: model::DocKind::Directory,
             tenant: viewer.tenant,
             person: None,
             owner: Some(account_id.to_owned()),
         };
-        let registry = self.registry.clone();
-        let doc = id.clone();
-        let registered = tokio::task::spawn_blocking(move || registry.register_own(&doc, entry))
-            .await
-            .map_err(|_| DirectoryError::Task)??;
-        debug_assert_eq!(registered, Registered::New);
+        let id = authoring::create_registered(
+            &self.repo,
+            &self.persisted,
+            &self.registry,
+            initial,
+            entry,
+            PERSIST_TIMEOUT,
+        )
+        .await?;
         // The worker fills it: one writer per directory, so an older complete list
         // never overwrites a newer change.
         self.registry.account_changed(account_id);

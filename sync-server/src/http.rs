@@ -9,12 +9,14 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::access::Viewer;
 use crate::accounts::{AccountError, Accounts, Principal};
 use crate::config::Config;
 use crate::directory::Directories;
@@ -74,9 +76,7 @@ impl Metrics {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics))
+    let counted = Router::new()
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
         .route("/api/password", post(change_password))
@@ -106,7 +106,22 @@ pub fn router(state: Arc<AppState>) -> Router {
             put(operations::set_password),
         )
         .route("/sync", get(crate::sync::upgrade))
+        .route_layer(middleware::from_fn_with_state(state.clone(), count_request));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .merge(counted)
         .with_state(state)
+}
+
+/// Counts every API and sync request for `/metrics`.
+async fn count_request(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    next.run(request).await
 }
 
 /// An error as the client sees it: `{"error": "wrong-credentials"}` with a status.
@@ -228,7 +243,6 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let worker = state.clone();
     let result = blocking(move || {
         let result = worker
@@ -274,6 +288,15 @@ pub async fn authenticated(state: &Arc<AppState>, token: &str) -> Result<Princip
     blocking(move || worker.accounts.authenticate(&token)).await
 }
 
+/// The active account of a valid session token, as the access rules see it.
+pub async fn viewer(state: &Arc<AppState>, token: &str) -> Result<Viewer, ApiError> {
+    let principal = authenticated(state, token).await?;
+    Ok(state
+        .registry
+        .viewer(&principal.account_id)
+        .ok_or(AccountError::NoSession)?)
+}
+
 /// The bearer token of a request, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
     headers
@@ -288,7 +311,6 @@ async fn logout(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let token = bearer(&headers).ok_or(AccountError::NoSession)?;
     let worker = state.clone();
     blocking(move || {
@@ -311,7 +333,6 @@ async fn change_password(
     headers: HeaderMap,
     Json(request): Json<PasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let token = bearer(&headers).ok_or(AccountError::NoSession)?;
     let worker = state.clone();
     blocking(move || {
@@ -342,7 +363,6 @@ async fn register_document(
     headers: HeaderMap,
     Json(request): Json<RegisterRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let token = bearer(&headers).ok_or(AccountError::NoSession)?;
     let kind = model::DocKind::parse(&request.kind).ok_or(ApiError::bad_request("unknown-kind"))?;
     // Only the canonical spelling: samod also takes a UUID spelling of the same id,
@@ -355,11 +375,7 @@ async fn register_document(
     {
         return Err(ApiError::bad_request("bad-document-id"));
     }
-    let principal = authenticated(&state, &token).await?;
-    let viewer = state
-        .registry
-        .viewer(&principal.account_id)
-        .ok_or(AccountError::NoSession)?;
+    let viewer = viewer(&state, &token).await?;
     let registry = state.registry.clone();
     let registered =
         blocking(move || registry.register(&request.id, kind, request.person.as_deref(), &viewer))

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{DocEntry, Viewer};
 use crate::accounts::{AccountError, AccountState, AccountSummary, Role};
 use crate::authoring::{self, AuthoringError};
-use crate::http::{ApiError, AppState, authenticated, bearer, blocking};
+use crate::http::{ApiError, AppState, bearer, blocking};
 use crate::registry::today;
 
 /// The node id in the stamps of the server's own intents.
@@ -41,11 +41,7 @@ const SERVER_NODE: &str = "sync-server";
 
 async fn viewer_of(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Viewer, ApiError> {
     let token = bearer(headers).ok_or(AccountError::NoSession)?;
-    let principal = authenticated(state, &token).await?;
-    Ok(state
-        .registry
-        .viewer(&principal.account_id)
-        .ok_or(AccountError::NoSession)?)
+    crate::http::viewer(state, &token).await
 }
 
 /// The record `id` if it is a client record of `who`'s tenant.
@@ -242,26 +238,25 @@ pub async fn set_contact(
         .parse::<model::DocumentId>()
         .map_err(|_| ApiError::not_found())?;
     let contact = Document::<ClientContact>::create_contact(person, email, phone)?;
-    let handle = state
-        .repo
-        .create(contact.into_automerge())
-        .await
-        .map_err(|_| ApiError::internal())?;
-    let contact_id = handle.document_id().to_string();
-    let heads = handle.with_document(|doc| doc.get_heads());
-    let timeout = Duration::from_secs(state.config.persist_timeout_seconds);
-    if !state.persisted.wait_for(&contact_id, &heads, timeout).await {
-        return Err(ApiError::internal());
-    }
-    let registry = state.registry.clone();
-    let id = contact_id.clone();
     let contact_entry = DocEntry {
         kind: DocKind::ClientContact,
         tenant: entry.tenant,
         person: Some(record.clone()),
         owner: None,
     };
-    blocking(move || registry.register_own(&id, contact_entry)).await?;
+    let contact_id = authoring::create_registered(
+        &state.repo,
+        &state.persisted,
+        &state.registry,
+        contact.into_automerge(),
+        contact_entry,
+        Duration::from_secs(state.config.persist_timeout_seconds),
+    )
+    .await
+    .map_err(|error| {
+        tracing::error!(document = %record, %error, "cannot create a contact document");
+        ApiError::internal()
+    })?;
     tracing::info!(document = %record, contact = %contact_id, "contact document created");
     Ok((StatusCode::CREATED, Json(ContactResponse { contact_id })))
 }
@@ -270,10 +265,9 @@ pub async fn set_contact(
 async fn admin_over(state: &Arc<AppState>, who: &Viewer, account_id: &str) -> Result<(), ApiError> {
     admin(who)?;
     let worker = state.clone();
-    let tenant = who.tenant.clone();
     let id = account_id.to_owned();
-    let found = blocking(move || worker.accounts.list(Some(&tenant))).await?;
-    if found.iter().any(|account| account.id == id) {
+    let tenant = blocking(move || worker.accounts.tenant_of(&id)).await?;
+    if tenant.as_deref() == Some(who.tenant.as_str()) {
         Ok(())
     } else {
         Err(ApiError::not_found())

@@ -60,23 +60,10 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         tokio::spawn(directory::run(directories.clone(), changes));
     }
     let url = url_for(config.listen);
-    let forgetting = accounts_for_purge(config)?;
-    tokio::spawn(async move {
-        // IP addresses older than 24 hours go, also on days nobody logs in.
-        let mut every = tokio::time::interval(Duration::from_secs(300));
-        loop {
-            every.tick().await;
-            let accounts = forgetting.clone();
-            let purged = tokio::task::spawn_blocking(move || accounts.purge_access_log()).await;
-            if !matches!(purged, Ok(Ok(()))) {
-                tracing::error!("cannot purge the access log");
-            }
-        }
-    });
     let acceptor = repo
         .make_acceptor(url)
         .map_err(|_| anyhow::anyhow!("the repo stopped while starting"))?;
-    Ok(Arc::new(AppState {
+    let state = Arc::new(AppState {
         config: config.clone(),
         accounts,
         registry,
@@ -89,15 +76,25 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         sessions_changed: watch::channel(0).0,
         shutdown: watch::channel(false).0,
         metrics: Metrics::default(),
-    }))
+    });
+    tokio::spawn(forget_old_accesses(Arc::downgrade(&state)));
+    Ok(state)
 }
 
-/// A connection of its own for the access-log purge.
-fn accounts_for_purge(config: &Config) -> anyhow::Result<Arc<Accounts>> {
-    Ok(Arc::new(Accounts::new(
-        db::open(&config.database_path())?,
-        config,
-    )))
+/// IP addresses older than 24 hours go, also on days nobody logs in; ends with the
+/// server's state.
+async fn forget_old_accesses(state: std::sync::Weak<AppState>) {
+    let mut every = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        let Some(state) = state.upgrade() else {
+            return;
+        };
+        let purged = tokio::task::spawn_blocking(move || state.accounts.purge_access_log()).await;
+        if !matches!(purged, Ok(Ok(()))) {
+            tracing::error!("cannot purge the access log");
+        }
+    }
 }
 
 fn url_for(listen: SocketAddr) -> samod::Url {

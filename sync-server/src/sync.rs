@@ -49,7 +49,6 @@ pub async fn upgrade(
     RawQuery(query): RawQuery,
     ws: WebSocketUpgrade,
 ) -> Response {
-    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let Some(token) = token_of(&headers, query.as_deref()) else {
         return ApiError::from(AccountError::NoSession).into_response();
     };

@@ -24,11 +24,7 @@ fn error_of(body: &str) -> String {
 async fn login_logout_and_wrong_passwords() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&config(&dir)).await;
-    server
-        .state
-        .accounts
-        .create(None, "t", "admin", Role::Admin, PASSWORD)
-        .unwrap();
+    server.account("t", "admin", Role::Admin);
 
     let (status, body) = server.login("admin", PASSWORD).await;
     assert_eq!(status, 200, "{body}");
@@ -92,11 +88,7 @@ async fn locked_accounts_and_weak_passwords_are_refused_with_codes() {
 async fn a_restart_keeps_accounts_and_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&config(&dir)).await;
-    server
-        .state
-        .accounts
-        .create(None, "t", "admin", Role::Admin, PASSWORD)
-        .unwrap();
+    server.account("t", "admin", Role::Admin);
     let token = token_of(&server.login("admin", PASSWORD).await.1);
     server.stop().await;
 
@@ -115,11 +107,7 @@ async fn a_restart_keeps_accounts_and_sessions() {
 async fn bad_input_gets_an_error_and_the_server_carries_on() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&config(&dir)).await;
-    server
-        .state
-        .accounts
-        .create(None, "t", "admin", Role::Admin, PASSWORD)
-        .unwrap();
+    server.account("t", "admin", Role::Admin);
     for body in ["not json", "{\"login\": 5}", "{}", &"x".repeat(100_000)] {
         let (status, _) = server.request("POST", "/api/login", None, body).await;
         assert!((400..500).contains(&status), "{status} for {:.20}", body);

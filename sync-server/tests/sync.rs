@@ -77,14 +77,11 @@ impl SyncServer for Server {
 
     /// Waits until the server has stored something of `doc`.
     async fn has(&self, doc: &DocumentId) {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while self.stored_keys_of(doc) == 0 {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the server never got {doc}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        until(|| match self.stored_keys_of(doc) {
+            0 => Err(format!("the server never got {doc}")),
+            _ => Ok(()),
+        })
+        .await;
     }
 
     fn stored_keys_of(&self, doc: &DocumentId) -> i64 {
@@ -223,17 +220,31 @@ fn write(handle: &samod::DocHandle, key: &str, value: &str) {
     });
 }
 
-/// Polls until `key` reads `value`, or fails after the timeout.
-async fn eventually(handle: &samod::DocHandle, key: &str, value: &str) {
+/// Polls `check` until it holds; after the timeout, fails with what its last `Err` said.
+async fn until(mut check: impl FnMut() -> Result<(), String>) {
     let deadline = tokio::time::Instant::now() + WAIT;
-    while read(handle, key).as_deref() != Some(value) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{key} never became {value}: {:?}",
-            read(handle, key)
-        );
+    loop {
+        match check() {
+            Ok(()) => return,
+            Err(why) => assert!(tokio::time::Instant::now() < deadline, "{why}"),
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A samod copy, read through the model.
+fn read_as<T: model::Schema>(handle: &samod::DocHandle) -> T {
+    let bytes = handle.with_document(|doc| doc.save());
+    model::Document::<T>::load(&bytes).unwrap().read().unwrap()
+}
+
+/// Polls until `key` reads `value`, or fails after the timeout.
+async fn eventually(handle: &samod::DocHandle, key: &str, value: &str) {
+    until(|| match read(handle, key) {
+        Some(read) if read == value => Ok(()),
+        other => Err(format!("{key} never became {value}: {other:?}")),
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -690,18 +701,13 @@ async fn registry_says(
     account: &str,
     expected: sync_server::access::Access,
 ) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let access = server.state.registry.access(&doc.to_string(), account);
-        if access == expected {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "access stayed {access:?}, expected {expected:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until(
+        || match server.state.registry.access(&doc.to_string(), account) {
+            access if access == expected => Ok(()),
+            access => Err(format!("access stayed {access:?}, expected {expected:?}")),
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -790,26 +796,15 @@ async fn the_server_settles_rival_claims_and_enforces_the_timeline_restriction()
     let b = Client::connect(&server, &ben).await;
     b.find(&timeline_id).await.expect("ben is caretaker now");
     let settled = b.find(&record_id).await.unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let bytes = settled.with_document(|doc| doc.save());
-        let read = Document::<ClientRecord>::load(&bytes)
-            .unwrap()
-            .read()
-            .unwrap();
-        if read
+    until(|| {
+        read_as::<ClientRecord>(&settled)
             .primary_claims
             .keys()
             .any(|id| id.as_str().starts_with("settled-"))
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the server never settled the claims"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+            .then_some(())
+            .ok_or_else(|| "the server never settled the claims".to_owned())
+    })
+    .await;
     a.stop().await;
     b.stop().await;
     admin.stop().await;
@@ -825,23 +820,14 @@ async fn directory_shows(
     what: &str,
     done: impl Fn(&std::collections::BTreeMap<String, model::directory::DirectoryEntry>) -> bool,
 ) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let bytes = directory.with_document(|doc| doc.save());
-        let entries = model::Document::<model::directory::Directory>::load(&bytes)
-            .unwrap()
-            .read()
-            .unwrap()
-            .entries;
-        if done(&entries) {
-            return;
+    until(|| {
+        let entries = read_as::<model::directory::Directory>(directory).entries;
+        match done(&entries) {
+            true => Ok(()),
+            false => Err(format!("the directory never showed {what}: {entries:?}")),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the directory never showed {what}: {entries:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -954,12 +940,7 @@ async fn directories_list_what_each_user_may_read_and_follow_lost_access() {
     .await;
 
     // Another tenant's directory never names any of it.
-    let fremd_entries = fremds.with_document(|doc| doc.save());
-    let fremd_entries = Document::<model::directory::Directory>::load(&fremd_entries)
-        .unwrap()
-        .read()
-        .unwrap()
-        .entries;
+    let fremd_entries = read_as::<model::directory::Directory>(&fremds).entries;
     assert!(fremd_entries.is_empty(), "{fremd_entries:?}");
 
     // Anna's own writes to her directory are not taken.
@@ -996,24 +977,15 @@ async fn status_becomes(
     expected: impl Fn(&conflict_rules::record::ClientStatus) -> bool,
     what: &str,
 ) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let bytes = handle.with_document(|doc| doc.save());
-        let record = model::Document::<model::client_record::ClientRecord>::load(&bytes)
-            .unwrap()
-            .read()
-            .unwrap();
+    until(|| {
+        let record = read_as::<model::client_record::ClientRecord>(handle);
         let (view, _) = conflict_rules::record::fold_record(&record);
-        if expected(&view.status) {
-            return;
+        match expected(&view.status) {
+            true => Ok(()),
+            false => Err(format!("the status never became {what}: {:?}", view.status)),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the status never became {what}: {:?}",
-            view.status
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1092,15 +1064,14 @@ async fn admins_delete_and_restore_through_the_server_and_nobody_forges_it() {
         doc.apply_changes(typed.automerge().get_changes(&heads))
             .unwrap();
     });
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let metrics = server.request("GET", "/metrics", None, "").await.1;
-        if metrics.contains("sync_server_connections_ended_total{reason=\"refused\"} 1") {
-            break;
+    until(|| {
+        let endings = server.state.metrics.endings.lock().unwrap();
+        match endings.get("refused") {
+            Some(1) => Ok(()),
+            _ => Err(format!("no refusal: {endings:?}")),
         }
-        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
     let c = Client::connect(&server, &chefin).await;
     let seen = c.find(&id).await.unwrap();
     status_becomes(
@@ -1125,7 +1096,6 @@ async fn admins_delete_and_restore_through_the_server_and_nobody_forges_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contact_data_goes_through_the_server_to_admins_only() {
-    use model::Document;
     use model::client_contact::{ClientContact, ContactChannel};
 
     let dir = tempfile::tempdir().unwrap();
@@ -1202,22 +1172,15 @@ async fn contact_data_goes_through_the_server_to_admins_only() {
     assert_eq!(status, 200);
     let c = Client::connect(&server, &chefin).await;
     let held = c.find(&contact_id).await.expect("admins read contact data");
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let bytes = held.with_document(|doc| doc.save());
-        let read = Document::<ClientContact>::load(&bytes)
-            .unwrap()
-            .read()
-            .unwrap();
-        if read.phone.as_deref() == Some("+49 30 1234567") {
-            assert_eq!(read.email, None);
-            assert_eq!(read.channel, ContactChannel::Sms);
-            assert_eq!(read.person.to_string(), id.to_string());
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{read:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until(|| match read_as::<ClientContact>(&held) {
+        read if read.phone.as_deref() == Some("+49 30 1234567") => Ok(()),
+        read => Err(format!("{read:?}")),
+    })
+    .await;
+    let read = read_as::<ClientContact>(&held);
+    assert_eq!(read.email, None);
+    assert_eq!(read.channel, ContactChannel::Sms);
+    assert_eq!(read.person.to_string(), id.to_string());
     a.stop().await;
     c.stop().await;
     server.stop().await;
@@ -1282,11 +1245,11 @@ async fn a_javascript_automerge_repo_client_syncs_both_ways() {
         .find(&id)
         .await
         .expect("the Rust client finds the JS document");
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while read_any_string(&theirs, "greeting").is_none() {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until(|| match read_any_string(&theirs, "greeting") {
+        Some(_) => Ok(()),
+        None => Err("the JavaScript greeting never arrived".to_owned()),
+    })
+    .await;
     assert_eq!(
         read_any_string(&theirs, "greeting").as_deref(),
         Some("Grüße aus JavaScript")
@@ -1307,14 +1270,11 @@ async fn a_javascript_automerge_repo_client_syncs_both_ways() {
         .await
         .unwrap();
     assert_eq!(said("found").await, "Grüße aus Rust");
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while read_any_string(&mine, "reply").as_deref() != Some("gelesen") {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the JavaScript reply never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until(|| match read_any_string(&mine, "reply").as_deref() {
+        Some("gelesen") => Ok(()),
+        _ => Err("the JavaScript reply never arrived".to_owned()),
+    })
+    .await;
     to_js.write_all(b"bye\n").await.unwrap();
     let status = tokio::time::timeout(WAIT, node.wait())
         .await
