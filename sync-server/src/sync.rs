@@ -22,6 +22,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use samod::{PeerId, Transport};
+use tokio::sync::watch;
 
 use crate::access::Access;
 use crate::accounts::{AccountError, Principal};
@@ -52,6 +53,9 @@ pub async fn upgrade(
     let Some(token) = token_of(&headers, query.as_deref()) else {
         return ApiError::from(AccountError::NoSession).into_response();
     };
+    // Subscribed before the token is checked: a session that ends between the check and
+    // the relay's start is still noticed.
+    let sessions = state.sessions_changed.subscribe();
     let principal = match authenticated(&state, &token).await {
         Ok(principal) => principal,
         Err(e) => return e.into_response(),
@@ -70,7 +74,7 @@ pub async fn upgrade(
     let limit = state.config.max_message_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| connection(state, socket, token, principal))
+        .on_upgrade(move |socket| connection(state, socket, token, principal, sessions))
 }
 
 /// A token bucket of inbound messages.
@@ -157,7 +161,13 @@ impl Ending {
 
 type SamodInbound = futures::channel::mpsc::Sender<Result<Vec<u8>, std::io::Error>>;
 
-async fn connection(state: Arc<AppState>, socket: WebSocket, token: String, who: Principal) {
+async fn connection(
+    state: Arc<AppState>,
+    socket: WebSocket,
+    token: String,
+    who: Principal,
+    sessions: watch::Receiver<u64>,
+) {
     let peer = PeerId::from(peer_id_for(&who.account_id, &token));
     let (to_samod, samod_in) = futures::channel::mpsc::channel(16);
     let (samod_out, mut from_samod) = futures::channel::mpsc::channel::<Vec<u8>>(16);
@@ -182,6 +192,7 @@ async fn connection(state: Arc<AppState>, socket: WebSocket, token: String, who:
         &mut from_samod,
         to_samod,
         &mut ws_out,
+        sessions,
     )
     .await;
     if let Some(ending) = ending {
@@ -213,12 +224,12 @@ async fn relay(
     from_samod: &mut futures::channel::mpsc::Receiver<Vec<u8>>,
     mut to_samod: SamodInbound,
     ws_out: &mut (impl futures::Sink<Message, Error = axum::Error> + Unpin),
+    mut sessions: watch::Receiver<u64>,
 ) -> Option<Ending> {
     let config = &state.config;
     let persisted: &Persisted = &state.persisted;
     let persist_timeout = Duration::from_secs(config.persist_timeout_seconds);
     let mut budget = Budget::new(config.message_burst, config.messages_per_second);
-    let mut sessions = state.sessions_changed.subscribe();
     let mut shutdown = state.shutdown.subscribe();
     let mut recheck = tokio::time::interval(Duration::from_secs(60));
     recheck.tick().await;

@@ -54,7 +54,20 @@ const answer = await new Promise(resolve => {
 })
 say("answer", answer)
 
-const theirs = await repo.find(`automerge:${await nextLine()}`)
+// A client learns of a document from its directory and asks again while the server
+// says it is unavailable; a first ask can race the server's own first sync of it.
+const findSoon = async url => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await repo.find(url)
+    } catch (error) {
+      if (attempt === 20 || !String(error).includes("unavailable")) throw error
+      await repo.removeFromCache(url.replace("automerge:", ""))
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  }
+}
+const theirs = await findSoon(`automerge:${await nextLine()}`)
 say("found", String(theirs.doc().greeting))
 theirs.change(doc => {
   doc.reply = "gelesen"
