@@ -93,6 +93,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/clients/{record}/contact",
             put(operations::set_contact),
         )
+        .route("/api/staff", get(operations::list_staff))
         .route(
             "/api/accounts",
             get(operations::list_accounts).post(operations::create_account),
@@ -226,6 +227,8 @@ struct LoginResponse {
     account_id: String,
     peer_id: String,
     directory_id: String,
+    tenant: String,
+    role: &'static str,
 }
 
 /// Runs blocking work (SQLite, PBKDF2) off the async workers.
@@ -265,6 +268,7 @@ async fn login(
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let login = result?;
+    let principal = authenticated(&state, &login.token).await?;
     let directory_id = state
         .directories
         .ensure(&login.account_id)
@@ -278,6 +282,8 @@ async fn login(
         directory_id,
         account_id: login.account_id,
         token: login.token,
+        tenant: principal.tenant,
+        role: principal.role.as_str(),
     }))
 }
 

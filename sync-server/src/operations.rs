@@ -286,6 +286,39 @@ pub async fn list_accounts(
     ))
 }
 
+/// One member of staff as colleagues see them: for names in lists and for choosing a
+/// primary caretaker. No state, no client accounts.
+#[derive(Debug, Serialize)]
+pub struct StaffMember {
+    id: String,
+    login: String,
+    role: &'static str,
+}
+
+/// The active staff of the caller's tenant, for any member of staff.
+pub async fn list_staff(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<StaffMember>>, ApiError> {
+    let who = viewer_of(&state, &headers).await?;
+    if who.role == Role::Client {
+        return Err(ApiError::forbidden());
+    }
+    let worker = state.clone();
+    let accounts = blocking(move || worker.accounts.list(Some(&who.tenant))).await?;
+    Ok(Json(
+        accounts
+            .into_iter()
+            .filter(|a| a.state == "active" && a.role != "client")
+            .map(|a| StaffMember {
+                id: a.id,
+                login: a.login,
+                role: a.role,
+            })
+            .collect(),
+    ))
+}
+
 #[derive(Deserialize)]
 pub struct NewAccount {
     login: String,

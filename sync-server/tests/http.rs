@@ -29,6 +29,11 @@ async fn login_logout_and_wrong_passwords() {
     let (status, body) = server.login("admin", PASSWORD).await;
     assert_eq!(status, 200, "{body}");
     let token = token_of(&body);
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (answer["tenant"].as_str(), answer["role"].as_str()),
+        (Some("t"), Some("admin"))
+    );
     let (status, body) = server.login("admin", "Falsch!123").await;
     assert_eq!(
         (status, error_of(&body).as_str()),
@@ -151,6 +156,14 @@ async fn admins_manage_their_tenants_accounts_and_nobody_elses() {
     // Counsellors manage nothing; another tenant's admin does not even find the account.
     let (status, _) = server.request("GET", "/api/accounts", Some(&neu), "").await;
     assert_eq!(status, 403);
+    // Colleagues' names are for all staff of the tenant, and only of the tenant.
+    let (status, staff) = server.request("GET", "/api/staff", Some(&neu), "").await;
+    assert_eq!(status, 200, "{staff}");
+    assert!(
+        staff.contains("\"chefin\"") && staff.contains("\"neu\""),
+        "{staff}"
+    );
+    assert!(!staff.contains("fremdchefin"), "{staff}");
     let lock = format!("/api/accounts/{id}/lock");
     let (status, _) = server.request("POST", &lock, Some(&fremd), "").await;
     assert_eq!(status, 404);
@@ -166,6 +179,11 @@ async fn admins_manage_their_tenants_accounts_and_nobody_elses() {
     assert_eq!(status, 401, "the session ended with the lock");
     let (status, body) = server.login("neu", "Erst#Passwort1").await;
     assert_eq!((status, error_of(&body).as_str()), (403, "account-locked"));
+    let (_, staff) = server.request("GET", "/api/staff", Some(&chefin), "").await;
+    assert!(
+        !staff.contains("\"neu\""),
+        "locked accounts are not offered: {staff}"
+    );
     let (_, listed) = server
         .request("GET", "/api/accounts", Some(&chefin), "")
         .await;

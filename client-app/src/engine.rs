@@ -1,0 +1,557 @@
+//! The background sync: one task on the workspace's tokio runtime that keeps a session,
+//! sends queued requests, and syncs every readable document with the server through
+//! samod, reconnecting with backoff when the network goes.
+//!
+//! # One round
+//! 1. A session: the stored token if the server still takes it, else a new login with
+//!    the password the person typed (held in memory only).
+//! 2. The outbox, in order: a new document is registered before samod ever sees it.
+//! 3. samod's repo, under the session's peer id (a new session means a new repo over
+//!    the same storage), dialed over a websocket with the bearer token.
+//! 4. Every document of the user's directory, and every local one, opened; the
+//!    directory followed; local changes the server has not confirmed waited for.
+//!
+//! When the connection ends the task waits (1 s, doubling to 30 s) and starts again. Local
+//! edits keep arriving meanwhile; they are already on disk, and samod takes them from
+//! there or from the command channel.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use model::directory::Directory;
+use samod::{DialError, Dialer, DocHandle, DocumentId, PeerId, Repo, Transport};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use crate::api::{self, ApiError, Request};
+use crate::storage::{Changed, EncryptedStorage};
+use crate::store::{Profile, Session, Store, StoreError};
+
+const FIRST_DELAY: Duration = Duration::from_secs(1);
+const MAX_DELAY: Duration = Duration::from_secs(30);
+const HANDSHAKE: Duration = Duration::from_secs(15);
+
+/// What the window shows about the connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    pub online: bool,
+    /// Why the last attempt failed, in German, for the status line.
+    pub problem: Option<String>,
+    /// Requests the server refused, in German; shown until the person closes them.
+    pub refused: Vec<String>,
+}
+
+pub enum Command {
+    /// A local edit, already in the store: these change chunks, for samod's copy.
+    Local {
+        doc: String,
+        chunks: Vec<Vec<u8>>,
+    },
+    /// Something new in the outbox.
+    Requests,
+    /// Try to connect now, without waiting for the backoff.
+    Reconnect,
+    Stop,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::Local { doc, .. } => write!(f, "Local({doc})"),
+            Command::Requests => f.write_str("Requests"),
+            Command::Reconnect => f.write_str("Reconnect"),
+            Command::Stop => f.write_str("Stop"),
+        }
+    }
+}
+
+pub struct Context {
+    pub store: Arc<Store>,
+    pub changed: Arc<Changed>,
+    pub status: Arc<Mutex<SyncStatus>>,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    fn set_status(&self, change: impl FnOnce(&mut SyncStatus)) {
+        change(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
+        // Wakes the window, which reads the status.
+        self.changed.mark("");
+    }
+}
+
+enum Ended {
+    Stop,
+    Lost(String),
+}
+
+struct Repos {
+    repo: Option<(Repo, String)>,
+    handles: HashMap<String, DocHandle>,
+}
+
+pub async fn run(ctx: Context, mut commands: mpsc::UnboundedReceiver<Command>) {
+    let mut repos = Repos {
+        repo: None,
+        handles: HashMap::new(),
+    };
+    let mut delay = FIRST_DELAY;
+    loop {
+        let started = std::time::Instant::now();
+        match round(&ctx, &mut repos, &mut commands).await {
+            Ended::Stop => break,
+            Ended::Lost(why) => {
+                tracing::info!("offline: {why}");
+                ctx.set_status(|s| {
+                    s.online = false;
+                    s.problem = Some(why);
+                });
+            }
+        }
+        if started.elapsed() > MAX_DELAY {
+            delay = FIRST_DELAY;
+        }
+        let wait = tokio::time::sleep(delay);
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                () = &mut wait => break,
+                command = commands.recv() => match command {
+                    None | Some(Command::Stop) => {
+                        stop(repos).await;
+                        return;
+                    }
+                    Some(Command::Local { doc, chunks }) => apply_local(&repos, &doc, &chunks),
+                    Some(Command::Reconnect) => break,
+                    Some(Command::Requests) => {}
+                },
+            }
+        }
+        delay = (delay * 2).min(MAX_DELAY);
+    }
+    stop(repos).await;
+}
+
+async fn stop(repos: Repos) {
+    if let Some((repo, _)) = repos.repo {
+        repo.stop().await;
+    }
+}
+
+fn apply_local(repos: &Repos, doc: &str, chunks: &[Vec<u8>]) {
+    if let Some(handle) = repos.handles.get(doc) {
+        handle.with_document(|am| {
+            for chunk in chunks {
+                if let Err(error) = am.load_incremental(chunk) {
+                    tracing::error!(%error, "a local change does not apply to samod's copy");
+                }
+            }
+        });
+    }
+}
+
+fn store_problem(error: StoreError) -> Ended {
+    Ended::Lost(format!("Lokaler Speicher: {error}"))
+}
+
+fn offline(error: &ApiError) -> String {
+    match error {
+        ApiError::Unreachable(_) => "Server nicht erreichbar".into(),
+        ApiError::Refused { code, .. } if code == "wrong-credentials" => {
+            "Der Server nimmt das Passwort nicht an (wurde es geändert?)".into()
+        }
+        ApiError::Refused { code, .. } if code == "account-locked" => "Zugang gesperrt".into(),
+        ApiError::Refused { code, .. } if code == "rate-limited" => {
+            "Zu viele Anmeldeversuche, bitte später erneut".into()
+        }
+        other => format!("Server: {other}"),
+    }
+}
+
+/// A valid session, logging in again when the stored one has ended.
+async fn session(ctx: &Context) -> Result<(Session, Profile), Ended> {
+    let mut profile = ctx.store.profile().map_err(store_problem)?;
+    if let Some(session) = profile.session.clone() {
+        match api::staff(&profile.server, &session.token).await {
+            Ok(staff) => {
+                if staff != profile.staff {
+                    profile.staff = staff;
+                    ctx.store.set_profile(&profile).map_err(store_problem)?;
+                }
+                return Ok((session, profile));
+            }
+            Err(error) if error.is_no_session() => {}
+            Err(error) => return Err(Ended::Lost(offline(&error))),
+        }
+    }
+    let answer = api::login(&profile.server, &profile.login, &ctx.password)
+        .await
+        .map_err(|e| Ended::Lost(offline(&e)))?;
+    if answer.account_id != profile.account_id {
+        return Err(Ended::Lost(
+            "Der Server kennt dieses Konto unter einer anderen Kennung".into(),
+        ));
+    }
+    let session = Session {
+        token: answer.token,
+        peer_id: answer.peer_id,
+    };
+    profile.session = Some(session.clone());
+    profile.directory_id = answer.directory_id;
+    profile.role = answer.role;
+    if let Ok(staff) = api::staff(&profile.server, &session.token).await {
+        profile.staff = staff;
+    }
+    ctx.store.set_profile(&profile).map_err(store_problem)?;
+    Ok((session, profile))
+}
+
+/// Sends the outbox in order. Stops at the first request the server cannot be asked
+/// now; a refused one is dropped and reported.
+async fn flush(ctx: &Context, server: &str, token: &str) -> Result<(), Ended> {
+    for (id, json) in ctx.store.requests().map_err(store_problem)? {
+        let Ok(request) = serde_json::from_slice::<Request>(&json) else {
+            tracing::error!(id, "an unreadable request in the outbox is dropped");
+            ctx.store.finish_request(id).map_err(store_problem)?;
+            continue;
+        };
+        match api::send(server, token, &request).await {
+            Ok(()) => ctx.store.finish_request(id).map_err(store_problem)?,
+            Err(ApiError::Unreachable(why)) => {
+                return Err(Ended::Lost(format!("Server nicht erreichbar: {why}")));
+            }
+            Err(error) if error.is_no_session() => {
+                return Err(Ended::Lost("Sitzung abgelaufen".into()));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the server refused a request");
+                ctx.store.finish_request(id).map_err(store_problem)?;
+                ctx.set_status(|s| {
+                    s.refused.push(format!(
+                        "{} – vom Server abgelehnt ({error})",
+                        request.german()
+                    ))
+                });
+            }
+        }
+        ctx.changed.mark(request.record().unwrap_or(""));
+    }
+    Ok(())
+}
+
+/// Documents that wait for their registration must not reach samod yet.
+fn unregistered(ctx: &Context) -> BTreeSet<String> {
+    ctx.store
+        .requests()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(_, json)| match serde_json::from_slice(&json) {
+            Ok(Request::Register { doc, .. }) => Some(doc),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn round(
+    ctx: &Context,
+    repos: &mut Repos,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+) -> Ended {
+    let (session, profile) = match session(ctx).await {
+        Ok(found) => found,
+        Err(ended) => return ended,
+    };
+    if let Err(ended) = flush(ctx, &profile.server, &session.token).await {
+        return ended;
+    }
+    if repos.repo.as_ref().map(|(_, peer)| peer) != Some(&session.peer_id) {
+        if let Some((old, _)) = repos.repo.take() {
+            old.stop().await;
+        }
+        repos.handles.clear();
+        let storage = EncryptedStorage::new(ctx.store.clone(), ctx.changed.clone());
+        let repo = Repo::build_tokio()
+            .with_storage(storage)
+            .with_peer_id(PeerId::from(session.peer_id.as_str()))
+            .load()
+            .await;
+        repos.repo = Some((repo, session.peer_id.clone()));
+    }
+    let Some((repo, _)) = repos.repo.as_ref() else {
+        return Ended::Lost("kein Repo".into());
+    };
+    let repo = repo.clone();
+    let dialer = match repo.dial(
+        samod::BackoffConfig {
+            initial_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(500),
+            max_retries: Some(3),
+        },
+        Arc::new(WsDialer {
+            url: api::sync_url(&profile.server),
+            token: session.token.clone(),
+        }),
+    ) {
+        Ok(dialer) => dialer,
+        Err(_) => return Ended::Lost("kein Repo".into()),
+    };
+    match tokio::time::timeout(HANDSHAKE, dialer.established()).await {
+        Ok(Ok(_)) => {}
+        _ => {
+            dialer.close();
+            return Ended::Lost("Server nicht erreichbar".into());
+        }
+    }
+    let mut events = dialer.events();
+    ctx.set_status(|s| {
+        s.online = true;
+        s.problem = None;
+    });
+    let ended = synced(
+        ctx,
+        repos,
+        &repo,
+        &dialer,
+        &profile,
+        &session,
+        commands,
+        &mut events,
+    )
+    .await;
+    dialer.close();
+    ended
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn synced(
+    ctx: &Context,
+    repos: &mut Repos,
+    repo: &Repo,
+    dialer: &samod::DialerHandle<std::io::Error>,
+    profile: &Profile,
+    session: &Session,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    events: &mut (impl futures::Stream<Item = samod::DialerEvent> + Unpin),
+) -> Ended {
+    let Some(connection) = dialer.connection_id() else {
+        return Ended::Lost("Verbindung verloren".into());
+    };
+    let (confirmed_tx, mut confirmed) = mpsc::unbounded_channel::<()>();
+    let directory = match profile.directory_id.parse::<DocumentId>() {
+        Ok(id) => tokio::time::timeout(HANDSHAKE, repo.find(id))
+            .await
+            .ok()
+            .and_then(|r| r.ok())
+            .flatten(),
+        Err(_) => None,
+    };
+    let mut directory_changes = directory.as_ref().map(|handle| handle.changes().boxed());
+    let mut known: BTreeSet<String> = BTreeSet::new();
+    open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
+    wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            event = events.next() => match event {
+                Some(samod::DialerEvent::Connected { .. } | samod::DialerEvent::Reconnecting { .. }) => {}
+                Some(samod::DialerEvent::Disconnected { reason }) => return Ended::Lost(format!("Verbindung verloren: {reason}")),
+                Some(_) | None => return Ended::Lost("Verbindung verloren".into()),
+            },
+            Some(_) = async {
+                match directory_changes.as_mut() {
+                    Some(stream) => stream.next().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
+                wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
+            }
+            Some(()) = confirmed.recv() => note_synced(ctx),
+            command = commands.recv() => match command {
+                None | Some(Command::Stop) => return Ended::Stop,
+                Some(Command::Local { doc, chunks }) => {
+                    apply_local(repos, &doc, &chunks);
+                    wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
+                }
+                Some(Command::Requests) => {
+                    if let Err(ended) = flush(ctx, &profile.server, &session.token).await {
+                        return ended;
+                    }
+                    open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
+                    wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
+                }
+                Some(Command::Reconnect) => {}
+            },
+            _ = tick.tick() => {
+                if let Err(ended) = flush(ctx, &profile.server, &session.token).await {
+                    return ended;
+                }
+            }
+        }
+    }
+}
+
+fn note_synced(ctx: &Context) {
+    if ctx.store.unsynced_count().unwrap_or(1) == 0
+        && let Ok(mut profile) = ctx.store.profile()
+    {
+        profile.last_sync_ms = Some(model::editor::system_time_ms());
+        let _ = ctx.store.set_profile(&profile);
+        ctx.changed.mark("");
+    }
+}
+
+/// Opens every document of the directory and every local one that is registered;
+/// forgets what the directory took away or purged.
+async fn open_all(
+    ctx: &Context,
+    repos: &mut Repos,
+    repo: &Repo,
+    directory: Option<&DocHandle>,
+    known: &mut BTreeSet<String>,
+) {
+    let mut wanted: BTreeSet<String> = ctx
+        .store
+        .row_docs()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    if let Some(handle) = directory {
+        let bytes = handle.with_document(|am| am.save());
+        if let Ok(read) = model::Document::<Directory>::load(&bytes).and_then(|d| d.read()) {
+            let listed: BTreeSet<String> = read.entries.keys().cloned().collect();
+            let gone: Vec<String> = known
+                .difference(&listed)
+                .cloned()
+                .chain(read.purged.keys().cloned())
+                .collect();
+            for doc in gone {
+                repos.handles.remove(&doc);
+                wanted.remove(&doc);
+                if let Err(error) = ctx.store.forget_document(&doc) {
+                    tracing::error!(%error, "cannot forget a document");
+                }
+                ctx.changed.mark(&doc);
+            }
+            wanted.extend(listed.iter().cloned());
+            *known = listed;
+        }
+    }
+    for doc in unregistered(ctx) {
+        wanted.remove(&doc);
+    }
+    let missing: Vec<String> = wanted
+        .into_iter()
+        .filter(|doc| !repos.handles.contains_key(doc))
+        .collect();
+    let found: Vec<(String, Option<DocHandle>)> = futures::stream::iter(missing)
+        .map(|doc| {
+            let repo = repo.clone();
+            async move {
+                let handle = match doc.parse::<DocumentId>() {
+                    Ok(id) => tokio::time::timeout(HANDSHAKE, repo.find(id))
+                        .await
+                        .ok()
+                        .and_then(|r| r.ok())
+                        .flatten(),
+                    Err(_) => None,
+                };
+                (doc, handle)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for (doc, handle) in found {
+        if let Some(handle) = handle {
+            ctx.changed.mark(&doc);
+            repos.handles.insert(doc, handle);
+        }
+    }
+}
+
+/// For every document with unconfirmed local changes that samod holds: once the server
+/// has everything we have, the changes count as synced.
+fn wait_for_confirmations(
+    ctx: &Context,
+    repos: &Repos,
+    connection: samod::ConnectionId,
+    confirmed: &mpsc::UnboundedSender<()>,
+) {
+    for unsynced in ctx.store.unsynced().unwrap_or_default() {
+        let Some(handle) = repos.handles.get(&unsynced.doc) else {
+            continue;
+        };
+        let wait = handle.they_have_our_changes(connection);
+        let store = ctx.store.clone();
+        let confirmed = confirmed.clone();
+        tokio::spawn(async move {
+            wait.await;
+            if store
+                .confirm_synced(&unsynced.doc, &unsynced.heads)
+                .unwrap_or(false)
+            {
+                let _ = confirmed.send(());
+            }
+        });
+    }
+}
+
+/// Dials the server's websocket with the session's bearer token.
+struct WsDialer {
+    url: String,
+    token: String,
+}
+
+impl Dialer for WsDialer {
+    type Error = std::io::Error;
+
+    fn url(&self) -> samod::Url {
+        samod::Url::parse(&self.url)
+            .or_else(|_| samod::Url::parse("ws://invalid.invalid/sync"))
+            .unwrap_or_else(|_| unreachable!("a constant URL parses"))
+    }
+
+    fn connect(
+        &self,
+    ) -> futures::future::BoxFuture<'static, Result<Transport, DialError<Self::Error>>> {
+        let url = self.url.clone();
+        let token = self.token.clone();
+        Box::pin(async move {
+            let mut request = url
+                .into_client_request()
+                .map_err(|e| DialError::PermanentFailure(std::io::Error::other(e)))?;
+            let header = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| DialError::PermanentFailure(std::io::Error::other("bad token")))?;
+            request.headers_mut().insert("authorization", header);
+            let (ws, _) = tokio_tungstenite::connect_async(request)
+                .await
+                .map_err(|e| DialError::transient(std::io::Error::other(e)))?;
+            let (sink, stream) = ws.split();
+            let stream = stream.filter_map(|message| async move {
+                match message {
+                    Ok(Message::Binary(bytes)) => Some(Ok(bytes.to_vec())),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(std::io::Error::other(e))),
+                }
+            });
+            let sink = sink
+                .with(|bytes: Vec<u8>| async move {
+                    Ok::<_, tungstenite::Error>(Message::Binary(bytes.into()))
+                })
+                .sink_map_err(std::io::Error::other);
+            Ok(Transport::new(Box::pin(stream), Box::pin(sink))
+                .with_expected_peer_id(PeerId::from("sync-server")))
+        })
+    }
+}

@@ -1,0 +1,633 @@
+//! The local store: one SQLite file per (server, login) that holds every document the
+//! user may read, the derived rows the lists read, the changes not yet synced and the
+//! requests waiting for the server. Everything personal in it is sealed with the
+//! [`Vault`] of the user's password; what stays in plain text are random ids, document
+//! kinds, change hashes and counts.
+//!
+//! # Tables
+//! - `meta`: format, salt, rounds, a sealed check value, the sealed [`Profile`].
+//! - `chunks`: samod's storage (`doc/incremental/hash`, `doc/snapshot/hash`), sealed.
+//! - `rows`: one derived row per document for the list views, sealed JSON.
+//! - `unsynced`: per document, how many local changes the server has not confirmed, and
+//!   the heads that, once the server has them, confirm them all.
+//! - `outbox`: requests for the server (registrations, admin operations), sealed JSON.
+//!
+//! # Crashes
+//! Every write is one SQLite transaction in WAL mode with `synchronous=FULL`: a process
+//! killed mid-write leaves the file as it was before or after that write, never between.
+//! A local edit's changes, its derived row and its unsynced count commit together.
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{self, CryptoError, SALT_LEN, Vault};
+
+const FORMAT: &str = "case-records-store-1";
+const CHECK: &[u8] = b"case-records: the password opens this store";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the password does not open this store")]
+    WrongPassword,
+    #[error("the local store {path} is damaged or not a store of this app: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("a local store already exists at {0}")]
+    Exists(PathBuf),
+    #[error("no local store at {0}")]
+    Missing(PathBuf),
+    #[error("a stored value is damaged: {0}")]
+    Damaged(String),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("the local store failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Who this store belongs to and how to reach their server. Sealed in `meta`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub server: String,
+    pub login: String,
+    pub account_id: String,
+    pub tenant: String,
+    pub role: String,
+    pub directory_id: String,
+    /// This installation's id: the node of its clock stamps, the actor of its changes.
+    pub device: String,
+    pub session: Option<Session>,
+    /// Colleagues of the tenant, as last heard from the server (names in lists).
+    pub staff: Vec<StaffMember>,
+    /// When the server last had all our changes (milliseconds since the epoch).
+    pub last_sync_ms: Option<u64>,
+}
+
+impl Profile {
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub peer_id: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("peer_id", &self.peer_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub id: String,
+    pub login: String,
+    pub role: String,
+}
+
+/// One local change not yet confirmed by the server, per document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsynced {
+    pub doc: String,
+    pub changes: u64,
+    pub heads: Vec<String>,
+}
+
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+    vault: Vault,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn corrupt(path: &Path, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+    CREATE TABLE chunks (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+    CREATE TABLE rows (doc TEXT PRIMARY KEY, kind TEXT NOT NULL, value BLOB NOT NULL);
+    CREATE INDEX rows_by_kind ON rows (kind);
+    CREATE TABLE unsynced (doc TEXT PRIMARY KEY, changes INTEGER NOT NULL, heads TEXT NOT NULL);
+    CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, value BLOB NOT NULL);
+";
+
+impl Store {
+    /// Creates a new store at `path` for `profile`, sealed with `password`.
+    pub fn create(
+        path: &Path,
+        password: &str,
+        profile: &Profile,
+        iterations: NonZeroU32,
+    ) -> Result<Self, StoreError> {
+        if path.exists() {
+            return Err(StoreError::Exists(path.to_owned()));
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| corrupt(path, e))?;
+        }
+        let salt: [u8; SALT_LEN] = crypto::random()?;
+        let vault = Vault::derive(password, &salt, iterations);
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA)?;
+        let check = vault.seal(b"meta/check", CHECK)?;
+        let sealed_profile = seal_json(&vault, b"meta/profile", profile)?;
+        for (key, value) in [
+            ("format", FORMAT.as_bytes().to_vec()),
+            ("salt", salt.to_vec()),
+            ("iterations", iterations.get().to_string().into_bytes()),
+            ("check", check),
+            ("profile", sealed_profile),
+        ] {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Self {
+            path: path.to_owned(),
+            conn: Mutex::new(conn),
+            vault,
+        })
+    }
+
+    /// Opens an existing store; refuses a wrong password, and reports a damaged or
+    /// foreign file without writing to it.
+    pub fn open(path: &Path, password: &str) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.to_owned()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| corrupt(path, e))?;
+        let meta = |key: &str| -> Result<Vec<u8>, StoreError> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(|e| corrupt(path, e))?
+                .ok_or_else(|| corrupt(path, format!("no {key}")))
+        };
+        if meta("format")? != FORMAT.as_bytes() {
+            return Err(corrupt(path, "unknown format"));
+        }
+        let salt = meta("salt")?;
+        let iterations = String::from_utf8(meta("iterations")?)
+            .ok()
+            .and_then(|text| text.parse::<u32>().ok())
+            .and_then(NonZeroU32::new)
+            .ok_or_else(|| corrupt(path, "bad key parameters"))?;
+        let check = meta("check")?;
+        let vault = Vault::derive(password, &salt, iterations);
+        match vault.open(b"meta/check", &check) {
+            Ok(plain) if plain == CHECK => {}
+            _ => return Err(StoreError::WrongPassword),
+        }
+        configure(&conn).map_err(|e| corrupt(path, e))?;
+        let store = Self {
+            path: path.to_owned(),
+            conn: Mutex::new(conn),
+            vault,
+        };
+        store.profile()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn profile(&self) -> Result<Profile, StoreError> {
+        let sealed: Vec<u8> =
+            self.conn()
+                .query_row("SELECT value FROM meta WHERE key = 'profile'", [], |r| {
+                    r.get(0)
+                })?;
+        open_json(&self.vault, b"meta/profile", &sealed)
+    }
+
+    pub fn set_profile(&self, profile: &Profile) -> Result<(), StoreError> {
+        let sealed = seal_json(&self.vault, b"meta/profile", profile)?;
+        self.conn().execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'profile'",
+            params![sealed],
+        )?;
+        Ok(())
+    }
+
+    /// Re-seals the whole store under a new password, in one transaction.
+    pub fn change_password(&mut self, new_password: &str) -> Result<(), StoreError> {
+        let salt: [u8; SALT_LEN] = crypto::random()?;
+        let iterations = {
+            let text: Vec<u8> = self.conn().query_row(
+                "SELECT value FROM meta WHERE key = 'iterations'",
+                [],
+                |r| r.get(0),
+            )?;
+            String::from_utf8(text)
+                .ok()
+                .and_then(|t| t.parse::<u32>().ok())
+                .and_then(NonZeroU32::new)
+                .ok_or_else(|| corrupt(&self.path, "bad key parameters"))?
+        };
+        let vault = Vault::derive(new_password, &salt, iterations);
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            reseal(
+                &tx,
+                &self.vault,
+                &vault,
+                "SELECT key, value FROM chunks",
+                "chunks/",
+                "UPDATE chunks SET value = ?2 WHERE key = ?1",
+            )?;
+            reseal(
+                &tx,
+                &self.vault,
+                &vault,
+                "SELECT doc, value FROM rows",
+                "rows/",
+                "UPDATE rows SET value = ?2 WHERE doc = ?1",
+            )?;
+            reseal(
+                &tx,
+                &self.vault,
+                &vault,
+                "SELECT CAST(id AS TEXT), value FROM outbox",
+                "outbox/",
+                "UPDATE outbox SET value = ?2 WHERE id = CAST(?1 AS INTEGER)",
+            )?;
+            reseal(
+                &tx,
+                &self.vault,
+                &vault,
+                "SELECT key, value FROM meta WHERE key = 'profile'",
+                "meta/",
+                "UPDATE meta SET value = ?2 WHERE key = ?1",
+            )?;
+            tx.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'salt'",
+                params![salt.to_vec()],
+            )?;
+            tx.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'check'",
+                params![vault.seal(b"meta/check", CHECK)?],
+            )?;
+            tx.commit()?;
+        }
+        self.vault = vault;
+        Ok(())
+    }
+
+    // --- samod's storage ---------------------------------------------------------
+
+    pub fn load_chunk(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed: Option<Vec<u8>> = self
+            .conn()
+            .query_row("SELECT value FROM chunks WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        sealed
+            .map(|sealed| self.open_chunk(key, &sealed))
+            .transpose()
+    }
+
+    /// Every chunk whose key starts with `prefix` (a whole path component: `doc/`).
+    pub fn load_range(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT key, value FROM chunks WHERE key >= ?1 AND key < ?2 ORDER BY key",
+        )?;
+        let end = format!("{prefix}\u{10FFFF}");
+        let rows = statement.query_map(params![prefix, end], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (key, sealed) = row?;
+            let plain = self.open_chunk(&key, &sealed)?;
+            found.push((key, plain));
+        }
+        Ok(found)
+    }
+
+    pub fn put_chunk(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let sealed = self.vault.seal(format!("chunks/{key}").as_bytes(), value)?;
+        self.conn().execute(
+            "INSERT INTO chunks (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, sealed],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_chunk(&self, key: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM chunks WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    fn open_chunk(&self, key: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.vault
+            .open(format!("chunks/{key}").as_bytes(), sealed)
+            .map_err(|_| StoreError::Damaged(format!("chunk {key}")))
+    }
+
+    /// Every stored chunk of one document, to load it.
+    pub fn document_chunks(&self, doc: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self
+            .load_range(&format!("{doc}/"))?
+            .into_iter()
+            .map(|(_, value)| value)
+            .collect())
+    }
+
+    pub fn has_document(&self, doc: &str) -> Result<bool, StoreError> {
+        let prefix = format!("{doc}/");
+        let end = format!("{prefix}\u{10FFFF}");
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM chunks WHERE key >= ?1 AND key < ?2 LIMIT 1",
+                params![prefix, end],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    // --- local edits ---------------------------------------------------------------
+
+    /// A local edit: its changes (as samod will store them), the document's new row,
+    /// and one more unsynced count, in one transaction.
+    pub fn record_local(
+        &self,
+        doc: &str,
+        changes: &[(String, Vec<u8>)],
+        heads: &[String],
+        row: Option<(&str, &[u8])>,
+    ) -> Result<(), StoreError> {
+        let mut sealed_changes = Vec::with_capacity(changes.len());
+        for (hash, bytes) in changes {
+            let key = format!("{doc}/incremental/{hash}");
+            let sealed = self.vault.seal(format!("chunks/{key}").as_bytes(), bytes)?;
+            sealed_changes.push((key, sealed));
+        }
+        let sealed_row = row
+            .map(|(kind, json)| {
+                self.vault
+                    .seal(format!("rows/{doc}").as_bytes(), json)
+                    .map(|sealed| (kind, sealed))
+            })
+            .transpose()?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (key, sealed) in &sealed_changes {
+            tx.execute(
+                "INSERT INTO chunks (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, sealed],
+            )?;
+        }
+        if let Some((kind, sealed)) = sealed_row {
+            tx.execute(
+                "INSERT INTO rows (doc, kind, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (doc) DO UPDATE SET kind = excluded.kind, value = excluded.value",
+                params![doc, kind, sealed],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO unsynced (doc, changes, heads) VALUES (?1, ?2, ?3)
+             ON CONFLICT (doc) DO UPDATE SET changes = changes + excluded.changes,
+                                             heads = excluded.heads",
+            params![doc, changes.len() as i64, heads.join(",")],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn unsynced(&self) -> Result<Vec<Unsynced>, StoreError> {
+        let conn = self.conn();
+        let mut statement =
+            conn.prepare("SELECT doc, changes, heads FROM unsynced ORDER BY doc")?;
+        let rows = statement.query_map([], |r| {
+            Ok(Unsynced {
+                doc: r.get(0)?,
+                changes: r.get::<_, i64>(1)?.max(0) as u64,
+                heads: r
+                    .get::<_, String>(2)?
+                    .split(',')
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn unsynced_count(&self) -> Result<u64, StoreError> {
+        let total: i64 =
+            self.conn()
+                .query_row("SELECT COALESCE(SUM(changes), 0) FROM unsynced", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(total.max(0) as u64)
+    }
+
+    /// The server has `heads` of `doc`: if no later local edit came since, nothing of
+    /// this document is unsynced any more. Returns whether the entry went.
+    pub fn confirm_synced(&self, doc: &str, heads: &[String]) -> Result<bool, StoreError> {
+        Ok(self.conn().execute(
+            "DELETE FROM unsynced WHERE doc = ?1 AND heads = ?2",
+            params![doc, heads.join(",")],
+        )? > 0)
+    }
+
+    // --- derived rows ----------------------------------------------------------
+
+    pub fn put_row(&self, doc: &str, kind: &str, json: &[u8]) -> Result<(), StoreError> {
+        let sealed = self.vault.seal(format!("rows/{doc}").as_bytes(), json)?;
+        self.conn().execute(
+            "INSERT INTO rows (doc, kind, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (doc) DO UPDATE SET kind = excluded.kind, value = excluded.value",
+            params![doc, kind, sealed],
+        )?;
+        Ok(())
+    }
+
+    /// All rows of one kind, opened: `(doc, json)`.
+    pub fn rows(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached("SELECT doc, value FROM rows WHERE kind = ?1")?;
+        let rows = statement.query_map([kind], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (doc, sealed) = row?;
+            let json = self
+                .vault
+                .open(format!("rows/{doc}").as_bytes(), &sealed)
+                .map_err(|_| StoreError::Damaged(format!("row {doc}")))?;
+            found.push((doc, json));
+        }
+        Ok(found)
+    }
+
+    /// Every document that has a row: every document held locally that loaded.
+    pub fn row_docs(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT doc FROM rows ORDER BY doc")?;
+        let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn row(&self, doc: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed: Option<Vec<u8>> = self
+            .conn()
+            .query_row("SELECT value FROM rows WHERE doc = ?1", [doc], |r| r.get(0))
+            .optional()?;
+        sealed
+            .map(|sealed| {
+                self.vault
+                    .open(format!("rows/{doc}").as_bytes(), &sealed)
+                    .map_err(|_| StoreError::Damaged(format!("row {doc}")))
+            })
+            .transpose()
+    }
+
+    /// Removes every trace of a document (access lost, or purged on the server).
+    pub fn forget_document(&self, doc: &str) -> Result<(), StoreError> {
+        let prefix = format!("{doc}/");
+        let end = format!("{prefix}\u{10FFFF}");
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM chunks WHERE key >= ?1 AND key < ?2",
+            params![prefix, end],
+        )?;
+        tx.execute("DELETE FROM rows WHERE doc = ?1", [doc])?;
+        tx.execute("DELETE FROM unsynced WHERE doc = ?1", [doc])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    // --- requests for the server -------------------------------------------------
+
+    pub fn push_request(&self, json: &[u8]) -> Result<i64, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("INSERT INTO outbox (value) VALUES (x'')", [])?;
+        let id = tx.last_insert_rowid();
+        let sealed = self.vault.seal(format!("outbox/{id}").as_bytes(), json)?;
+        tx.execute(
+            "UPDATE outbox SET value = ?1 WHERE id = ?2",
+            params![sealed, id],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn requests(&self) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT id, value FROM outbox ORDER BY id")?;
+        let rows =
+            statement.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (id, sealed) = row?;
+            let json = self
+                .vault
+                .open(format!("outbox/{id}").as_bytes(), &sealed)
+                .map_err(|_| StoreError::Damaged(format!("request {id}")))?;
+            found.push((id, json));
+        }
+        Ok(found)
+    }
+
+    pub fn finish_request(&self, id: i64) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+        Ok(())
+    }
+}
+
+fn reseal(
+    tx: &rusqlite::Transaction<'_>,
+    old: &Vault,
+    new: &Vault,
+    select: &str,
+    place: &str,
+    update: &str,
+) -> Result<(), StoreError> {
+    let mut values = Vec::new();
+    {
+        let mut statement = tx.prepare(select)?;
+        let rows = statement.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        for row in rows {
+            values.push(row?);
+        }
+    }
+    for (key, sealed) in values {
+        let at = format!("{place}{key}");
+        let plain = old
+            .open(at.as_bytes(), &sealed)
+            .map_err(|_| StoreError::Damaged(at.clone()))?;
+        tx.execute(update, params![key, new.seal(at.as_bytes(), &plain)?])?;
+    }
+    Ok(())
+}
+
+fn seal_json<T: Serialize>(vault: &Vault, place: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
+    let json = serde_json::to_vec(value).map_err(|e| StoreError::Damaged(e.to_string()))?;
+    Ok(vault.seal(place, &json)?)
+}
+
+fn open_json<T: for<'de> Deserialize<'de>>(
+    vault: &Vault,
+    place: &[u8],
+    sealed: &[u8],
+) -> Result<T, StoreError> {
+    let json = vault
+        .open(place, sealed)
+        .map_err(|_| StoreError::Damaged(String::from_utf8_lossy(place).into_owned()))?;
+    serde_json::from_slice(&json).map_err(|e| StoreError::Damaged(e.to_string()))
+}

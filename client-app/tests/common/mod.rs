@@ -1,0 +1,107 @@
+//! A real sync server for the client's tests: in this process, on its own tokio runtime
+//! and thread, on a real socket on 127.0.0.1, with a real SQLite file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use client_app::{SignIn, Workspace};
+use sync_server::accounts::Role;
+use sync_server::http::AppState;
+use sync_server::{Config, open_state, run};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "9TGCJ##qk0";
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    runtime: tokio::runtime::Runtime,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts a server on `data_dir`, at `addr` if given (a restart), else on a free port.
+    pub fn start(data_dir: &Path, addr: Option<SocketAddr>) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = Config {
+            data_dir: data_dir.to_owned(),
+            ..Config::default()
+        };
+        let (state, listener) = runtime.block_on(async {
+            let state = open_state(&config).await.unwrap();
+            let bind = addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap());
+            let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
+            (state, listener)
+        });
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel();
+        let task = runtime.spawn(run(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            state,
+            runtime,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn account(&self, tenant: &str, login: &str, role: Role) -> String {
+        self.state
+            .accounts
+            .create(None, tenant, login, role, PASSWORD)
+            .unwrap()
+    }
+
+    pub fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            self.runtime.block_on(task).unwrap().unwrap();
+        }
+        self.runtime.shutdown_timeout(Duration::from_secs(5));
+    }
+}
+
+pub fn sign_in(data_dir: &Path, server: &str, login: &str) -> Workspace {
+    Workspace::sign_in(&how(data_dir, server, login, PASSWORD)).unwrap()
+}
+
+pub fn how(data_dir: &Path, server: &str, login: &str, password: &str) -> SignIn {
+    SignIn {
+        data_dir: data_dir.to_owned(),
+        server: server.to_owned(),
+        login: login.to_owned(),
+        password: password.to_owned(),
+        iterations: NonZeroU32::new(1_000).unwrap(),
+    }
+}
+
+/// Refreshes `workspace` until `check` holds; fails with `what` after 30 s.
+pub fn until(workspace: &mut Workspace, what: &str, mut check: impl FnMut(&Workspace) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        workspace.refresh();
+        if check(workspace) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}

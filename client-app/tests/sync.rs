@@ -1,0 +1,132 @@
+//! The sync engine against a real server: edits travel both ways, an edit made offline
+//! waits as unsynced and goes when the server is back, and a second start works
+//! without any network.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use client_app::Workspace;
+use client_app::workspace::{MemberQuery, SignInError};
+use common::{TestServer, how, sign_in, until};
+use model::client_record::{ClientRecord, NewClient};
+use sync_server::accounts::Role;
+
+fn new_client(pseudonym: &str) -> NewClient {
+    NewClient {
+        pseudonym: pseudonym.into(),
+        take_up: true,
+        ..NewClient::default()
+    }
+}
+
+fn notes(workspace: &Workspace, doc: &str) -> Vec<String> {
+    workspace
+        .record(doc)
+        .map(|(_, view, _)| view.notes.into_iter().map(|n| n.text).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn edits_travel_both_ways_and_offline_edits_wait_until_the_server_is_back() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(server_dir.path(), None);
+    server.account("t", "anna", Role::Counsellor);
+    let ben_id = server.account("t", "ben", Role::Counsellor);
+    let (anna_dir, ben_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut anna = sign_in(anna_dir.path(), &server.url(), "anna");
+    let mut ben = sign_in(ben_dir.path(), &server.url(), "ben");
+
+    let doc = anna
+        .create_client(new_client("Sonnenblume"), None, None)
+        .unwrap();
+    anna.edit::<ClientRecord, _>(&doc, |d, e| Ok(d.add_note(e, "Erstgespräch geführt")?))
+        .unwrap();
+    assert!(anna.unsynced_changes() >= 2);
+    until(&mut anna, "anna's changes confirmed", |w| {
+        w.unsynced_changes() == 0 && w.pending_requests().is_empty()
+    });
+    until(&mut ben, "ben sees the new client", |w| {
+        w.members(&MemberQuery::default()).len() == 1
+    });
+    until(&mut ben, "ben sees the note", |w| {
+        notes(w, &doc) == ["Erstgespräch geführt"]
+    });
+    assert_eq!(
+        ben.member(&doc).unwrap().primary.as_deref(),
+        Some(anna.me())
+    );
+
+    // The server goes away; Ben writes on, and his change waits.
+    let addr = server.addr;
+    server.stop();
+    until(&mut ben, "ben goes offline", |w| !w.status().online);
+    ben.edit::<ClientRecord, _>(&doc, |d, e| Ok(d.add_note(e, "Offline notiert")?))
+        .unwrap();
+    assert_eq!(ben.unsynced_changes(), 1);
+    assert_eq!(
+        notes(&ben, &doc)[0],
+        "Offline notiert",
+        "newest first, at once"
+    );
+
+    // Back: the change arrives at Anna, and Ben's count goes to zero.
+    let server = TestServer::start(server_dir.path(), Some(addr));
+    ben.reconnect();
+    anna.reconnect();
+    until(&mut ben, "ben's offline change confirmed", |w| {
+        w.unsynced_changes() == 0
+    });
+    until(&mut anna, "anna sees ben's offline note", |w| {
+        notes(w, &doc).len() == 2
+    });
+    assert!(ben.profile().last_sync_ms.is_some());
+    let _ = ben_id;
+    anna.shut_down();
+    ben.shut_down();
+    server.stop();
+}
+
+#[test]
+fn the_second_start_works_offline_and_refuses_a_wrong_password() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(server_dir.path(), None);
+    server.account("t", "anna", Role::Admin);
+    let anna_dir = tempfile::tempdir().unwrap();
+    let url = server.url();
+
+    // No server, no store yet: the first login needs the server.
+    let nowhere = "http://127.0.0.1:9";
+    assert!(matches!(
+        Workspace::sign_in(&how(anna_dir.path(), nowhere, "anna", common::PASSWORD)),
+        Err(SignInError::FirstLoginNeedsServer)
+    ));
+    assert!(matches!(
+        Workspace::sign_in(&how(anna_dir.path(), &url, "anna", "Falsch#123")),
+        Err(SignInError::WrongPassword)
+    ));
+
+    let mut anna = sign_in(anna_dir.path(), &url, "anna");
+    let doc = anna
+        .create_client(new_client("Regenbogen"), None, None)
+        .unwrap();
+    until(&mut anna, "synced", |w| w.unsynced_changes() == 0);
+    anna.shut_down();
+    server.stop();
+
+    // Offline: the store opens with the password, and refuses another.
+    assert!(matches!(
+        Workspace::sign_in(&how(anna_dir.path(), &url, "anna", "Falsch#123")),
+        Err(SignInError::WrongPassword)
+    ));
+    let mut anna = sign_in(anna_dir.path(), &url, "anna");
+    assert!(!anna.status().online);
+    assert_eq!(
+        anna.members(&MemberQuery::default())[0].1.pseudonym,
+        "Regenbogen"
+    );
+    anna.edit::<ClientRecord, _>(&doc, |d, e| Ok(d.add_note(e, "Ohne Netz")?))
+        .unwrap();
+    assert_eq!(anna.unsynced_changes(), 1);
+    anna.shut_down();
+}
