@@ -358,6 +358,7 @@ async fn synced(
     let mut known: BTreeSet<String> = BTreeSet::new();
     open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
     wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
+    note_synced(ctx);
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
         tokio::select! {

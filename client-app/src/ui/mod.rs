@@ -1,1 +1,258 @@
-//! The screens.
+//! The screens, in German: sign-in, the member management ("Mitgliederverwaltung") with
+//! its tabs Benutzer:in / Merkliste / Gruppen, "Klient:in anlegen", the client window
+//! with Profil / Notizen / Dokumente / Monitoring and its ⋮ menu, and the status line
+//! (online or offline, changes not yet synced, last sync).
+//!
+//! Every input has an accessible name (`labelled_by`), which the kittest harness checks
+//! and screen readers need.
+
+mod client;
+mod members;
+
+use std::path::PathBuf;
+
+use egui::{Color32, RichText};
+
+use crate::german;
+use crate::workspace::{SignIn, Workspace};
+
+pub use client::ClientWindow;
+pub use members::Members;
+
+/// The whole app: signing in, then working.
+pub struct App {
+    data_dir: PathBuf,
+    screen: Screen,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+#[allow(clippy::large_enum_variant)]
+enum Screen {
+    SignIn(SignInForm),
+    Work(Work),
+}
+
+#[derive(Default)]
+pub struct SignInForm {
+    pub server: String,
+    pub login: String,
+    pub password: String,
+    pub error: Option<String>,
+}
+
+impl std::fmt::Debug for SignInForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInForm")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything after signing in.
+pub struct Work {
+    pub workspace: Workspace,
+    pub members: Members,
+    pub client: Option<ClientWindow>,
+}
+
+impl std::fmt::Debug for Work {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Work").finish_non_exhaustive()
+    }
+}
+
+/// A labelled one-line text field.
+pub fn field(ui: &mut egui::Ui, label: &str, value: &mut String) -> egui::Response {
+    let label = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).desired_width(260.0))
+        .labelled_by(label.id)
+}
+
+pub fn error_line(ui: &mut egui::Ui, error: &Option<String>) {
+    if let Some(error) = error {
+        ui.colored_label(Color32::from_rgb(190, 30, 30), error);
+    }
+}
+
+impl App {
+    pub fn new(data_dir: PathBuf, server: String) -> Self {
+        Self {
+            data_dir,
+            screen: Screen::SignIn(SignInForm {
+                server,
+                ..SignInForm::default()
+            }),
+        }
+    }
+
+    /// An app already signed in (tests, the screenshot tour).
+    pub fn working(data_dir: PathBuf, workspace: Workspace) -> Self {
+        Self {
+            data_dir,
+            screen: Screen::Work(Work::new(workspace)),
+        }
+    }
+
+    pub fn work(&mut self) -> Option<&mut Work> {
+        match &mut self.screen {
+            Screen::Work(work) => Some(work),
+            Screen::SignIn(_) => None,
+        }
+    }
+
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        match &mut self.screen {
+            Screen::SignIn(form) => {
+                if let Some(workspace) = sign_in(ui, form, &self.data_dir) {
+                    let wake = ctx.clone();
+                    workspace.set_waker(std::sync::Arc::new(move || wake.request_repaint()));
+                    self.screen = Screen::Work(Work::new(workspace));
+                }
+            }
+            Screen::Work(work) => work.show(ui),
+        }
+    }
+}
+
+fn sign_in(
+    ui: &mut egui::Ui,
+    form: &mut SignInForm,
+    data_dir: &std::path::Path,
+) -> Option<Workspace> {
+    let mut signed_in = None;
+    egui::CentralPanel::default().show(ui, |ui| {
+        ui.vertical_centered(|ui| {
+            ui.add_space(60.0);
+            ui.heading("Anmelden");
+            ui.label("Beim ersten Mal auf diesem Gerät braucht es eine Verbindung zum Server; danach geht es auch offline.");
+            ui.add_space(12.0);
+            let entered = egui::Grid::new("sign-in").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
+                field(ui, "Server", &mut form.server);
+                ui.end_row();
+                field(ui, "Benutzername", &mut form.login);
+                ui.end_row();
+                let label = ui.label("Passwort");
+                let password = ui
+                    .add(egui::TextEdit::singleline(&mut form.password).password(true).desired_width(260.0))
+                    .labelled_by(label.id);
+                ui.end_row();
+                password.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+            });
+            ui.add_space(8.0);
+            if ui.button("Anmelden").clicked() || entered.inner {
+                let how = SignIn {
+                    data_dir: data_dir.to_owned(),
+                    server: form.server.clone(),
+                    login: form.login.clone(),
+                    password: std::mem::take(&mut form.password),
+                    iterations: iterations(),
+                };
+                match Workspace::sign_in(&how) {
+                    Ok(workspace) => signed_in = Some(workspace),
+                    Err(error) => form.error = Some(error.to_string()),
+                }
+            }
+            error_line(ui, &form.error);
+        });
+    });
+    signed_in
+}
+
+/// PBKDF2 rounds for new local stores: the full count, unless the environment lowers it
+/// for a demo data set (`CASE_RECORDS_STORE_ROUNDS`).
+fn iterations() -> std::num::NonZeroU32 {
+    std::env::var("CASE_RECORDS_STORE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .and_then(std::num::NonZeroU32::new)
+        .unwrap_or(std::num::NonZeroU32::MIN.saturating_add(crate::crypto::ITERATIONS - 1))
+}
+
+impl Work {
+    pub fn new(workspace: Workspace) -> Self {
+        Self {
+            workspace,
+            members: Members::default(),
+            client: None,
+        }
+    }
+
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.workspace.refresh();
+        egui::Panel::bottom("status").show(ui, |ui| self.status_line(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.heading("Mitgliederverwaltung");
+            if let Some(open) = self.members.show(ui, &mut self.workspace) {
+                self.client = Some(ClientWindow::new(open));
+            }
+        });
+        if let Some(client) = &mut self.client
+            && !client.show(ui.ctx(), &mut self.workspace)
+        {
+            self.client = None;
+        }
+    }
+
+    fn status_line(&mut self, ui: &mut egui::Ui) {
+        let status = self.workspace.status();
+        ui.horizontal(|ui| {
+            if status.online {
+                ui.label(RichText::new("Online").color(Color32::from_rgb(20, 130, 60)));
+            } else {
+                ui.label(RichText::new("Offline").color(Color32::from_rgb(170, 90, 0)));
+                if ui.small_button("Jetzt verbinden").clicked() {
+                    self.workspace.reconnect();
+                }
+            }
+            ui.separator();
+            let unsynced = self.workspace.unsynced_changes();
+            ui.label(match unsynced {
+                0 => "Alle Änderungen synchronisiert".to_owned(),
+                1 => "1 Änderung nicht synchronisiert".to_owned(),
+                n => format!("{n} Änderungen nicht synchronisiert"),
+            });
+            let requests = self.workspace.pending_requests().len();
+            if requests > 0 {
+                ui.separator();
+                ui.label(format!("{requests} Anfrage(n) an den Server ausstehend"));
+            }
+            ui.separator();
+            ui.label(match self.workspace.profile().last_sync_ms {
+                Some(ms) => format!("Letzte Synchronisation: {}", german::date_time(ms)),
+                None => "Noch nie synchronisiert".into(),
+            });
+            ui.separator();
+            ui.label(format!("Angemeldet: {}", self.workspace.profile().login));
+            if let Some(problem) = &status.problem
+                && !status.online
+            {
+                ui.separator();
+                ui.label(RichText::new(problem).weak());
+            }
+        });
+        if !status.refused.is_empty() {
+            ui.horizontal(|ui| {
+                for refusal in &status.refused {
+                    ui.colored_label(Color32::from_rgb(190, 30, 30), refusal);
+                }
+                if ui.small_button("Schließen").clicked() {
+                    self.workspace.dismiss_refusals();
+                }
+            });
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}

@@ -1,0 +1,630 @@
+//! The client window: tabs Profil, Notizen, Dokumente and Monitoring, and the ⋮ menu
+//! (merken, sperren/entsperren, löschen/wiederherstellen for admins). Notices from the
+//! conflict rules that concern this user stand at the top until acknowledged.
+
+use conflict_rules::notice::{Notice, NoticeKind};
+use egui::{Color32, RichText};
+use model::client_record::ClientRecord;
+use model::notebook::{ContactKind, MonitoringInput, Notebook};
+use model::{EntityId, UserId};
+
+use super::{error_line, field, members::status_text};
+use crate::api::Request;
+use crate::german;
+use crate::rows::{Row, RowStatus};
+use crate::workspace::Workspace;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Profile,
+    Notes,
+    Documents,
+    Monitoring,
+}
+
+#[derive(Debug, Default)]
+pub struct MonitoringForm {
+    pub editing: Option<(String, EntityId)>,
+    pub date: String,
+    pub channel: Option<ContactKind>,
+    pub minutes: String,
+    pub topic: String,
+    pub text: String,
+}
+
+#[derive(Debug)]
+pub struct ClientWindow {
+    pub doc: String,
+    pub tab: Tab,
+    pub note: String,
+    pub editing_note: Option<(EntityId, String)>,
+    pub pseudonym: Option<String>,
+    pub monitoring: Option<MonitoringForm>,
+    pub error: Option<String>,
+}
+
+fn notice_text(notice: &Notice, workspace: &Workspace) -> String {
+    match &notice.kind {
+        NoticeKind::PrimaryConflict { winner, .. } => format!(
+            "Zwei Stammberater:innen wurden gleichzeitig eingetragen. Stammberater:in ist jetzt {}; \
+             die andere Eintragung bleibt als Betreuer:in erhalten.",
+            workspace.staff_name(winner.as_str())
+        ),
+        NoticeKind::LockConflict { .. } => {
+            "Sperren und Entsperren kamen gleichzeitig; es gilt die spätere Entscheidung.".into()
+        }
+        NoticeKind::DeletionConflict { .. } => {
+            "Löschen und Wiederherstellen kamen gleichzeitig; es gilt die spätere Entscheidung."
+                .into()
+        }
+        NoticeKind::NoteEditedWhileDeleted { deleted_by, .. } => format!(
+            "Eine Notiz wurde von {} gelöscht, während sie bearbeitet wurde; der bearbeitete Text ist aufbewahrt.",
+            workspace.staff_name(deleted_by.as_str())
+        ),
+        NoticeKind::DuplicatePseudonym { .. } => {
+            "Dieses Pseudonym gibt es zweimal; bitte eines ändern.".into()
+        }
+        other => format!("Hinweis: {}", other.code()),
+    }
+}
+
+impl ClientWindow {
+    pub fn new(doc: String) -> Self {
+        Self {
+            doc,
+            tab: Tab::default(),
+            note: String::new(),
+            editing_note: None,
+            pseudonym: None,
+            monitoring: None,
+            error: None,
+        }
+    }
+
+    /// Shows the window; returns `false` once it was closed.
+    pub fn show(&mut self, ctx: &egui::Context, workspace: &mut Workspace) -> bool {
+        let Ok((record, view, notices)) = workspace.record(&self.doc) else {
+            return false;
+        };
+        let mut open = true;
+        egui::Window::new(format!("Klient:in {}", record.pseudonym))
+            .id(egui::Id::unique(("client", &self.doc)))
+            .open(&mut open)
+            .default_size([620.0, 480.0])
+            .show(ctx, |ui| {
+                for notice in &notices {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.colored_label(
+                            Color32::from_rgb(150, 80, 0),
+                            notice_text(notice, workspace),
+                        );
+                        if ui.small_button("Verstanden").clicked() {
+                            let id = notice.id.clone();
+                            self.error = workspace
+                                .edit::<ClientRecord, _>(&self.doc, |d, e| {
+                                    Ok(d.acknowledge(e, &id)?)
+                                })
+                                .err()
+                                .map(|e| e.to_string());
+                        }
+                    });
+                }
+                let pending: Vec<&'static str> = workspace
+                    .pending_requests()
+                    .iter()
+                    .filter(|r| r.record() == Some(self.doc.as_str()))
+                    .map(Request::german)
+                    .collect();
+                for request in pending {
+                    ui.label(RichText::new(format!("Wartet: {request}")).italics());
+                }
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut self.tab, Tab::Profile, "Profil");
+                    ui.selectable_value(&mut self.tab, Tab::Notes, "Notizen");
+                    ui.selectable_value(&mut self.tab, Tab::Documents, "Dokumente");
+                    ui.selectable_value(&mut self.tab, Tab::Monitoring, "Monitoring");
+                    self.menu(ui, workspace);
+                });
+                ui.separator();
+                error_line(ui, &self.error);
+                egui::ScrollArea::vertical().show(ui, |ui| match self.tab {
+                    Tab::Profile => self.profile(ui, workspace, &record, &view),
+                    Tab::Notes => self.notes(ui, workspace, &view),
+                    Tab::Documents => self.documents(ui, workspace),
+                    Tab::Monitoring => self.monitorings(ui, workspace),
+                });
+            });
+        open
+    }
+
+    fn menu(&mut self, ui: &mut egui::Ui, workspace: &mut Workspace) {
+        let doc = self.doc.clone();
+        let bookmarked = workspace.bookmarks().contains(&doc);
+        let status = workspace.member(&doc).map(|m| m.status.clone());
+        ui.menu_button("…", |ui| {
+            if ui
+                .button(if bookmarked {
+                    "Nicht mehr merken"
+                } else {
+                    "Merken"
+                })
+                .clicked()
+            {
+                self.error = workspace.toggle_bookmark(&doc).err().map(|e| e.to_string());
+                ui.close();
+            }
+            let lock = match status {
+                Some(RowStatus::Locked(_)) => Some(("Entsperren", false)),
+                Some(RowStatus::Active) => Some(("Sperren", true)),
+                _ => None,
+            };
+            if let Some((text, locking)) = lock
+                && ui.button(text).clicked()
+            {
+                self.error = workspace
+                    .edit::<ClientRecord, _>(&doc, |d, e| {
+                        if locking {
+                            d.lock(e, None)?;
+                        } else {
+                            d.unlock(e)?;
+                        }
+                        Ok(())
+                    })
+                    .err()
+                    .map(|e| e.to_string());
+                ui.close();
+            }
+            if workspace.is_admin() {
+                let request = if status == Some(RowStatus::Deleted) {
+                    (
+                        "Wiederherstellen",
+                        Request::RestoreClient {
+                            record: doc.clone(),
+                        },
+                    )
+                } else {
+                    (
+                        "Löschen",
+                        Request::DeleteClient {
+                            record: doc.clone(),
+                        },
+                    )
+                };
+                if ui.button(request.0).clicked() {
+                    self.error = workspace.request(request.1).err().map(|e| e.to_string());
+                    ui.close();
+                }
+            }
+        });
+    }
+
+    fn profile(
+        &mut self,
+        ui: &mut egui::Ui,
+        workspace: &mut Workspace,
+        record: &ClientRecord,
+        view: &conflict_rules::record::RecordView,
+    ) {
+        let doc = self.doc.clone();
+        egui::Grid::new("profile")
+            .num_columns(2)
+            .spacing([16.0, 6.0])
+            .show(ui, |ui| {
+                ui.label("Klienten ID");
+                ui.label(record.client_id.to_string());
+                ui.end_row();
+                ui.label("Accountname / Pseudonym");
+                ui.horizontal(|ui| match &mut self.pseudonym {
+                    Some(draft) => {
+                        let label = ui.label("Neues Pseudonym");
+                        ui.add(egui::TextEdit::singleline(draft).desired_width(200.0))
+                            .labelled_by(label.id);
+                        if ui.small_button("Speichern").clicked() {
+                            let text = draft.clone();
+                            match workspace
+                                .edit::<ClientRecord, _>(&doc, |d, _| Ok(d.set_pseudonym(&text)?))
+                            {
+                                Ok(()) => self.pseudonym = None,
+                                Err(error) => self.error = Some(error.to_string()),
+                            }
+                        }
+                    }
+                    None => {
+                        ui.label(&record.pseudonym);
+                        if ui.small_button("Bearbeiten").clicked() {
+                            self.pseudonym = Some(record.pseudonym.clone());
+                        }
+                    }
+                });
+                ui.end_row();
+                ui.label("Name, Vorname");
+                ui.label(format!("{}, {}", record.name, record.first_name));
+                ui.end_row();
+                ui.label("Sprache");
+                ui.label(record.language.clone().unwrap_or_else(|| "–".into()));
+                ui.end_row();
+                if workspace.is_admin() {
+                    let (email, phone) = workspace.contact_of(&doc).unwrap_or_default();
+                    ui.label("E-Mail-Adresse");
+                    ui.label(email.unwrap_or_else(|| "–".into()));
+                    ui.end_row();
+                    ui.label("Telefonnummer");
+                    ui.label(phone.unwrap_or_else(|| "–".into()));
+                    ui.end_row();
+                }
+                let label = ui.label("Stammberater:in");
+                let current = view.primary.as_ref().map(|p| p.user.to_string());
+                let mut chosen = current.clone();
+                egui::ComboBox::from_id_salt("primary")
+                    .selected_text(
+                        current
+                            .as_deref()
+                            .map(|u| workspace.staff_name(u))
+                            .unwrap_or_else(|| "–".into()),
+                    )
+                    .show_ui(ui, |ui| {
+                        for member in workspace.profile().staff.clone() {
+                            if member.role != "client" {
+                                ui.selectable_value(
+                                    &mut chosen,
+                                    Some(member.id.clone()),
+                                    member.login.clone(),
+                                );
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                if chosen != current
+                    && let Some(user) = chosen
+                {
+                    self.error = workspace
+                        .edit::<ClientRecord, _>(&doc, |d, e| {
+                            Ok(d.claim_primary(e, UserId::new(user)).map(|_| ())?)
+                        })
+                        .err()
+                        .map(|e| e.to_string());
+                }
+                ui.end_row();
+                ui.label("Status");
+                ui.label(
+                    workspace
+                        .member(&doc)
+                        .map(|m| status_text(&m.status))
+                        .unwrap_or_default(),
+                );
+                ui.end_row();
+                ui.label("Account / Letztes Login");
+                ui.label(
+                    match (
+                        record.account.last_login_ms,
+                        record.account.invitation_sent_ms,
+                    ) {
+                        (Some(ms), _) => german::date_time(ms),
+                        (None, Some(_)) => "Einladung versandt".into(),
+                        (None, None) => "kein Zugang".into(),
+                    },
+                );
+                ui.end_row();
+                ui.label("Zuständigkeiten");
+                ui.vertical(|ui| {
+                    if view.responsibilities.is_empty() {
+                        ui.label("–");
+                    }
+                    for responsibility in view.responsibilities.values() {
+                        ui.label(format!(
+                            "{}: {}{}",
+                            if responsibility.label.is_empty() {
+                                responsibility.kind.german().to_owned()
+                            } else {
+                                responsibility.label.clone()
+                            },
+                            workspace.staff_name(responsibility.user.as_str()),
+                            if responsibility.deactivated {
+                                " (deaktiviert)"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                });
+                ui.end_row();
+                if !record.master_data.is_empty() {
+                    ui.label("Stammdaten");
+                    ui.vertical(|ui| {
+                        for (key, value) in &record.master_data {
+                            ui.label(format!("{key}: {value}"));
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+    }
+
+    fn notes(
+        &mut self,
+        ui: &mut egui::Ui,
+        workspace: &mut Workspace,
+        view: &conflict_rules::record::RecordView,
+    ) {
+        let doc = self.doc.clone();
+        let label = ui.label("Neue Notiz");
+        ui.add(
+            egui::TextEdit::multiline(&mut self.note)
+                .desired_rows(3)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+        if ui.button("Speichern").clicked() {
+            let text = self.note.clone();
+            match workspace
+                .edit::<ClientRecord, _>(&doc, |d, e| Ok(d.add_note(e, &text).map(|_| ())?))
+            {
+                Ok(()) => self.note.clear(),
+                Err(error) => self.error = Some(error.to_string()),
+            }
+        }
+        ui.separator();
+        if view.notes.is_empty() {
+            ui.label("Noch keine Notizen.");
+        }
+        for note in &view.notes {
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "{} · {}{}",
+                        workspace.staff_name(note.author.as_str()),
+                        german::date_time(note.created.wall_ms),
+                        if note.edited.is_some() {
+                            " · bearbeitet"
+                        } else {
+                            ""
+                        }
+                    ))
+                    .weak(),
+                );
+                ui.menu_button("…", |ui| {
+                    if ui.button("Bearbeiten").clicked() {
+                        self.editing_note = Some((note.id.clone(), note.text.clone()));
+                        ui.close();
+                    }
+                    if ui.button("Löschen").clicked() {
+                        let id = note.id.clone();
+                        self.error = workspace
+                            .edit::<ClientRecord, _>(&doc, |d, e| Ok(d.delete_note(e, &id)?))
+                            .err()
+                            .map(|e| e.to_string());
+                        ui.close();
+                    }
+                });
+            });
+            let editing_this = matches!(&self.editing_note, Some((id, _)) if *id == note.id);
+            match self.editing_note.take() {
+                Some((id, mut draft)) if editing_this => {
+                    let label = ui.label("Notiz bearbeiten");
+                    ui.add(
+                        egui::TextEdit::multiline(&mut draft)
+                            .desired_rows(3)
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(label.id);
+                    let (cancel, save) = ui
+                        .horizontal(|ui| {
+                            (
+                                ui.button("Abbrechen").clicked(),
+                                ui.button("Änderung speichern").clicked(),
+                            )
+                        })
+                        .inner;
+                    if save {
+                        match workspace
+                            .edit::<ClientRecord, _>(&doc, |d, e| Ok(d.edit_note(e, &id, &draft)?))
+                        {
+                            Ok(()) => {}
+                            Err(error) => {
+                                self.error = Some(error.to_string());
+                                self.editing_note = Some((id, draft));
+                            }
+                        }
+                    } else if !cancel {
+                        self.editing_note = Some((id, draft));
+                    }
+                }
+                other => {
+                    self.editing_note = other;
+                    ui.label(&note.text);
+                }
+            }
+            ui.add_space(6.0);
+        }
+    }
+
+    /// The notebooks of this person this user may read: their own, and for admins all.
+    fn notebooks(&self, workspace: &Workspace) -> Vec<(String, Notebook)> {
+        workspace
+            .documents_of(&self.doc)
+            .into_iter()
+            .filter(|(_, row)| matches!(row, Row::Notebook { .. }))
+            .filter_map(|(doc, _)| Some((doc.to_owned(), workspace.read::<Notebook>(doc).ok()?)))
+            .collect()
+    }
+
+    fn documents(&mut self, ui: &mut egui::Ui, workspace: &mut Workspace) {
+        ui.label(
+            RichText::new(
+                "Dokumente sind nur für die/den Berater:in sichtbar, die/der sie hochgeladen hat. \
+                 Hochladen und Herunterladen brauchen die Dateiablage des Servers, die noch nicht gebaut ist.",
+            )
+            .weak(),
+        );
+        let me = workspace.me().to_owned();
+        let mut listed = 0;
+        for (doc, notebook) in self.notebooks(workspace) {
+            if notebook.author.as_str() != me {
+                continue;
+            }
+            let mut files: Vec<_> = notebook.documents.iter().collect();
+            files.sort_by(|a, b| b.1.uploaded.cmp(&a.1.uploaded));
+            for (id, meta) in files {
+                listed += 1;
+                ui.horizontal(|ui| {
+                    ui.label(format!(
+                        "{} · {} · {} KB",
+                        meta.file_name,
+                        german::date_time(meta.uploaded.wall_ms),
+                        meta.size / 1024
+                    ));
+                    if ui.small_button("Löschen").clicked() {
+                        let id = id.clone();
+                        self.error = workspace
+                            .edit::<Notebook, _>(&doc, |d, _| Ok(d.delete_document(&id)?))
+                            .err()
+                            .map(|e| e.to_string());
+                    }
+                });
+            }
+        }
+        if listed == 0 {
+            ui.label("Keine Dokumente.");
+        }
+    }
+
+    fn monitorings(&mut self, ui: &mut egui::Ui, workspace: &mut Workspace) {
+        if ui.button("+ Monitoring anlegen").clicked() {
+            self.monitoring = Some(MonitoringForm {
+                date: german::today().german(),
+                minutes: "30".into(),
+                ..MonitoringForm::default()
+            });
+        }
+        if let Some(mut form) = self.monitoring.take() {
+            let person = self.doc.clone();
+            let mut failed = None;
+            let done = egui::Frame::group(ui.style()).show(ui, |ui| {
+                field(ui, "Datum", &mut form.date);
+                let label = ui.label("Kanal");
+                egui::ComboBox::from_id_salt("channel")
+                    .selected_text(
+                        form.channel
+                            .map(ContactKind::german)
+                            .unwrap_or("bitte wählen"),
+                    )
+                    .show_ui(ui, |ui| {
+                        for kind in ContactKind::ALL {
+                            ui.selectable_value(&mut form.channel, Some(kind), kind.german());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                field(ui, "Dauer (Minuten)", &mut form.minutes);
+                field(ui, "Thema", &mut form.topic);
+                let label = ui.label("Text");
+                ui.add(egui::TextEdit::multiline(&mut form.text).desired_rows(3))
+                    .labelled_by(label.id);
+                let mut done = false;
+                ui.horizontal(|ui| {
+                    if ui.button("Abbrechen").clicked() {
+                        done = true;
+                    }
+                    if ui.button("Monitoring speichern").clicked() {
+                        let input = match (
+                            german::parse_date(&form.date),
+                            form.minutes.trim().parse::<u64>(),
+                            form.channel,
+                        ) {
+                            (Some(date), Ok(minutes), Some(channel)) => Ok(MonitoringInput {
+                                date,
+                                channel,
+                                duration_minutes: minutes,
+                                topic: form.topic.clone(),
+                                text: form.text.clone(),
+                                participation: None,
+                            }),
+                            (None, _, _) => Err("Datum bitte als TT.MM.JJJJ".to_owned()),
+                            (_, Err(_), _) => Err("Dauer bitte in Minuten".to_owned()),
+                            (_, _, None) => Err("Bitte einen Kanal wählen".to_owned()),
+                        };
+                        let result = input.and_then(|input| {
+                            let notebook = match &form.editing {
+                                Some((doc, _)) => doc.clone(),
+                                None => {
+                                    workspace.own_notebook(&person).map_err(|e| e.to_string())?
+                                }
+                            };
+                            let editing = form.editing.clone();
+                            workspace
+                                .edit::<Notebook, _>(&notebook, |d, e| match &editing {
+                                    Some((_, id)) => Ok(d.edit_monitoring(e, id, input)?),
+                                    None => Ok(d.add_monitoring(e, input).map(|_| ())?),
+                                })
+                                .map_err(|e| e.to_string())
+                        });
+                        match result {
+                            Ok(()) => done = true,
+                            Err(error) => failed = Some(error),
+                        }
+                    }
+                });
+                done
+            });
+            if failed.is_some() {
+                self.error = failed;
+            }
+            if !done.inner {
+                self.monitoring = Some(form);
+            }
+        }
+        let mut all = Vec::new();
+        for (doc, notebook) in self.notebooks(workspace) {
+            for (id, monitoring) in notebook.monitorings {
+                all.push((doc.clone(), notebook.author.clone(), id, monitoring));
+            }
+        }
+        all.sort_by(|a, b| (b.3.date, &b.3.created).cmp(&(a.3.date, &a.3.created)));
+        if all.is_empty() {
+            ui.label("Keine Monitorings.");
+        }
+        let me = workspace.me().to_owned();
+        for (doc, author, id, monitoring) in all {
+            ui.separator();
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "{} · {} · {} Min. · {}",
+                        monitoring.date.german(),
+                        monitoring.channel.german(),
+                        monitoring.duration_minutes,
+                        monitoring.topic
+                    ))
+                    .strong(),
+                );
+                if author.as_str() != me {
+                    ui.label(
+                        RichText::new(format!("von {}", workspace.staff_name(author.as_str())))
+                            .weak(),
+                    );
+                } else {
+                    if ui.small_button("Bearbeiten").clicked() {
+                        self.monitoring = Some(MonitoringForm {
+                            editing: Some((doc.clone(), id.clone())),
+                            date: monitoring.date.german(),
+                            channel: Some(monitoring.channel),
+                            minutes: monitoring.duration_minutes.to_string(),
+                            topic: monitoring.topic.clone(),
+                            text: monitoring.text.as_str().to_owned(),
+                        });
+                    }
+                    if ui.small_button("Löschen").clicked() {
+                        let id = id.clone();
+                        self.error = workspace
+                            .edit::<Notebook, _>(&doc, |d, _| Ok(d.delete_monitoring(&id)?))
+                            .err()
+                            .map(|e| e.to_string());
+                    }
+                }
+            });
+            ui.label(monitoring.text.as_str());
+        }
+    }
+}
