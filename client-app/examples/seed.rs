@@ -6,7 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use client_app::{SignIn, Workspace};
@@ -38,7 +37,7 @@ fn main() {
         server: server.clone(),
         login: login.clone(),
         password: password.clone(),
-        iterations: NonZeroU32::new(client_app::crypto::ITERATIONS).unwrap(),
+        iterations: client_app::crypto::ITERATIONS,
     })
     .expect("sign in");
     let mut docs = Vec::new();

@@ -12,7 +12,7 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// PBKDF2 rounds for a new store: the same work factor as the server's password hashes.
-pub const ITERATIONS: u32 = 600_000;
+pub const ITERATIONS: NonZeroU32 = NonZeroU32::new(600_000).expect("not zero");
 pub const SALT_LEN: usize = 16;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

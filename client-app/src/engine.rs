@@ -84,8 +84,7 @@ impl std::fmt::Debug for Context {
 impl Context {
     fn set_status(&self, change: impl FnOnce(&mut SyncStatus)) {
         change(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
-        // Wakes the window, which reads the status.
-        self.changed.mark("");
+        self.changed.poke();
     }
 }
 
@@ -243,7 +242,7 @@ async fn flush(ctx: &Context, server: &str, token: &str) -> Result<(), Ended> {
                 });
             }
         }
-        ctx.changed.mark(request.record().unwrap_or(""));
+        ctx.changed.poke();
     }
     Ok(())
 }
@@ -401,14 +400,16 @@ async fn synced(
     }
 }
 
+/// Some changes were confirmed: the count moved, and once nothing is left unsynced the
+/// time of the last sync is now.
 fn note_synced(ctx: &Context) {
     if ctx.store.unsynced_count().unwrap_or(1) == 0
         && let Ok(mut profile) = ctx.store.profile()
     {
         profile.last_sync_ms = Some(model::editor::system_time_ms());
         let _ = ctx.store.set_profile(&profile);
-        ctx.changed.mark("");
     }
+    ctx.changed.poke();
 }
 
 /// Opens every document of the directory and every local one that is registered;
@@ -458,14 +459,7 @@ async fn open_all(
         .map(|doc| {
             let repo = repo.clone();
             async move {
-                let handle = match doc.parse::<DocumentId>() {
-                    Ok(id) => tokio::time::timeout(HANDSHAKE, repo.find(id))
-                        .await
-                        .ok()
-                        .and_then(|r| r.ok())
-                        .flatten(),
-                    Err(_) => None,
-                };
+                let handle = find(&repo, &doc).await;
                 (doc, handle)
             }
         })
@@ -478,6 +472,15 @@ async fn open_all(
             repos.handles.insert(doc, handle);
         }
     }
+}
+
+/// samod's handle of a document, if it is stored here or the server has it in time.
+async fn find(repo: &Repo, doc: &str) -> Option<DocHandle> {
+    let id = doc.parse::<DocumentId>().ok()?;
+    tokio::time::timeout(HANDSHAKE, repo.find(id))
+        .await
+        .ok()?
+        .ok()?
 }
 
 /// For every document with unconfirmed local changes that samod holds: once the server

@@ -12,14 +12,6 @@ pub fn date_time(ms: u64) -> String {
     }
 }
 
-/// `11.02.2022`.
-pub fn date_of_ms(ms: u64) -> String {
-    match Local.timestamp_millis_opt(ms as i64).single() {
-        Some(at) => at.format("%d.%m.%Y").to_string(),
-        None => "–".into(),
-    }
-}
-
 /// Today in the machine's time zone.
 pub fn today() -> model::Date {
     model::Date::from(Local::now().date_naive())

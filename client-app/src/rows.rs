@@ -122,7 +122,11 @@ pub fn member(record: &ClientRecord) -> MemberRow {
 /// The row of a stored document, or `None` when it does not load (it is then left out
 /// of the lists, and the sync goes on).
 pub fn derive(chunks: &[Vec<u8>]) -> Option<Row> {
-    let kind = kind_of(chunks)?;
+    derive_as(kind_of(chunks)?, chunks)
+}
+
+/// The row of a document whose kind is known.
+pub fn derive_as(kind: DocKind, chunks: &[Vec<u8>]) -> Option<Row> {
     let row = match kind {
         DocKind::ClientRecord => {
             Row::Member(member(&load::<ClientRecord>(chunks).ok()?.read().ok()?))

@@ -4,6 +4,7 @@
 //! changes.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use samod::storage::{Storage, StorageKey};
@@ -13,11 +14,13 @@ use crate::store::Store;
 
 type Job = Box<dyn FnOnce(&Store) + Send>;
 
-/// Documents whose stored chunks changed since the last [`Changed::take`], and who to
-/// wake when one does.
+/// Documents whose stored chunks changed since the last [`Changed::take`], whether
+/// anything else the window shows changed (connection, outbox, unsynced count,
+/// profile), and who to wake when either happens.
 #[derive(Default)]
 pub struct Changed {
     docs: Mutex<BTreeSet<String>>,
+    poked: AtomicBool,
     wake: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
 }
 
@@ -33,14 +36,28 @@ impl Changed {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(doc.to_owned());
+        self.wake();
+    }
+
+    /// Something other than a document changed.
+    pub fn poke(&self) {
+        self.poked.store(true, Ordering::Release);
+        self.wake();
+    }
+
+    fn wake(&self) {
         let wake = self.wake.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(wake) = wake {
             wake();
         }
     }
 
-    pub fn take(&self) -> BTreeSet<String> {
-        std::mem::take(&mut *self.docs.lock().unwrap_or_else(|p| p.into_inner()))
+    /// The documents changed since the last call, and whether anything at all changed.
+    pub fn take(&self) -> (BTreeSet<String>, bool) {
+        let docs = std::mem::take(&mut *self.docs.lock().unwrap_or_else(|p| p.into_inner()));
+        let poked = self.poked.swap(false, Ordering::AcqRel);
+        let any = poked || !docs.is_empty();
+        (docs, any)
     }
 
     /// `wake` is called (from any thread) whenever a document changes.

@@ -200,10 +200,7 @@ impl Store {
             return Err(corrupt(path, "unknown format"));
         }
         let salt = meta("salt")?;
-        let iterations = String::from_utf8(meta("iterations")?)
-            .ok()
-            .and_then(|text| text.parse::<u32>().ok())
-            .and_then(NonZeroU32::new)
+        let iterations = parse_iterations(&meta("iterations")?)
             .ok_or_else(|| corrupt(path, "bad key parameters"))?;
         let check = meta("check")?;
         let vault = Vault::derive(password, &salt, iterations);
@@ -252,18 +249,13 @@ impl Store {
     /// Re-seals the whole store under a new password, in one transaction.
     pub fn change_password(&mut self, new_password: &str) -> Result<(), StoreError> {
         let salt: [u8; SALT_LEN] = crypto::random()?;
-        let iterations = {
-            let text: Vec<u8> = self.conn().query_row(
-                "SELECT value FROM meta WHERE key = 'iterations'",
-                [],
-                |r| r.get(0),
-            )?;
-            String::from_utf8(text)
-                .ok()
-                .and_then(|t| t.parse::<u32>().ok())
-                .and_then(NonZeroU32::new)
-                .ok_or_else(|| corrupt(&self.path, "bad key parameters"))?
-        };
+        let text: Vec<u8> =
+            self.conn()
+                .query_row("SELECT value FROM meta WHERE key = 'iterations'", [], |r| {
+                    r.get(0)
+                })?;
+        let iterations =
+            parse_iterations(&text).ok_or_else(|| corrupt(&self.path, "bad key parameters"))?;
         let vault = Vault::derive(new_password, &salt, iterations);
         {
             let mut conn = self.conn();
@@ -349,11 +341,7 @@ impl Store {
 
     pub fn put_chunk(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         let sealed = self.vault.seal(format!("chunks/{key}").as_bytes(), value)?;
-        self.conn().execute(
-            "INSERT INTO chunks (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, sealed],
-        )?;
+        self.conn().execute(PUT_CHUNK, params![key, sealed])?;
         Ok(())
     }
 
@@ -376,20 +364,6 @@ impl Store {
             .into_iter()
             .map(|(_, value)| value)
             .collect())
-    }
-
-    pub fn has_document(&self, doc: &str) -> Result<bool, StoreError> {
-        let prefix = format!("{doc}/");
-        let end = format!("{prefix}\u{10FFFF}");
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM chunks WHERE key >= ?1 AND key < ?2 LIMIT 1",
-                params![prefix, end],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
     }
 
     // --- local edits ---------------------------------------------------------------
@@ -419,18 +393,10 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for (key, sealed) in &sealed_changes {
-            tx.execute(
-                "INSERT INTO chunks (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, sealed],
-            )?;
+            tx.execute(PUT_CHUNK, params![key, sealed])?;
         }
         if let Some((kind, sealed)) = sealed_row {
-            tx.execute(
-                "INSERT INTO rows (doc, kind, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (doc) DO UPDATE SET kind = excluded.kind, value = excluded.value",
-                params![doc, kind, sealed],
-            )?;
+            tx.execute(PUT_ROW, params![doc, kind, sealed])?;
         }
         tx.execute(
             "INSERT INTO unsynced (doc, changes, heads) VALUES (?1, ?2, ?3)
@@ -483,11 +449,7 @@ impl Store {
 
     pub fn put_row(&self, doc: &str, kind: &str, json: &[u8]) -> Result<(), StoreError> {
         let sealed = self.vault.seal(format!("rows/{doc}").as_bytes(), json)?;
-        self.conn().execute(
-            "INSERT INTO rows (doc, kind, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (doc) DO UPDATE SET kind = excluded.kind, value = excluded.value",
-            params![doc, kind, sealed],
-        )?;
+        self.conn().execute(PUT_ROW, params![doc, kind, sealed])?;
         Ok(())
     }
 
@@ -587,6 +549,19 @@ impl Store {
         Ok(())
     }
 }
+
+fn parse_iterations(text: &[u8]) -> Option<NonZeroU32> {
+    std::str::from_utf8(text)
+        .ok()?
+        .parse::<u32>()
+        .ok()
+        .and_then(NonZeroU32::new)
+}
+
+const PUT_CHUNK: &str = "INSERT INTO chunks (key, value) VALUES (?1, ?2)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+const PUT_ROW: &str = "INSERT INTO rows (doc, kind, value) VALUES (?1, ?2, ?3)
+     ON CONFLICT (doc) DO UPDATE SET kind = excluded.kind, value = excluded.value";
 
 fn reseal(
     tx: &rusqlite::Transaction<'_>,

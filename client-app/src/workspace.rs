@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::api::{self, ApiError, Request};
 use crate::engine::{self, Command, SyncStatus};
-use crate::rows::{self, GroupRow, MemberRow, Row, RowStatus};
+use crate::rows::{self, GroupRow, MemberRow, Row};
 use crate::storage::Changed;
 use crate::store::{Profile, Session, Store, StoreError};
 
@@ -120,7 +120,11 @@ pub struct Workspace {
     actor: ActorId,
     rows: BTreeMap<String, Row>,
     generations: HashMap<String, u64>,
-    generation: u64,
+    /// Moves whenever any row changes; lists cache what they computed until it moves.
+    rows_version: u64,
+    /// Read from the store when the engine pokes or after an edit, not every frame.
+    unsynced: u64,
+    requests: Vec<Request>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -223,9 +227,12 @@ impl Workspace {
             actor: ActorId::from(device),
             rows: BTreeMap::new(),
             generations: HashMap::new(),
-            generation: 0,
+            rows_version: 0,
+            unsynced: 0,
+            requests: Vec::new(),
         };
         workspace.load_rows()?;
+        workspace.reload_counts();
         Ok(workspace)
     }
 
@@ -251,24 +258,32 @@ impl Workspace {
         self.changed.set_waker(wake);
     }
 
-    /// Takes in what the sync changed: derives rows again, moves generations. Returns
-    /// whether anything changed.
+    /// Takes in what the sync changed: derives rows again, moves generations, reads the
+    /// profile and the counts again. Returns whether anything changed.
     pub fn refresh(&mut self) -> bool {
-        let docs = self.changed.take();
-        if docs.is_empty() {
+        let (docs, any) = self.changed.take();
+        if !any {
             return false;
         }
         if let Ok(profile) = self.store.profile() {
             self.profile = profile;
         }
         for doc in docs {
-            if doc.is_empty() {
-                continue;
-            }
             self.derive(&doc);
         }
-        self.generation += 1;
+        self.reload_counts();
         true
+    }
+
+    fn reload_counts(&mut self) {
+        self.unsynced = self.store.unsynced_count().unwrap_or(0);
+        self.requests = self
+            .store
+            .requests()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(_, json)| serde_json::from_slice(&json).ok())
+            .collect();
     }
 
     fn derive(&mut self, doc: &str) {
@@ -290,6 +305,7 @@ impl Workspace {
             self.rows.insert(doc.to_owned(), row);
         }
         *self.generations.entry(doc.to_owned()).or_default() += 1;
+        self.rows_version += 1;
     }
 
     pub fn profile(&self) -> &Profile {
@@ -320,24 +336,19 @@ impl Workspace {
     }
 
     pub fn unsynced_changes(&self) -> u64 {
-        self.store.unsynced_count().unwrap_or(0)
+        self.unsynced
     }
 
     /// Requests waiting for the server, oldest first.
-    pub fn pending_requests(&self) -> Vec<Request> {
-        self.store
-            .requests()
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(_, json)| serde_json::from_slice(&json).ok())
-            .collect()
+    pub fn pending_requests(&self) -> &[Request] {
+        &self.requests
     }
 
-    /// Moves whenever anything changed; screens cache what they computed until it moves.
-    pub fn generation(&self) -> u64 {
-        self.generation
+    pub fn rows_version(&self) -> u64 {
+        self.rows_version
     }
 
+    /// Moves whenever the document changed; screens cache what they read until it moves.
     pub fn generation_of(&self, doc: &str) -> u64 {
         self.generations.get(doc).copied().unwrap_or(0)
     }
@@ -369,13 +380,6 @@ impl Workspace {
             Row::Member(row) => Some(row),
             _ => None,
         }
-    }
-
-    pub fn member_count(&self) -> usize {
-        self.rows
-            .values()
-            .filter(|r| matches!(r, Row::Member(_)))
-            .count()
     }
 
     /// The member list: search by pseudonym, name or client id; filter; sort.
@@ -459,6 +463,21 @@ impl Workspace {
             .collect()
     }
 
+    /// Every person's contact data (admins read contact documents), by person.
+    pub fn contacts(&self) -> HashMap<&str, (Option<String>, Option<String>)> {
+        self.rows
+            .values()
+            .filter_map(|row| match row {
+                Row::Contact {
+                    person,
+                    email,
+                    phone,
+                } => Some((person.as_str(), (email.clone(), phone.clone()))),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn contact_of(&self, person: &str) -> Option<(Option<String>, Option<String>)> {
         self.rows.values().find_map(|row| match row {
             Row::Contact {
@@ -525,7 +544,7 @@ impl Workspace {
             .map(|c| (c.hash().to_string(), c.raw_bytes().to_vec()))
             .collect();
         let heads: Vec<String> = typed.heads().iter().map(|h| h.to_string()).collect();
-        let row = rows::derive(&[typed.save()]);
+        let row = rows::derive_as(T::KIND, &[typed.save()]);
         let json = row.as_ref().and_then(|r| serde_json::to_vec(r).ok());
         self.store.record_local(
             doc,
@@ -539,7 +558,8 @@ impl Workspace {
             self.rows.insert(doc.to_owned(), row);
         }
         *self.generations.entry(doc.to_owned()).or_default() += 1;
-        self.generation += 1;
+        self.rows_version += 1;
+        self.reload_counts();
         let _ = self.commands.send(Command::Local {
             doc: doc.to_owned(),
             chunks: encoded.into_iter().map(|(_, bytes)| bytes).collect(),
@@ -582,7 +602,7 @@ impl Workspace {
     pub fn request(&mut self, request: Request) -> Result<(), WorkError> {
         self.request_quietly(&request)?;
         let _ = self.commands.send(Command::Requests);
-        self.generation += 1;
+        self.reload_counts();
         Ok(())
     }
 
@@ -681,17 +701,6 @@ impl Workspace {
         let _ = self.commands.send(Command::Stop);
         self.runtime
             .shutdown_timeout(std::time::Duration::from_secs(3));
-    }
-
-    /// For tests and the benchmark: the store underneath.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// True when the derived status of a member is "gelöscht".
-    pub fn is_deleted(&self, doc: &str) -> bool {
-        self.member(doc)
-            .is_some_and(|m| m.status == RowStatus::Deleted)
     }
 }
 

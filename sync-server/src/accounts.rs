@@ -110,6 +110,8 @@ impl AccountError {
 /// An account as the login needs it; `hash` is empty while no password is set.
 struct StoredAccount {
     id: String,
+    tenant: String,
+    role: String,
     state: String,
     hash: Option<PasswordHash>,
 }
@@ -142,6 +144,8 @@ impl Failures {
 pub struct Login {
     pub token: String,
     pub account_id: String,
+    pub tenant: String,
+    pub role: Role,
 }
 
 /// How long IP addresses stay in the access log.
@@ -267,7 +271,8 @@ impl Accounts {
         let found = self
             .conn()
             .query_row(
-                "SELECT id, state, salt, iterations, password_hash FROM accounts WHERE login = ?1",
+                "SELECT id, state, salt, iterations, password_hash, tenant, role
+                 FROM accounts WHERE login = ?1",
                 params![login.trim()],
                 |r| {
                     let salt: Option<Vec<u8>> = r.get(2)?;
@@ -275,6 +280,8 @@ impl Accounts {
                     let hash: Option<Vec<u8>> = r.get(4)?;
                     Ok(StoredAccount {
                         id: r.get(0)?,
+                        tenant: r.get(5)?,
+                        role: r.get(6)?,
                         state: r.get(1)?,
                         hash: match (salt, iterations, hash) {
                             (Some(salt), Some(iterations), Some(hash)) => Some(PasswordHash {
@@ -326,19 +333,21 @@ impl Accounts {
             iterations: password::ITERATIONS,
             hash: vec![0; 32],
         };
-        let (id, state, stored) = match found {
+        let (account, state, stored) = match found {
             Some(StoredAccount {
                 id,
+                tenant,
+                role,
                 state,
                 hash: Some(hash),
-            }) => (Some(id), state, hash),
+            }) => (Some((id, tenant, role)), state, hash),
             Some(StoredAccount {
                 state, hash: None, ..
             }) => (None, state, dummy),
             None => (None, String::new(), dummy),
         };
         let right = password::verify(password, &stored);
-        let Some(id) = id.filter(|_| right) else {
+        let Some((id, tenant, role)) = account.filter(|_| right) else {
             let mut failures = self.failures();
             failures.record(&account_key, now);
             failures.record(&address_key, now);
@@ -358,6 +367,9 @@ impl Accounts {
         Ok(Login {
             token,
             account_id: id,
+            tenant,
+            // An unknown role gets the least: authenticate() refuses it anyway.
+            role: Role::parse(&role).unwrap_or(Role::Client),
         })
     }
 

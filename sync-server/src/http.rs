@@ -268,7 +268,6 @@ async fn login(
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let login = result?;
-    let principal = authenticated(&state, &login.token).await?;
     let directory_id = state
         .directories
         .ensure(&login.account_id)
@@ -282,8 +281,8 @@ async fn login(
         directory_id,
         account_id: login.account_id,
         token: login.token,
-        tenant: principal.tenant,
-        role: principal.role.as_str(),
+        tenant: login.tenant,
+        role: login.role.as_str(),
     }))
 }
 

@@ -2,7 +2,10 @@
 //! (merken, sperren/entsperren, löschen/wiederherstellen for admins). Notices from the
 //! conflict rules that concern this user stand at the top until acknowledged.
 
+use std::sync::Arc;
+
 use conflict_rules::notice::{Notice, NoticeKind};
+use conflict_rules::record::RecordView;
 use egui::{Color32, RichText};
 use model::client_record::ClientRecord;
 use model::notebook::{ContactKind, MonitoringInput, Notebook};
@@ -42,7 +45,11 @@ pub struct ClientWindow {
     pub pseudonym: Option<String>,
     pub monitoring: Option<MonitoringForm>,
     pub error: Option<String>,
+    /// The record as last read, with the document generation it was read at.
+    read: Option<(u64, Arc<ReadRecord>)>,
 }
+
+type ReadRecord = (ClientRecord, RecordView, Vec<Notice>);
 
 fn notice_text(notice: &Notice, workspace: &Workspace) -> String {
     match &notice.kind {
@@ -79,21 +86,29 @@ impl ClientWindow {
             pseudonym: None,
             monitoring: None,
             error: None,
+            read: None,
         }
     }
 
     /// Shows the window; returns `false` once it was closed.
     pub fn show(&mut self, ctx: &egui::Context, workspace: &mut Workspace) -> bool {
-        let Ok((record, view, notices)) = workspace.record(&self.doc) else {
-            return false;
+        let generation = workspace.generation_of(&self.doc);
+        let read = match self.read.take() {
+            Some((at, read)) if at == generation => read,
+            _ => match workspace.record(&self.doc) {
+                Ok(read) => Arc::new(read),
+                Err(_) => return false,
+            },
         };
+        self.read = Some((generation, read.clone()));
+        let (record, view, notices) = &*read;
         let mut open = true;
         egui::Window::new(format!("Klient:in {}", record.pseudonym))
             .id(egui::Id::unique(("client", &self.doc)))
             .open(&mut open)
             .default_size([620.0, 480.0])
             .show(ctx, |ui| {
-                for notice in &notices {
+                for notice in notices {
                     ui.horizontal_wrapped(|ui| {
                         ui.colored_label(
                             Color32::from_rgb(150, 80, 0),
@@ -129,8 +144,8 @@ impl ClientWindow {
                 ui.separator();
                 error_line(ui, &self.error);
                 egui::ScrollArea::vertical().show(ui, |ui| match self.tab {
-                    Tab::Profile => self.profile(ui, workspace, &record, &view),
-                    Tab::Notes => self.notes(ui, workspace, &view),
+                    Tab::Profile => self.profile(ui, workspace, record, view),
+                    Tab::Notes => self.notes(ui, workspace, view),
                     Tab::Documents => self.documents(ui, workspace),
                     Tab::Monitoring => self.monitorings(ui, workspace),
                 });

@@ -28,7 +28,13 @@ pub struct Members {
     pub open_group: Option<String>,
     pub member_search: String,
     pub error: Option<String>,
+    /// The list as last computed, for this query and this version of the rows.
+    found: Option<(MemberQuery, u64, Vec<Listed>)>,
 }
+
+/// A line of the member list: the record's document id, its row, and for admins the
+/// contact data ("E-Mail / Telefon").
+type Listed = (String, MemberRow, String);
 
 #[derive(Debug, Default)]
 pub struct CreateForm {
@@ -144,11 +150,36 @@ impl Members {
         });
         ui.add_space(6.0);
         let admin = workspace.is_admin();
-        let found: Vec<(String, MemberRow)> = workspace
-            .members(&self.query)
-            .into_iter()
-            .map(|(doc, row)| (doc.to_owned(), row.clone()))
-            .collect();
+        let version = workspace.rows_version();
+        let cached = self
+            .found
+            .take()
+            .filter(|(query, at, _)| *query == self.query && *at == version);
+        let (query, found) = match cached {
+            Some((query, _, found)) => (query, found),
+            None => {
+                let contacts = if admin {
+                    workspace.contacts()
+                } else {
+                    Default::default()
+                };
+                let found = workspace
+                    .members(&self.query)
+                    .into_iter()
+                    .map(|(doc, row)| {
+                        let contact = contacts.get(doc).map(|(email, phone)| {
+                            [email.as_deref(), phone.as_deref()]
+                                .into_iter()
+                                .flatten()
+                                .collect::<Vec<_>>()
+                                .join(" / ")
+                        });
+                        (doc.to_owned(), row.clone(), contact.unwrap_or_default())
+                    })
+                    .collect();
+                (self.query.clone(), found)
+            }
+        };
         ui.label(RichText::new(format!("{} Klient:innen", found.len())).weak());
         let mut open = None;
         let columns = if admin { 5 } else { 4 };
@@ -197,7 +228,7 @@ impl Members {
                     .min_col_width(150.0)
                     .striped(true)
                     .show(ui, |ui| {
-                        for (doc, row) in &found[range] {
+                        for (doc, row, contact) in &found[range] {
                             let mut name = RichText::new(&row.pseudonym);
                             if row.status == RowStatus::Deleted {
                                 name = name.strikethrough();
@@ -206,16 +237,6 @@ impl Members {
                                 open = Some(doc.clone());
                             }
                             if admin {
-                                let contact = workspace
-                                    .contact_of(doc)
-                                    .map(|(email, phone)| {
-                                        [email, phone]
-                                            .into_iter()
-                                            .flatten()
-                                            .collect::<Vec<_>>()
-                                            .join(" / ")
-                                    })
-                                    .unwrap_or_default();
                                 ui.label(contact);
                             }
                             ui.label(
@@ -230,6 +251,7 @@ impl Members {
                         }
                     });
             });
+        self.found = Some((query, version, found));
         open
     }
 

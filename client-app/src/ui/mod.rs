@@ -173,7 +173,7 @@ fn iterations() -> std::num::NonZeroU32 {
         .ok()
         .and_then(|v| v.parse().ok())
         .and_then(std::num::NonZeroU32::new)
-        .unwrap_or(std::num::NonZeroU32::MIN.saturating_add(crate::crypto::ITERATIONS - 1))
+        .unwrap_or(crate::crypto::ITERATIONS)
 }
 
 impl Work {
