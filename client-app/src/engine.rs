@@ -277,6 +277,7 @@ async fn round(
             old.stop().await;
         }
         repos.handles.clear();
+        tracing::debug!("a new session: samod starts again over the same storage");
         let storage = EncryptedStorage::new(ctx.store.clone(), ctx.changed.clone());
         let repo = Repo::build_tokio()
             .with_storage(storage)
@@ -311,6 +312,7 @@ async fn round(
         }
     }
     let mut events = dialer.events();
+    tracing::info!("connected to the sync server");
     ctx.set_status(|s| {
         s.online = true;
         s.problem = None;
@@ -362,7 +364,8 @@ async fn synced(
     loop {
         tokio::select! {
             event = events.next() => match event {
-                Some(samod::DialerEvent::Connected { .. } | samod::DialerEvent::Reconnecting { .. }) => {}
+                Some(samod::DialerEvent::Connected { .. }) => tracing::info!("dialer connected"),
+                Some(samod::DialerEvent::Reconnecting { .. }) => tracing::info!("dialer reconnecting"),
                 Some(samod::DialerEvent::Disconnected { reason }) => return Ended::Lost(format!("Verbindung verloren: {reason}")),
                 Some(_) | None => return Ended::Lost("Verbindung verloren".into()),
             },
@@ -379,6 +382,12 @@ async fn synced(
             command = commands.recv() => match command {
                 None | Some(Command::Stop) => return Ended::Stop,
                 Some(Command::Local { doc, chunks }) => {
+                    if !repos.handles.contains_key(&doc)
+                        && !unregistered(ctx).contains(&doc)
+                        && let Some(handle) = find(repo, &doc).await
+                    {
+                        repos.handles.insert(doc.clone(), handle);
+                    }
                     apply_local(repos, &doc, &chunks);
                     wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
                 }
@@ -395,6 +404,10 @@ async fn synced(
                 if let Err(ended) = flush(ctx, &profile.server, &session.token).await {
                     return ended;
                 }
+                // A document the server could not give us before (its access was still
+                // being decided) is asked for again.
+                open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
+                wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
             }
         }
     }
@@ -466,6 +479,12 @@ async fn open_all(
         .buffer_unordered(16)
         .collect()
         .await;
+    let unavailable = found.iter().filter(|(_, handle)| handle.is_none()).count();
+    tracing::info!(
+        opened = found.len() - unavailable,
+        unavailable,
+        "documents opened"
+    );
     for (doc, handle) in found {
         if let Some(handle) = handle {
             ctx.changed.mark(&doc);
@@ -483,8 +502,24 @@ async fn find(repo: &Repo, doc: &str) -> Option<DocHandle> {
         .ok()?
 }
 
+/// Whether samod's copy of a document holds every change in `heads`.
+fn holds(handle: &DocHandle, heads: &[String]) -> bool {
+    use automerge::ReadDoc as _;
+    handle.with_document(|am| {
+        heads.iter().all(|head| {
+            head.parse::<automerge::ChangeHash>()
+                .is_ok_and(|hash| am.get_change_by_hash(&hash).is_some())
+        })
+    })
+}
+
 /// For every document with unconfirmed local changes that samod holds: once the server
 /// has everything we have, the changes count as synced.
+///
+/// First samod's copy is made to hold the local changes: an edit made while samod had
+/// the document loaded but this task had no handle for it (the server had not yet
+/// decided the access when it was first asked for) reached only the store. Asking
+/// whether the server has "our" changes is only meaningful once samod's are ours.
 fn wait_for_confirmations(
     ctx: &Context,
     repos: &Repos,
@@ -495,6 +530,15 @@ fn wait_for_confirmations(
         let Some(handle) = repos.handles.get(&unsynced.doc) else {
             continue;
         };
+        if !holds(handle, &unsynced.heads) {
+            let chunks = ctx.store.document_chunks(&unsynced.doc).unwrap_or_default();
+            tracing::debug!("local changes samod had not seen are handed to it");
+            apply_local(repos, &unsynced.doc, &chunks);
+            if !holds(handle, &unsynced.heads) {
+                tracing::error!("local changes do not load into samod's copy");
+                continue;
+            }
+        }
         let wait = handle.they_have_our_changes(connection);
         let store = ctx.store.clone();
         let confirmed = confirmed.clone();

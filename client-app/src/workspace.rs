@@ -499,6 +499,15 @@ impl Workspace {
         Ok(rows::load::<T>(&chunks)?.read()?)
     }
 
+    /// The heads of a document as stored here, in hex: to compare with the server's
+    /// when something seems not to arrive.
+    pub fn heads(&self, doc: &str) -> Vec<String> {
+        let chunks = self.store.document_chunks(doc).unwrap_or_default();
+        automerge::Automerge::load(&chunks.concat())
+            .map(|am| am.get_heads().iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
+
     /// A client record with its view and the notices that concern this user.
     pub fn record(&self, doc: &str) -> Result<(ClientRecord, RecordView, Vec<Notice>), WorkError> {
         let record: ClientRecord = self.read(doc)?;

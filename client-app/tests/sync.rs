@@ -77,9 +77,20 @@ fn edits_travel_both_ways_and_offline_edits_wait_until_the_server_is_back() {
     until(&mut ben, "ben's offline change confirmed", |w| {
         w.unsynced_changes() == 0
     });
-    until(&mut anna, "anna sees ben's offline note", |w| {
-        notes(w, &doc).len() == 2
-    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while notes(&anna, &doc).len() != 2 {
+        anna.refresh();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: anna sees ben's offline note; anna {:?} {:?}, ben {:?}, server {:?} {:?}",
+            anna.status(),
+            anna.heads(&doc),
+            ben.heads(&doc),
+            server.heads(&doc),
+            server.metrics(),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
     assert!(ben.profile().last_sync_ms.is_some());
     let _ = ben_id;
     anna.shut_down();

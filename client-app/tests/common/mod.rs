@@ -28,6 +28,7 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on `data_dir`, at `addr` if given (a restart), else on a free port.
     pub fn start(data_dir: &Path, addr: Option<SocketAddr>) -> Self {
+        trace();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -68,6 +69,34 @@ impl TestServer {
             .unwrap()
     }
 
+    /// The heads of `doc` in the server's repo, in hex.
+    pub fn heads(&self, doc: &str) -> Vec<String> {
+        let repo = self.state.repo.clone();
+        let Ok(id) = doc.parse::<samod::DocumentId>() else {
+            return Vec::new();
+        };
+        self.runtime.block_on(async move {
+            match repo.find(id).await {
+                Ok(Some(handle)) => handle
+                    .with_document(|am| am.get_heads().iter().map(ToString::to_string).collect()),
+                _ => Vec::new(),
+            }
+        })
+    }
+
+    /// Frames in and out, connections and why connections ended.
+    pub fn metrics(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let m = &self.state.metrics;
+        format!(
+            "in {} out {} connections {} endings {:?}",
+            m.frames_in.load(Relaxed),
+            m.frames_out.load(Relaxed),
+            m.sync_connections.load(Relaxed),
+            m.endings.lock().map(|e| e.clone()).unwrap_or_default()
+        )
+    }
+
     pub fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -77,6 +106,28 @@ impl TestServer {
         }
         self.runtime.shutdown_timeout(Duration::from_secs(5));
     }
+}
+
+/// `CASE_RECORDS_TEST_TRACE=debug` (or info, trace) prints the server's and the client's
+/// tracing with the test's output, to find out why a run failed.
+fn trace() {
+    let level = match std::env::var("CASE_RECORDS_TEST_TRACE").as_deref() {
+        Ok("trace") => tracing::Level::TRACE,
+        Ok("debug") => tracing::Level::DEBUG,
+        Ok("info") => tracing::Level::INFO,
+        _ => return,
+    };
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let ours = tracing_subscriber::filter::Targets::new()
+        .with_target("client_app", level)
+        .with_target("sync_server", level);
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_test_writer()
+        .finish()
+        .with(ours)
+        .try_init();
 }
 
 pub fn sign_in(data_dir: &Path, server: &str, login: &str) -> Workspace {
