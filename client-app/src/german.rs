@@ -3,6 +3,9 @@
 
 use chrono::{Local, TimeZone};
 use model::client_record::RecordError;
+use model::timeline::TimelineError;
+use model::vacation::VacationError;
+use model::working_time::WorkingTimeError;
 
 /// `11.02.2022, 10:49 Uhr` in the machine's time zone.
 pub fn date_time(ms: u64) -> String {
@@ -50,7 +53,72 @@ pub fn error(error: &model::Error) -> String {
         model::Error::Notebook(model::notebook::NotebookError::BadDuration) => {
             "Die Dauer liegt zwischen 1 Minute und 24 Stunden".into()
         }
+        model::Error::Timeline(timeline) => timeline_error(timeline),
+        model::Error::WorkingTime(working_time) => working_time_error(working_time),
+        model::Error::Vacation(vacation) => vacation_error(vacation),
+        model::Error::Catalogue(model::catalogue::CatalogueError::DuplicateStage(code)) => {
+            format!("Die Stufe {code} steht zweimal in der Liste")
+        }
         other => format!("Nicht möglich: {other}"),
+    }
+}
+
+pub fn timeline_error(error: &TimelineError) -> String {
+    match error {
+        TimelineError::InvalidPeriod => "Der Zeitraum endet vor seinem Beginn".into(),
+        TimelineError::TooLong(_) => "Der Text ist zu lang".into(),
+        TimelineError::Empty("result") => "Bitte das Maßnahmeergebnis angeben".into(),
+        TimelineError::Empty("reason of the interruption") => {
+            "Bitte den Unterbrechungsgrund angeben".into()
+        }
+        TimelineError::Empty("stage") => "Bitte die neue Stufe wählen".into(),
+        TimelineError::Empty(_) => "Bitte alle Pflichtfelder ausfüllen".into(),
+        TimelineError::StageRequired => {
+            "Die Maßnahme hat Qualifizierungsstufen: bitte die Einstiegsstufe wählen".into()
+        }
+        TimelineError::UnknownStage(code) => format!("Die Stufe {code} gehört nicht zur Maßnahme"),
+        TimelineError::ResultRequired => {
+            "Beim Umbuchen (nicht schnell) braucht es das Maßnahmeergebnis".into()
+        }
+        TimelineError::WorkingTime(e) => working_time_error(e),
+        TimelineError::Vacation(e) => vacation_error(e),
+        TimelineError::NoParticipation | TimelineError::UnknownParticipation => {
+            "Bitte eine Teilnahme wählen".into()
+        }
+        other => format!("Nicht möglich: {other}"),
+    }
+}
+
+pub fn working_time_error(error: &WorkingTimeError) -> String {
+    match error {
+        WorkingTimeError::InvalidPeriod => "Die Gültigkeit endet vor ihrem Beginn".into(),
+        WorkingTimeError::SpanEndsBeforeStart => "Eine Arbeitszeit endet vor ihrem Beginn".into(),
+        WorkingTimeError::SpansOverlap => "Arbeitszeiten eines Tages überschneiden sich".into(),
+        WorkingTimeError::IrregularSpansInRegularSchedule => {
+            "Regelmäßige Arbeitszeiten haben an jedem Tag dieselbe eine Zeitspanne".into()
+        }
+        WorkingTimeError::UnknownWeekday(day) => format!("{day} ist kein Wochentag"),
+        WorkingTimeError::BadExceptionDate(day) => format!("{day} ist kein Datum"),
+        WorkingTimeError::Overlaps(valid) => format!(
+            "Die Gültigkeit überschneidet sich mit der Regelung {valid}; diese bitte zuerst beenden"
+        ),
+        WorkingTimeError::CannotExtend => {
+            "Eine Regelung kann nur verkürzt, nicht verlängert werden".into()
+        }
+    }
+}
+
+pub fn vacation_error(error: &VacationError) -> String {
+    match error {
+        VacationError::NoStart => "Bitte das erste Datum des Zeitraums angeben".into(),
+        VacationError::InvalidPeriod => "Der Zeitraum endet vor seinem Beginn".into(),
+        VacationError::NotPositive => "Die Anzahl der Tage muss größer als 0 sein".into(),
+        VacationError::NoEntitlement => {
+            "Gutschrift und Abzug gehören zu einem Urlaubsanspruch".into()
+        }
+        VacationError::EntitlementOfEntitlement => {
+            "Ein Urlaubsanspruch gehört zu keinem anderen Eintrag".into()
+        }
     }
 }
 

@@ -24,6 +24,9 @@ use crate::rows::{self, GroupRow, MemberRow, Row};
 use crate::storage::Changed;
 use crate::store::{Profile, Session, Store, StoreError};
 
+mod participation;
+pub use participation::{CatalogueView, TimelineRead, refusal, rejection_text};
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
     #[error("Benutzername oder Passwort falsch")]
@@ -525,6 +528,17 @@ impl Workspace {
         &mut self,
         doc: &str,
         edit: impl FnOnce(&mut Document<T>, &mut Editor) -> Result<R, model::Error>,
+    ) -> Result<R, WorkError> {
+        self.edit_with(doc, |typed, editor| {
+            edit(typed, editor).map_err(WorkError::from)
+        })
+    }
+
+    /// [`Self::edit`] for an edit that says itself why it fails.
+    fn edit_with<T: Schema, R>(
+        &mut self,
+        doc: &str,
+        edit: impl FnOnce(&mut Document<T>, &mut Editor) -> Result<R, WorkError>,
     ) -> Result<R, WorkError> {
         let chunks = self.store.document_chunks(doc)?;
         if chunks.is_empty() {

@@ -144,3 +144,231 @@ fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
     drop(harness);
     server.stop();
 }
+
+/// Clicks the assistant's button and the first page's entry `choice`.
+fn assistant(harness: &mut Harness<'_, App>, choice: &str) {
+    harness
+        .get_by_role_and_label(Role::Button, "Assistent für Maßnahmeänderungen")
+        .click();
+    harness.run();
+    harness.get_by_label(choice).click();
+    harness.run();
+}
+
+fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    harness.get_by_label(label).type_text(text);
+    harness.run();
+}
+
+/// Clicks the button `label`, or else the one thing labelled so.
+fn click(harness: &mut Harness<'_, App>, label: &str) {
+    match harness.query_by_role_and_label(Role::Button, label) {
+        Some(button) => button.click(),
+        None => harness.get_by_label(label).click(),
+    }
+    harness.run();
+}
+
+fn choose(harness: &mut Harness<'_, App>, combo: &str, item: &str) {
+    harness.get_by_role_and_label(Role::ComboBox, combo).click();
+    harness.run();
+    click(harness, item);
+}
+
+#[test]
+fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_ends() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(server_dir.path(), None);
+    server.account("t", "ada", AccountRole::Admin);
+    server.account("t", "ben", AccountRole::Counsellor);
+    let ada_dir = tempfile::tempdir().unwrap();
+    let workspace = sign_in(ada_dir.path(), &server.url(), "ada");
+    let app = App::working(ada_dir.path().to_owned(), workspace);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    until_shown(&mut harness, "Online");
+
+    // "Aufträge": a BvB programme with its five stages, and a site.
+    click(&mut harness, "Aufträge");
+    type_into(&mut harness, "Name des Auftrags", "BvB Köln 2026");
+    click(&mut harness, "Auftrag anlegen");
+    assert!(
+        harness
+            .query_by_label_contains("Auftrag „BvB Köln 2026“ angelegt")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Stufen: EA, GS, FS, ÜQ, ST")
+            .is_some()
+    );
+    type_into(&mut harness, "Neuer Standort", "Zentrale");
+    click(&mut harness, "Standort anlegen");
+
+    // A person, and her timeline: in no programme yet, only enrolment is offered.
+    click(&mut harness, "Benutzer:in");
+    click(&mut harness, "+ Klient:in anlegen");
+    type_into(
+        &mut harness,
+        "Accountname / Pseudonym (min. 5 Zeichen)*",
+        "Lina Berg",
+    );
+    click(&mut harness, "Speichern");
+    click(&mut harness, "Lina Berg");
+    click(&mut harness, "Teilnahmeverlauf");
+    assert!(
+        harness
+            .query_by_label("Die Person ist in keinem Auftrag eingebucht.")
+            .is_some()
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Assistent für Maßnahmeänderungen")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("beendet die aktuelle Teilnahme")
+            .is_none(),
+        "nothing to end before an enrolment"
+    );
+    click(
+        &mut harness,
+        "Teilnehmer:in in eine neue Maßnahme einbuchen",
+    );
+
+    // Enrol, directly active, at the entry stage EA, at the Zentrale (entry today).
+    choose(&mut harness, "Maßnahme", "BvB Köln 2026 (BvB)");
+    click(&mut harness, "Fertigstellen");
+    assert!(
+        harness
+            .query_by_label_contains("Einstiegsstufe wählen")
+            .is_some(),
+        "a programme with stages needs the entry stage"
+    );
+    choose(
+        &mut harness,
+        "Einstiegsqualifizierungsstufe",
+        "EA – Eignungsanalyse",
+    );
+    choose(&mut harness, "Standort", "Zentrale");
+    click(&mut harness, "Fertigstellen");
+    assert!(
+        harness
+            .query_by_label_contains("Die Person ist eingebucht und aktiv")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label("Teilnahmestatus: Aktiv   BA-Anmeldung: nein")
+            .is_some()
+    );
+    assert!(harness.query_by_label("Teilnahme EA").is_some());
+    assert!(harness.query_by_label("(Zentrale)").is_some());
+
+    // Suspend, with an interruption section.
+    assistant(
+        &mut harness,
+        "Teilnehmer:in beendet die aktuelle Teilnahme oder setzt diese aus",
+    );
+    click(&mut harness, "Aussetzung der Maßnahme");
+    click(&mut harness, "Weiter");
+    click(&mut harness, "Fertigstellen");
+    assert!(
+        harness
+            .query_by_label("Bitte den Unterbrechungsgrund angeben")
+            .is_some()
+    );
+    type_into(&mut harness, "Unterbrechungsgrund", "Elternzeit");
+    click(&mut harness, "Fertigstellen");
+    assert!(
+        harness
+            .query_by_label_contains("Teilnahmestatus: Inaktiv")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label("Unterbrechung: Elternzeit")
+            .is_some()
+    );
+
+    // Resume: while inactive, the assistant offers no activation and no transfer.
+    harness
+        .get_by_role_and_label(Role::Button, "Assistent für Maßnahmeänderungen")
+        .click();
+    harness.run();
+    assert!(harness.query_by_label_contains("umbuchen").is_none());
+    click(
+        &mut harness,
+        "Teilnehmer:in setzt die aktuelle Maßnahme fort",
+    );
+    click(&mut harness, "Fertigstellen");
+    assert!(
+        harness
+            .query_by_label_contains("Teilnahmestatus: Aktiv")
+            .is_some()
+    );
+
+    // End, with the result on a page of its own; without one it is refused.
+    assistant(
+        &mut harness,
+        "Teilnehmer:in beendet die aktuelle Teilnahme oder setzt diese aus",
+    );
+    click(&mut harness, "Beendigung der Maßnahme");
+    click(&mut harness, "Weiter");
+    click(&mut harness, "Weiter");
+    assert!(
+        harness
+            .query_by_label("Maßnahmeergebnis erfassen")
+            .is_some()
+    );
+    click(&mut harness, "Fertigstellen");
+    assert!(
+        harness
+            .query_by_label("Bitte das Maßnahmeergebnis angeben")
+            .is_some()
+    );
+    type_into(&mut harness, "Maßnahmeergebnis", "Ausbildung aufgenommen");
+    click(&mut harness, "Fertigstellen");
+    assert!(
+        harness
+            .query_by_label_contains("Teilnahmestatus: Beendet")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label("Maßnahmeergebnis: Ausbildung aufgenommen")
+            .is_some()
+    );
+
+    // The timeline reached the server: Ben reads the same folded state.
+    until_shown(&mut harness, "Alle Änderungen synchronisiert");
+    let person = harness
+        .state_mut()
+        .work()
+        .unwrap()
+        .client
+        .as_ref()
+        .unwrap()
+        .doc
+        .clone();
+    drop(harness);
+    let ben_dir = tempfile::tempdir().unwrap();
+    let mut ben = sign_in(ben_dir.path(), &server.url(), "ben");
+    common::until(&mut ben, "ben reads the ended participation", |w| {
+        w.timelines(&person).iter().any(|t| {
+            t.view.participations.iter().any(|p| {
+                p.status == conflict_rules::assistant::Status::Ended
+                    && p.sections.len() == 3
+                    && p.result.as_ref().map(|r| r.outcome.as_str())
+                        == Some("Ausbildung aufgenommen")
+            })
+        })
+    });
+    common::until(&mut ben, "staff read the catalogue", |w| {
+        w.catalogue().programmes.len() == 1
+    });
+    ben.shut_down();
+    server.stop();
+}

@@ -1,6 +1,7 @@
-//! The client window: tabs Profil, Notizen, Dokumente and Monitoring, and the ⋮ menu
-//! (merken, sperren/entsperren, löschen/wiederherstellen for admins). Notices from the
-//! conflict rules that concern this user stand at the top until acknowledged.
+//! The client window: tabs Profil, Notizen, Dokumente, Monitoring and Teilnahmeverlauf,
+//! and the ⋮ menu (merken, sperren/entsperren, löschen/wiederherstellen for admins).
+//! Notices from the conflict rules that concern this user stand at the top until
+//! acknowledged.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use model::client_record::ClientRecord;
 use model::notebook::{ContactKind, MonitoringInput, Notebook};
 use model::{EntityId, UserId};
 
+use super::timeline::TimelineTab;
 use super::{error_line, field, members::status_text};
 use crate::api::Request;
 use crate::german;
@@ -24,6 +26,7 @@ pub enum Tab {
     Notes,
     Documents,
     Monitoring,
+    Timeline,
 }
 
 #[derive(Debug, Default)]
@@ -44,6 +47,7 @@ pub struct ClientWindow {
     pub editing_note: Option<(EntityId, String)>,
     pub pseudonym: Option<String>,
     pub monitoring: Option<MonitoringForm>,
+    pub timeline: TimelineTab,
     pub error: Option<String>,
     /// The record as last read, with the document generation it was read at.
     read: Option<(u64, Arc<ReadRecord>)>,
@@ -85,6 +89,7 @@ impl ClientWindow {
             editing_note: None,
             pseudonym: None,
             monitoring: None,
+            timeline: TimelineTab::default(),
             error: None,
             read: None,
         }
@@ -139,6 +144,7 @@ impl ClientWindow {
                     ui.selectable_value(&mut self.tab, Tab::Notes, "Notizen");
                     ui.selectable_value(&mut self.tab, Tab::Documents, "Dokumente");
                     ui.selectable_value(&mut self.tab, Tab::Monitoring, "Monitoring");
+                    ui.selectable_value(&mut self.tab, Tab::Timeline, "Teilnahmeverlauf");
                     self.menu(ui, workspace);
                 });
                 ui.separator();
@@ -148,6 +154,7 @@ impl ClientWindow {
                     Tab::Notes => self.notes(ui, workspace, view),
                     Tab::Documents => self.documents(ui, workspace),
                     Tab::Monitoring => self.monitorings(ui, workspace),
+                    Tab::Timeline => self.timeline.show(ui, workspace, &self.doc),
                 });
             });
         open

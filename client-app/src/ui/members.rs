@@ -1,5 +1,6 @@
-//! "Mitgliederverwaltung": the tabs Benutzer:in, Merkliste and Gruppen, the member list
-//! with search, filter and sort, "Klient:in anlegen", and the groups.
+//! "Mitgliederverwaltung": the tabs Benutzer:in, Merkliste and Gruppen (and Aufträge for
+//! admins), the member list with search, filter and sort, "Klient:in anlegen", and the
+//! groups.
 
 use egui::RichText;
 use model::client_record::NewClient;
@@ -16,6 +17,8 @@ pub enum Tab {
     Users,
     Bookmarks,
     Groups,
+    /// "Aufträge": the tenant catalogue, for admins.
+    Catalogue,
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +30,7 @@ pub struct Members {
     pub group_form: Option<GroupForm>,
     pub open_group: Option<String>,
     pub member_search: String,
+    pub catalogue: super::catalogue::CatalogueScreen,
     pub error: Option<String>,
     /// The list as last computed, for this query and this version of the rows.
     found: Option<(MemberQuery, u64, Vec<Listed>)>,
@@ -86,6 +90,9 @@ impl Members {
             ui.selectable_value(&mut self.tab, Tab::Users, "Benutzer:in");
             ui.selectable_value(&mut self.tab, Tab::Bookmarks, "Merkliste");
             ui.selectable_value(&mut self.tab, Tab::Groups, "Gruppen");
+            if workspace.is_admin() {
+                ui.selectable_value(&mut self.tab, Tab::Catalogue, "Aufträge");
+            }
         });
         ui.separator();
         let open = match self.tab {
@@ -93,6 +100,10 @@ impl Members {
             Tab::Bookmarks => self.users(ui, workspace, true),
             Tab::Groups => {
                 self.groups(ui, workspace);
+                None
+            }
+            Tab::Catalogue => {
+                self.catalogue.show(ui, workspace);
                 None
             }
         };

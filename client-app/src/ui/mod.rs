@@ -1,13 +1,17 @@
 //! The screens, in German: sign-in, the member management ("Mitgliederverwaltung") with
 //! its tabs Benutzer:in / Merkliste / Gruppen, "Klient:in anlegen", the client window
-//! with Profil / Notizen / Dokumente / Monitoring and its ⋮ menu, and the status line
-//! (online or offline, changes not yet synced, last sync).
+//! with Profil / Notizen / Dokumente / Monitoring / Teilnahmeverlauf (with the assistant)
+//! and its ⋮ menu, "Aufträge" for admins (programmes, sites, the tenant's working time),
+//! and the status line (online or offline, changes not yet synced, last sync).
 //!
 //! Every input has an accessible name (`labelled_by`), which the kittest harness checks
 //! and screen readers need.
 
+mod assistant;
+mod catalogue;
 mod client;
 mod members;
+mod timeline;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,234 @@
+//! "Aufträge" (the manual's ORGANISATION→Aufträge and →Stammdaten→Arbeitszeiten), for
+//! admins: the tenant's programmes with their type and qualification stages, its sites,
+//! and the working-time rules of the tenant and of each programme. A programme must
+//! exist before anyone can be enrolled in it.
+
+use egui::RichText;
+use model::ProgrammeId;
+use model::timeline::{ProgrammeType, StageDef};
+
+use super::timeline::{CatalogueWorkingTime, rule_line};
+use super::{error_line, field};
+use crate::workspace::Workspace;
+
+const TYPES: [ProgrammeType; 7] = [
+    ProgrammeType::BvB,
+    ProgrammeType::AbH,
+    ProgrammeType::Agh,
+    ProgrammeType::BaE,
+    ProgrammeType::AuW,
+    ProgrammeType::BerEb,
+    ProgrammeType::Dtz,
+];
+
+#[derive(Debug)]
+pub struct CatalogueScreen {
+    name: String,
+    programme_type: ProgrammeType,
+    /// Stages as `EA Eignungsanalyse, GS Grundstufe`; BvB proposes its five.
+    stages: String,
+    site: String,
+    tenant_rule: CatalogueWorkingTime,
+    programme_rule: Option<(ProgrammeId, CatalogueWorkingTime)>,
+    error: Option<String>,
+    message: Option<String>,
+}
+
+impl Default for CatalogueScreen {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            programme_type: ProgrammeType::BvB,
+            stages: stages_text(&StageDef::bvb()),
+            site: String::new(),
+            tenant_rule: CatalogueWorkingTime::default(),
+            programme_rule: None,
+            error: None,
+            message: None,
+        }
+    }
+}
+
+fn stages_text(stages: &[StageDef]) -> String {
+    stages
+        .iter()
+        .map(|s| format!("{} {}", s.code, s.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `EA Eignungsanalyse, GS Grundstufe`: a code, then the name.
+fn parse_stages(text: &str) -> Vec<StageDef> {
+    text.split(',')
+        .filter_map(|part| {
+            let part = part.trim();
+            if part.is_empty() {
+                return None;
+            }
+            let (code, name) = part.split_once(' ').unwrap_or((part, part));
+            Some(StageDef::new(code.trim(), name.trim()))
+        })
+        .collect()
+}
+
+impl CatalogueScreen {
+    pub fn show(&mut self, ui: &mut egui::Ui, workspace: &mut Workspace) {
+        let catalogue = workspace.catalogue();
+        error_line(ui, &self.error);
+        if let Some(message) = &self.message {
+            ui.label(message);
+        }
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.label(RichText::new("Aufträge").strong());
+            if catalogue.programmes.is_empty() {
+                ui.label("Noch keine Aufträge angelegt.");
+            }
+            for (id, programme) in catalogue.choosable() {
+                ui.horizontal(|ui| {
+                    ui.label(format!(
+                        "{} ({}){}",
+                        programme.name,
+                        programme.programme_type.short(),
+                        if programme.stages.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " – Stufen: {}",
+                                programme
+                                    .stages
+                                    .iter()
+                                    .map(|s| s.code.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    ));
+                    if ui.small_button("Arbeitszeiten").clicked() {
+                        self.programme_rule = Some((id.clone(), CatalogueWorkingTime::default()));
+                    }
+                });
+                for rule in programme.working_time.values() {
+                    ui.label(format!("    Arbeitszeit: {}", rule_line(rule)));
+                }
+                if let Some((chosen, form)) = &mut self.programme_rule
+                    && chosen == id
+                {
+                    let id = id.clone();
+                    if let Some(rule) = form.show(ui, workspace, "Arbeitszeitregelung hinzufügen")
+                    {
+                        match rule.and_then(|rule| {
+                            workspace
+                                .add_catalogue_working_time(Some(&id), rule)
+                                .map_err(|e| e.to_string())
+                        }) {
+                            Ok(_) => {
+                                self.programme_rule = None;
+                                self.error = None;
+                            }
+                            Err(error) => self.error = Some(error),
+                        }
+                    }
+                }
+            }
+            ui.separator();
+            ui.label(RichText::new("Auftrag anlegen").strong());
+            field(ui, "Name des Auftrags", &mut self.name);
+            ui.horizontal(|ui| {
+                let label = ui.label("Maßnahmetyp");
+                let before = self.programme_type.clone();
+                egui::ComboBox::from_id_salt("programme-type")
+                    .selected_text(self.programme_type.short())
+                    .show_ui(ui, |ui| {
+                        for t in TYPES {
+                            let text = t.short().to_owned();
+                            ui.selectable_value(&mut self.programme_type, t, text);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                if self.programme_type != before {
+                    self.stages = if self.programme_type == ProgrammeType::BvB {
+                        stages_text(&StageDef::bvb())
+                    } else {
+                        String::new()
+                    };
+                }
+            });
+            field(ui, "Qualifizierungsstufen (leer: keine)", &mut self.stages);
+            if ui.button("Auftrag anlegen").clicked() {
+                match workspace.add_programme(
+                    &self.name,
+                    self.programme_type.clone(),
+                    parse_stages(&self.stages),
+                ) {
+                    Ok(_) => {
+                        self.message = Some(format!("Auftrag „{}“ angelegt.", self.name.trim()));
+                        self.name.clear();
+                        self.error = None;
+                    }
+                    Err(error) => self.error = Some(error.to_string()),
+                }
+            }
+            ui.separator();
+            ui.label(RichText::new("Standorte").strong());
+            for site in catalogue.sites.values() {
+                ui.label(&site.name);
+            }
+            ui.horizontal(|ui| {
+                field(ui, "Neuer Standort", &mut self.site);
+                if ui.button("Standort anlegen").clicked() {
+                    match workspace.add_site(&self.site) {
+                        Ok(_) => {
+                            self.site.clear();
+                            self.error = None;
+                        }
+                        Err(error) => self.error = Some(error.to_string()),
+                    }
+                }
+            });
+            ui.separator();
+            ui.label(RichText::new("Arbeitszeiten des Mandanten").strong());
+            for rule in catalogue.working_time.values() {
+                ui.label(rule_line(rule));
+            }
+            if let Some(rule) =
+                self.tenant_rule
+                    .show(ui, workspace, "Arbeitszeitregelung hinzufügen")
+            {
+                match rule.and_then(|rule| {
+                    workspace
+                        .add_catalogue_working_time(None, rule)
+                        .map_err(|e| e.to_string())
+                }) {
+                    Ok(_) => {
+                        self.tenant_rule.close();
+                        self.error = None;
+                    }
+                    Err(error) => self.error = Some(error),
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_read_as_code_then_name() {
+        let stages = parse_stages(" EA Eignungsanalyse, GS Grundstufe ,, ST");
+        assert_eq!(
+            stages,
+            vec![
+                StageDef::new("EA", "Eignungsanalyse"),
+                StageDef::new("GS", "Grundstufe"),
+                StageDef::new("ST", "ST"),
+            ]
+        );
+        assert_eq!(
+            parse_stages(&stages_text(&StageDef::bvb())),
+            StageDef::bvb()
+        );
+    }
+}
