@@ -1,6 +1,7 @@
-//! A demo data set for screenshots and trying the app: signs in as the given user and
-//! creates clients with notes, a group and bookmarks, then waits until the server has
-//! everything.
+//! A demo data set for screenshots and trying the app: signs in as the given user (an
+//! admin) and creates programmes and a site, clients with notes, a group and bookmarks,
+//! and a participation timeline (enrolment, stage change, a suspended second programme,
+//! working time, vacation), then waits until the server has everything.
 //!
 //! `cargo run -p client-app --example seed -- SERVER DATA_DIR LOGIN PASSWORD`
 
@@ -10,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use client_app::{SignIn, Workspace};
 use model::client_record::{ClientRecord, NewClient};
+use model::timeline::{ActionKind, Enrolment, Interruption, ProgrammeType, StageDef};
+use model::vacation::{VacationEntry, VacationKind};
+use model::{Date, Days, Period};
 
 const PEOPLE: [(&str, &str, &str); 12] = [
     ("Sonnenblume", "Berger", "Mia"),
@@ -82,6 +86,7 @@ fn main() {
             .unwrap();
     }
     workspace.toggle_bookmark(&docs[1]).unwrap();
+    timeline(&mut workspace, &docs[0]);
     let deadline = Instant::now() + Duration::from_secs(60);
     while workspace.unsynced_changes() > 0 || !workspace.pending_requests().is_empty() {
         assert!(
@@ -93,4 +98,105 @@ fn main() {
     }
     println!("seeded {} clients", docs.len());
     workspace.shut_down();
+}
+
+fn day(text: &str) -> Date {
+    client_app::german::parse_date(text).unwrap()
+}
+
+/// Sonnenblume: in a BvB since September (EA, then GS from November), and in an AGH that
+/// is suspended; a working-time rule of the tenant and a vacation entitlement.
+fn timeline(workspace: &mut Workspace, person: &str) {
+    let bvb = workspace
+        .add_programme("BvB Köln 2026", ProgrammeType::BvB, StageDef::bvb())
+        .unwrap();
+    let agh = workspace
+        .add_programme("AGH Stadtgrün", ProgrammeType::Agh, Vec::new())
+        .unwrap();
+    let site = workspace.add_site("Zentrale").unwrap();
+    let catalogue = workspace.catalogue();
+    let enrol = |programme: &model::ProgrammeId, stage: Option<&str>, entry: &str| {
+        ActionKind::Enrol(Enrolment {
+            programme: catalogue.programmes[programme].snapshot(programme),
+            stage: stage.map(str::to_owned),
+            section_name: None,
+            site: Some(site.clone()),
+            funding_period: Period {
+                from: Some(day("01.09.2026")),
+                to: Some(day("31.07.2027")),
+            },
+            planned_period: Period {
+                from: Some(day(entry)),
+                to: Some(day("31.07.2027")),
+            },
+            entry_date: Some(day(entry)),
+            waiting_list: false,
+        })
+    };
+    let (doc, first) = workspace
+        .assist(
+            person,
+            None,
+            None,
+            day("01.09.2026"),
+            enrol(&bvb, Some("EA"), "01.09.2026"),
+        )
+        .unwrap();
+    workspace
+        .assist(
+            person,
+            Some(&doc),
+            Some(&first),
+            day("02.11.2026"),
+            ActionKind::ChangeStage {
+                stage: "GS".into(),
+                site: Some(site.clone()),
+                planned_end: Some(day("30.04.2027")),
+            },
+        )
+        .unwrap();
+    let (_, second) = workspace
+        .assist(
+            person,
+            Some(&doc),
+            None,
+            day("14.09.2026"),
+            enrol(&agh, None, "14.09.2026"),
+        )
+        .unwrap();
+    workspace
+        .assist(
+            person,
+            Some(&doc),
+            Some(&second),
+            day("30.10.2026"),
+            ActionKind::Suspend {
+                interruption: Some(Interruption {
+                    reason: "Elternzeit".into(),
+                    planned: Period {
+                        from: Some(day("31.10.2026")),
+                        to: Some(day("31.01.2027")),
+                    },
+                }),
+            },
+        )
+        .unwrap();
+    let (created, created_by) = workspace.new_stamp();
+    workspace
+        .add_vacation(
+            &doc,
+            VacationEntry {
+                kind: VacationKind::Entitlement,
+                period: Period {
+                    from: Some(day("01.01.2026")),
+                    to: Some(day("31.12.2026")),
+                },
+                days: Days::whole(24),
+                reason: "Jahresurlaub".into(),
+                entitlement: None,
+                created,
+                created_by,
+            },
+        )
+        .unwrap();
 }

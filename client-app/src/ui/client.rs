@@ -111,7 +111,7 @@ impl ClientWindow {
         egui::Window::new(format!("Klient:in {}", record.pseudonym))
             .id(egui::Id::unique(("client", &self.doc)))
             .open(&mut open)
-            .default_size([620.0, 480.0])
+            .default_size([760.0, 600.0])
             .show(ctx, |ui| {
                 for notice in notices {
                     ui.horizontal_wrapped(|ui| {

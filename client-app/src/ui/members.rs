@@ -11,6 +11,10 @@ use crate::german;
 use crate::rows::{MemberRow, RowStatus};
 use crate::workspace::{Filter, MemberQuery, Sort, Workspace};
 
+/// Header and rows are two grids (the rows scroll, virtualised): one fixed width keeps
+/// their columns in line.
+const COLUMN_WIDTH: f32 = 190.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tab {
     #[default]
@@ -196,7 +200,8 @@ impl Members {
         let columns = if admin { 5 } else { 4 };
         egui::Grid::new("member-header")
             .num_columns(columns)
-            .min_col_width(150.0)
+            .min_col_width(COLUMN_WIDTH)
+            .max_col_width(COLUMN_WIDTH)
             .show(ui, |ui| {
                 let arrow = |on: bool| if on { " (sortiert)" } else { "" };
                 if ui
@@ -236,7 +241,8 @@ impl Members {
             .show_rows(ui, row_height, found.len(), |ui, range| {
                 egui::Grid::new("members")
                     .num_columns(columns)
-                    .min_col_width(150.0)
+                    .min_col_width(COLUMN_WIDTH)
+                    .max_col_width(COLUMN_WIDTH)
                     .striped(true)
                     .show(ui, |ui| {
                         for (doc, row, contact) in &found[range] {
