@@ -1,7 +1,9 @@
 //! The screens, clicked and typed into with egui_kittest, against a real server:
 //! create a client (and be refused a short pseudonym), add a note, change the
 //! Stammberater:in, and write offline: the status line counts the change, and it syncs
-//! when the server is back.
+//! when the server is back. And the participation timeline: an admin sets up a
+//! programme, the assistant enrols, suspends, resumes and ends; responsibilities,
+//! working time and vacation.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -156,16 +158,29 @@ fn assistant(harness: &mut Harness<'_, App>, choice: &str) {
 }
 
 fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    harness.get_by_label(label).scroll_to_me();
+    harness.run();
     harness.get_by_label(label).focus();
     harness.get_by_label(label).type_text(text);
     harness.run();
 }
 
-/// Clicks the button `label`, or else the one thing labelled so.
+/// Clicks the button `label`, or else the one thing labelled so, scrolled into view
+/// first (a click lands where the widget is drawn).
 fn click(harness: &mut Harness<'_, App>, label: &str) {
-    match harness.query_by_role_and_label(Role::Button, label) {
-        Some(button) => button.click(),
-        None => harness.get_by_label(label).click(),
+    if harness
+        .query_by_role_and_label(Role::Button, label)
+        .is_some()
+    {
+        harness
+            .get_by_role_and_label(Role::Button, label)
+            .scroll_to_me();
+        harness.run();
+        harness.get_by_role_and_label(Role::Button, label).click();
+    } else {
+        harness.get_by_label(label).scroll_to_me();
+        harness.run();
+        harness.get_by_label(label).click();
     }
     harness.run();
 }
@@ -340,6 +355,51 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
         harness
             .query_by_label("Maßnahmeergebnis: Ausbildung aufgenommen")
             .is_some()
+    );
+
+    // Zuständigkeiten: Ben as a caretaker, then deactivated.
+    click(&mut harness, "+ Zuständigkeit hinzufügen");
+    choose(&mut harness, "Verknüpfte:r Benutzer:in", "ben");
+    click(&mut harness, "Speichern");
+    assert!(harness.query_by_label("Betreuer:in: ben").is_some());
+    click(&mut harness, "Deaktivieren");
+    assert!(
+        harness
+            .query_by_label("Betreuer:in: ben – deaktiviert")
+            .is_some()
+    );
+
+    // Working time: none applies, until the person gets a rule of her own.
+    click(&mut harness, "Arbeitszeiten");
+    assert!(
+        harness
+            .query_by_label("Heute gilt keine Arbeitszeitregelung.")
+            .is_some()
+    );
+    click(&mut harness, "Arbeitszeitregelung hinzufügen");
+    click(&mut harness, "Speichern");
+    assert!(
+        harness
+            .query_by_label_contains(
+                "Heute gilt die Regelung der Ebene Teilnehmer:in: Vollzeit, 39"
+            )
+            .is_some()
+    );
+
+    // Vacation: an entitlement of 24 days, and the yearly summary.
+    click(&mut harness, "Urlaub");
+    click(&mut harness, "Urlaubsanspruch hinzufügen");
+    type_into(&mut harness, "Tage", "24");
+    click(&mut harness, "OK");
+    assert!(
+        harness
+            .query_by_label_contains("Urlaubsanspruch: 24 Tage")
+            .is_some()
+    );
+    assert_eq!(
+        harness.query_all_by_label("24").count(),
+        2,
+        "earned and remaining"
     );
 
     // The timeline reached the server: Ben reads the same folded state.

@@ -154,7 +154,7 @@ impl ClientWindow {
                     Tab::Notes => self.notes(ui, workspace, view),
                     Tab::Documents => self.documents(ui, workspace),
                     Tab::Monitoring => self.monitorings(ui, workspace),
-                    Tab::Timeline => self.timeline.show(ui, workspace, &self.doc),
+                    Tab::Timeline => self.timeline.show(ui, workspace, &self.doc, record, view),
                 });
             });
         open

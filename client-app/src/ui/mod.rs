@@ -11,6 +11,7 @@ mod assistant;
 mod catalogue;
 mod client;
 mod members;
+mod responsibilities;
 mod timeline;
 
 use std::path::PathBuf;

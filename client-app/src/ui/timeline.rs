@@ -1,8 +1,8 @@
 //! "Teilnahmeverlauf": the person's participations with their sections (actual dates
 //! black, planned ones grey, the site in brackets), the participation being documented
-//! ("in Bearbeitung"), its hand-edited fields, section corrections, the working time
-//! that applies (three levels) and the vacation ledger with its yearly summary. The
-//! status changes only through the assistant ([`super::assistant`]).
+//! ("in Bearbeitung"), its hand-edited fields, section corrections, the responsibilities,
+//! the working time that applies (three levels) and the vacation ledger with its yearly
+//! summary. The status changes only through the assistant ([`super::assistant`]).
 
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use model::working_time::{TimeSpan, Weekday, WeekdayKey, WeeklySchedule, Working
 use model::{ClockTime, Date, Days, EntityId, ParticipationId, Period, SiteId};
 
 use super::assistant::Assistant;
+use super::responsibilities::Responsibilities;
 use super::{error_line, field};
 use crate::german;
 use crate::workspace::{CatalogueView, TimelineRead, Workspace, rejection_text};
@@ -37,6 +38,7 @@ pub struct TimelineTab {
     details: Option<DetailsForm>,
     working_time: Option<WorkingTimeForm>,
     vacation: Option<VacationForm>,
+    responsibilities: Responsibilities,
     pub message: Option<String>,
     pub error: Option<String>,
 }
@@ -172,7 +174,14 @@ fn level_text(level: conflict_rules::notice::RuleLevel) -> &'static str {
 }
 
 impl TimelineTab {
-    pub fn show(&mut self, ui: &mut egui::Ui, workspace: &mut Workspace, person: &str) {
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        workspace: &mut Workspace,
+        person: &str,
+        record: &model::client_record::ClientRecord,
+        view: &conflict_rules::record::RecordView,
+    ) {
         let generation = workspace.timeline_generation(person);
         let read = match self.read.take() {
             Some((at, read)) if at == generation => read,
@@ -275,6 +284,17 @@ impl TimelineTab {
                         .color(PLANNED),
                 );
             }
+        }
+        ui.separator();
+        let primary_label = catalogue
+            .primary_label
+            .clone()
+            .unwrap_or_else(|| "Stammberater:in".into());
+        if let Some(error) =
+            self.responsibilities
+                .show(ui, workspace, person, record, view, &primary_label)
+        {
+            self.error = Some(error);
         }
         ui.separator();
         self.working_time(ui, workspace, person, timelines, catalogue);
