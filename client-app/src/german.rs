@@ -2,6 +2,7 @@
 //! and the model's refusals.
 
 use chrono::{Local, TimeZone};
+use model::client_contact::ContactError;
 use model::client_record::RecordError;
 use model::timeline::TimelineError;
 use model::vacation::VacationError;
@@ -53,6 +54,17 @@ pub fn error(error: &model::Error) -> String {
         model::Error::Notebook(model::notebook::NotebookError::BadDuration) => {
             "Die Dauer liegt zwischen 1 Minute und 24 Stunden".into()
         }
+        model::Error::Contact(contact) => match contact {
+            ContactError::BadEmail => "Das ist keine E-Mail-Adresse".into(),
+            ContactError::BadPhone => "Das ist keine Telefonnummer".into(),
+            ContactError::Empty("subject") => "Bitte einen Betreff angeben".into(),
+            ContactError::Empty(_) => "Bitte eine Nachricht schreiben".into(),
+            ContactError::TooLong(_) => "Der Text ist zu lang".into(),
+            ContactError::Unreachable => {
+                "Die Person ist weder per E-Mail noch per SMS erreichbar".into()
+            }
+            ContactError::Document(_) => "Die Kontaktdaten sind beschädigt".into(),
+        },
         model::Error::Timeline(timeline) => timeline_error(timeline),
         model::Error::WorkingTime(working_time) => working_time_error(working_time),
         model::Error::Vacation(vacation) => vacation_error(vacation),

@@ -432,3 +432,64 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
     ben.shut_down();
     server.stop();
 }
+
+#[test]
+fn an_admin_sends_a_direct_message_which_the_server_queues_and_delivers() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(server_dir.path(), None);
+    server.account("t", "ada", AccountRole::Admin);
+    let ada_dir = tempfile::tempdir().unwrap();
+    let workspace = sign_in(ada_dir.path(), &server.url(), "ada");
+    let app = App::working(ada_dir.path().to_owned(), workspace);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    until_shown(&mut harness, "Online");
+
+    click(&mut harness, "+ Klient:in anlegen");
+    type_into(
+        &mut harness,
+        "Accountname / Pseudonym (min. 5 Zeichen)*",
+        "Mia Sonne",
+    );
+    type_into(&mut harness, "E-Mail-Adresse", "mia@example.org");
+    click(&mut harness, "Speichern");
+    click(&mut harness, "Mia Sonne");
+    // The contact document comes from the server once it took the hand-over.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        click(&mut harness, "…");
+        click(&mut harness, "Direkt-Nachricht");
+        if harness
+            .query_by_label("Angeschrieben wird: mia@example.org")
+            .is_some()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the contact data never arrived");
+        click(&mut harness, "Close window");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    click(&mut harness, "Senden");
+    assert!(
+        harness
+            .query_by_label("Bitte einen Betreff angeben")
+            .is_some()
+    );
+    type_into(&mut harness, "Betreff", "Termin am Dienstag");
+    type_into(&mut harness, "Nachricht", "Der Termin ist um 10:00 Uhr.");
+    click(&mut harness, "Senden");
+    until_shown(&mut harness, "Termin am Dienstag (versandt)");
+
+    let outbox: Vec<_> = std::fs::read_dir(server_dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(outbox.len(), 1, "one e-mail in the pickup directory");
+    let mail = std::fs::read_to_string(&outbox[0]).unwrap();
+    assert!(mail.starts_with("To: mia@example.org\r\n"));
+    assert!(mail.contains("Subject: Termin am Dienstag\r\n"));
+    assert!(mail.contains("Der Termin ist um 10:00 Uhr."));
+    drop(harness);
+    server.stop();
+}

@@ -80,6 +80,23 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX access_log_by_time ON access_log(at_ms);
 "#,
+    r#"
+    -- The outbound mail queue (mail.rs): recipient, subject and body are cleared once
+    -- the message is delivered.
+    CREATE TABLE mail_queue (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        created_ms INTEGER NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        doc TEXT,
+        message TEXT,
+        sent_ms INTEGER
+    );
+    CREATE INDEX mail_queue_waiting ON mail_queue(sent_ms);
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]

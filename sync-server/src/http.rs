@@ -40,6 +40,8 @@ pub struct AppState {
     pub repo: samod::Repo,
     pub acceptor: samod::AcceptorHandle,
     pub persisted: Arc<Persisted>,
+    /// The outbound mail queue.
+    pub mail: Arc<crate::mail::Mail>,
     /// Moves whenever a session ends on this server, so that its connections re-check.
     pub sessions_changed: watch::Sender<u64>,
     /// Set once, when the server begins to shut down.

@@ -29,6 +29,7 @@ pub mod db;
 pub mod directory;
 pub mod guard;
 pub mod http;
+pub mod mail;
 pub mod operations;
 pub mod password;
 pub mod registry;

@@ -55,7 +55,7 @@ fn record_of(state: &AppState, who: &Viewer, id: &str) -> Result<DocEntry, ApiEr
 }
 
 /// Edits the document `id` as the server and waits until the change is on disk.
-async fn edit_as_server<T: Schema, R, E>(
+pub(crate) async fn edit_as_server<T: Schema, R, E>(
     state: &Arc<AppState>,
     id: &str,
     edit: impl FnOnce(&mut Document<T>) -> Result<R, E>,

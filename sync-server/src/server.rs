@@ -32,6 +32,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let registry = Arc::new(Registry::open(db::open(&path)?)?);
     let storage = SqliteStorage::new(db::open(&path)?);
     let persisted = storage.persisted();
+    let mail = Arc::new(crate::mail::Mail::new(db::open(&path)?, &config.data_dir));
     let (observer, changed) = ChangeObserver::new();
     let repo = samod::Repo::build_tokio()
         .with_peer_id(samod::PeerId::from(SERVER_PEER_ID))
@@ -49,6 +50,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         changed,
         repo.clone(),
         registry.clone(),
+        mail.clone(),
         server_actor.clone(),
     ));
     let directories = Arc::new(Directories::new(
@@ -73,6 +75,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         repo,
         acceptor,
         persisted,
+        mail,
         sessions_changed: watch::channel(0).0,
         shutdown: watch::channel(false).0,
         metrics: Metrics::default(),
@@ -111,6 +114,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let mailer = tokio::spawn(crate::mail::run(state.clone()));
     let stopping = state.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -124,6 +128,9 @@ pub async fn run(
         && tokio::time::Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if mailer.await.is_err() {
+        tracing::error!("the mail queue's worker failed");
     }
     state.repo.stop().await;
     Ok(())

@@ -6,7 +6,8 @@
 //!   primary claims back as the server's own change; the record's responsibilities (and
 //!   its primary caretaker) go to the registry, for the timeline restriction;
 //! - timelines: `conflict_rules::settle_timeline` stores whether each action applied;
-//! - catalogues: the tenant's timeline restriction goes to the registry.
+//! - catalogues: the tenant's timeline restriction goes to the registry;
+//! - contact documents: direct messages still marked `Queued` go to the mail queue.
 //!
 //! The server is the only settler (conflict-rules' single-writer invariant). A document
 //! that does not load as its registered kind is left alone and logged by id.
@@ -47,10 +48,11 @@ impl RepoObserver for ChangeObserver {
     }
 }
 
-/// What settling learned for the registry.
+/// What settling learned, for the registry or the mail queue.
 enum Fact {
     Responsibilities(Vec<Grant>),
     Restriction(String, bool),
+    Mail(Vec<crate::mail::Outgoing>),
 }
 
 /// Settles changed documents until the repo stops.
@@ -58,6 +60,7 @@ pub async fn run(
     mut changed: mpsc::UnboundedReceiver<DocumentId>,
     repo: samod::Repo,
     registry: Arc<Registry>,
+    mail: Arc<crate::mail::Mail>,
     actor: ActorId,
 ) {
     while let Some(first) = changed.recv().await {
@@ -66,18 +69,24 @@ pub async fn run(
             batch.insert(more.to_string());
         }
         for id in batch {
-            settle_one(&repo, &registry, &actor, &id).await;
+            settle_one(&repo, &registry, &mail, &actor, &id).await;
         }
     }
 }
 
-async fn settle_one(repo: &samod::Repo, registry: &Arc<Registry>, actor: &ActorId, id: &str) {
+async fn settle_one(
+    repo: &samod::Repo,
+    registry: &Arc<Registry>,
+    mail: &Arc<crate::mail::Mail>,
+    actor: &ActorId,
+    id: &str,
+) {
     let Some(entry) = registry.entry(id) else {
         return;
     };
     if !matches!(
         entry.kind,
-        DocKind::ClientRecord | DocKind::Timeline | DocKind::Catalogue
+        DocKind::ClientRecord | DocKind::Timeline | DocKind::Catalogue | DocKind::ClientContact
     ) {
         return;
     }
@@ -88,7 +97,7 @@ async fn settle_one(repo: &samod::Repo, registry: &Arc<Registry>, actor: &ActorI
         return;
     };
     let kind = entry.kind;
-    let fact = handle.with_document(|doc| match settle_in(doc, kind, &entry.tenant, actor) {
+    let fact = handle.with_document(|doc| match settle_in(doc, id, kind, &entry.tenant, actor) {
         Ok(fact) => fact,
         Err(error) => {
             tracing::warn!(document = %id, kind = kind.as_str(), %error, "cannot settle");
@@ -98,6 +107,14 @@ async fn settle_one(repo: &samod::Repo, registry: &Arc<Registry>, actor: &ActorI
     let stored = match fact {
         Some(Fact::Responsibilities(grants)) => registry.set_responsibilities(id, grants),
         Some(Fact::Restriction(tenant, on)) => registry.set_timeline_restriction(&tenant, on),
+        Some(Fact::Mail(messages)) => {
+            for message in messages {
+                if let Err(error) = mail.queue(&message) {
+                    tracing::error!(document = %id, %error, "cannot queue a direct message");
+                }
+            }
+            Ok(())
+        }
         None => Ok(()),
     };
     if let Err(error) = stored {
@@ -116,6 +133,7 @@ enum SettleFailure {
 /// Settles `doc` (samod's copy) through the model, as the server's own change.
 fn settle_in(
     doc: &mut Automerge,
+    id: &str,
     kind: DocKind,
     tenant: &str,
     actor: &ActorId,
@@ -158,6 +176,12 @@ fn settle_in(
                 tenant.to_owned(),
                 catalogue.settings.restrict_timeline_to_responsibles,
             )))
+        }
+        DocKind::ClientContact => {
+            let contact =
+                Document::<model::client_contact::ClientContact>::load(&doc.save_nocompress())?
+                    .read()?;
+            Ok(Some(Fact::Mail(crate::mail::direct_messages(id, &contact))))
         }
         _ => Ok(None),
     }

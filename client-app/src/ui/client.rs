@@ -1,5 +1,6 @@
 //! The client window: tabs Profil, Notizen, Dokumente, Monitoring and Teilnahmeverlauf,
-//! and the ⋮ menu (merken, sperren/entsperren, löschen/wiederherstellen for admins).
+//! and the ⋮ menu (merken, sperren/entsperren; for admins löschen/wiederherstellen and
+//! Direkt-Nachricht).
 //! Notices from the conflict rules that concern this user stand at the top until
 //! acknowledged.
 
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use conflict_rules::notice::{Notice, NoticeKind};
 use conflict_rules::record::RecordView;
 use egui::{Color32, RichText};
+use model::client_contact::{ClientContact, ContactChannel, Delivery};
 use model::client_record::ClientRecord;
 use model::notebook::{ContactKind, MonitoringInput, Notebook};
 use model::{EntityId, UserId};
@@ -39,6 +41,13 @@ pub struct MonitoringForm {
     pub text: String,
 }
 
+#[derive(Debug, Default)]
+pub struct MessageForm {
+    pub subject: String,
+    pub text: String,
+    pub error: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct ClientWindow {
     pub doc: String,
@@ -48,6 +57,8 @@ pub struct ClientWindow {
     pub pseudonym: Option<String>,
     pub monitoring: Option<MonitoringForm>,
     pub timeline: TimelineTab,
+    /// "Direkt-Nachricht" (admins): the window's draft, while it is open.
+    pub message: Option<MessageForm>,
     pub error: Option<String>,
     /// The record as last read, with the document generation it was read at.
     read: Option<(u64, Arc<ReadRecord>)>,
@@ -90,6 +101,7 @@ impl ClientWindow {
             pseudonym: None,
             monitoring: None,
             timeline: TimelineTab::default(),
+            message: None,
             error: None,
             read: None,
         }
@@ -157,7 +169,97 @@ impl ClientWindow {
                     Tab::Timeline => self.timeline.show(ui, workspace, &self.doc, record, view),
                 });
             });
+        self.message_window(ctx, workspace);
         open
+    }
+
+    /// "Direkt-Nachricht": written into the person's contact document (so it works
+    /// offline too); the server's mail queue sends it by e-mail or SMS, as the person
+    /// registered, and marks it sent. Sent messages are listed newest first.
+    fn message_window(&mut self, ctx: &egui::Context, workspace: &mut Workspace) {
+        let Some(form) = &mut self.message else {
+            return;
+        };
+        let contact_doc = workspace
+            .documents_of(&self.doc)
+            .into_iter()
+            .find(|(_, row)| matches!(row, Row::Contact { .. }))
+            .map(|(doc, _)| doc.to_owned());
+        let contact = contact_doc
+            .as_deref()
+            .and_then(|doc| workspace.read::<ClientContact>(doc).ok());
+        let mut open = true;
+        let mut sent = false;
+        egui::Window::new("Direkt-Nachricht")
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(480.0)
+            .show(ctx, |ui| {
+                let Some((doc, contact)) = contact_doc.zip(contact) else {
+                    ui.label(
+                        "Für diese Person sind keine Kontaktdaten hinterlegt: eine Direkt-Nachricht erreicht sie nicht.",
+                    );
+                    return;
+                };
+                field(ui, "Betreff", &mut form.subject);
+                let label = ui.label("Nachricht");
+                ui.add(egui::TextEdit::multiline(&mut form.text).desired_rows(5))
+                    .labelled_by(label.id);
+                match contact.channel {
+                    ContactChannel::Email => {
+                        ui.label(format!(
+                            "Angeschrieben wird: {}",
+                            contact.email.clone().unwrap_or_default()
+                        ));
+                        ui.label("Die/Der Teilnehmer:in wird per E-Mail angeschrieben.");
+                    }
+                    ContactChannel::Sms => {
+                        ui.label(format!(
+                            "Angeschrieben wird: {}",
+                            contact.phone.clone().unwrap_or_default()
+                        ));
+                        ui.label("Die/Der Teilnehmer:in wird per SMS angeschrieben.");
+                    }
+                    ContactChannel::None => {
+                        ui.label("Die Person ist weder per E-Mail noch per SMS erreichbar.");
+                    }
+                }
+                error_line(ui, &form.error);
+                if ui.button("Senden").clicked() {
+                    let (subject, text) = (form.subject.clone(), form.text.clone());
+                    match workspace.edit::<ClientContact, _>(&doc, |d, e| {
+                        Ok(d.send_direct_message(e, &subject, &text).map(|_| ())?)
+                    }) {
+                        Ok(()) => sent = true,
+                        Err(error) => form.error = Some(error.to_string()),
+                    }
+                }
+                ui.separator();
+                let mut messages: Vec<_> = contact.direct_messages.values().collect();
+                messages.sort_by(|a, b| b.stamp.cmp(&a.stamp));
+                for message in messages {
+                    let delivery = match message.delivery {
+                        Delivery::Queued => "wartet auf den Versand",
+                        Delivery::Sent => "versandt",
+                        Delivery::Failed => "nicht zustellbar",
+                    };
+                    ui.label(
+                        RichText::new(format!(
+                            "{} – {} ({delivery})",
+                            german::date_time(message.stamp.wall_ms),
+                            message.subject
+                        ))
+                        .strong(),
+                    );
+                    ui.label(&message.text);
+                }
+            });
+        if sent {
+            self.message = Some(MessageForm::default());
+        }
+        if !open {
+            self.message = None;
+        }
     }
 
     fn menu(&mut self, ui: &mut egui::Ui, workspace: &mut Workspace) {
@@ -195,6 +297,10 @@ impl ClientWindow {
                     })
                     .err()
                     .map(|e| e.to_string());
+                ui.close();
+            }
+            if workspace.is_admin() && ui.button("Direkt-Nachricht").clicked() {
+                self.message = Some(MessageForm::default());
                 ui.close();
             }
             if workspace.is_admin() {
