@@ -161,8 +161,8 @@ pub async fn staff(server: &str, token: &str) -> Result<Vec<StaffMember>, ApiErr
     call_json(server, "GET", "/api/staff", Some(token), None).await
 }
 
-/// What the client asks the server to do; queued in the outbox while offline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the client asks the server to do; queued in the outbox (sealed) while offline.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "request")]
 pub enum Request {
     /// A new document, before its first sync.
@@ -183,6 +183,49 @@ pub enum Request {
         email: Option<String>,
         phone: Option<String>,
     },
+    /// "Passwort vergeben": the person's own account.
+    SetPersonPassword {
+        record: String,
+        password: String,
+    },
+    /// "Einladung versenden": an e-mail with a link to set a password.
+    SendInvitation {
+        record: String,
+    },
+}
+
+/// Names the request and its record, never contact data or a password.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Request::Register { .. } => "Register",
+            Request::DeleteClient { .. } => "DeleteClient",
+            Request::RestoreClient { .. } => "RestoreClient",
+            Request::SetContact { .. } => "SetContact",
+            Request::SetPersonPassword { .. } => "SetPersonPassword",
+            Request::SendInvitation { .. } => "SendInvitation",
+        };
+        f.debug_struct(name)
+            .field("record", &self.record())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the server refused a request, in German, where the code is one people meet.
+pub fn refusal_german(error: &ApiError) -> String {
+    match error {
+        ApiError::Refused { code, .. } => match code.as_str() {
+            "no-email" => "für die Person ist keine E-Mail-Adresse hinterlegt".into(),
+            "client-not-active" => "die Person ist gesperrt oder gelöscht".into(),
+            "login-taken" => "der Accountname ist schon vergeben".into(),
+            "forbidden" => "dafür fehlt die Berechtigung".into(),
+            code if code.starts_with("password") || code.contains("policy") => {
+                "das Passwort erfüllt die Regeln nicht".into()
+            }
+            other => other.to_owned(),
+        },
+        other => other.to_string(),
+    }
 }
 
 impl Request {
@@ -193,6 +236,8 @@ impl Request {
             Request::DeleteClient { .. } => "Löschen wartet auf den Server",
             Request::RestoreClient { .. } => "Wiederherstellen wartet auf den Server",
             Request::SetContact { .. } => "Kontaktdaten warten auf den Server",
+            Request::SetPersonPassword { .. } => "Passwort wartet auf den Server",
+            Request::SendInvitation { .. } => "Einladung wartet auf den Server",
         }
     }
 
@@ -202,7 +247,9 @@ impl Request {
             Request::Register { person, .. } => person.as_deref(),
             Request::DeleteClient { record }
             | Request::RestoreClient { record }
-            | Request::SetContact { record, .. } => Some(record),
+            | Request::SetContact { record, .. }
+            | Request::SetPersonPassword { record, .. }
+            | Request::SendInvitation { record } => Some(record),
         }
     }
 }
@@ -233,6 +280,16 @@ pub async fn send(server: &str, token: &str, request: &Request) -> Result<(), Ap
             "PUT",
             format!("/api/clients/{record}/contact"),
             serde_json::json!({ "email": email, "phone": phone }).to_string(),
+        ),
+        Request::SetPersonPassword { record, password } => (
+            "PUT",
+            format!("/api/clients/{record}/password"),
+            serde_json::json!({ "password": password }).to_string(),
+        ),
+        Request::SendInvitation { record } => (
+            "POST",
+            format!("/api/clients/{record}/invitation"),
+            String::new(),
         ),
     };
     let (status, bytes) = call(server, method, &path, Some(token), Some(body)).await?;

@@ -236,8 +236,9 @@ async fn flush(ctx: &Context, server: &str, token: &str) -> Result<(), Ended> {
                 ctx.store.finish_request(id).map_err(store_problem)?;
                 ctx.set_status(|s| {
                     s.refused.push(format!(
-                        "{} – vom Server abgelehnt ({error})",
-                        request.german()
+                        "{} – vom Server abgelehnt: {}",
+                        request.german(),
+                        api::refusal_german(&error)
                     ))
                 });
             }

@@ -23,7 +23,7 @@ fn until_shown(harness: &mut Harness<'_, App>, label: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         harness.step();
-        if harness.query_by_label_contains(label).is_some() {
+        if harness.query_all_by_label_contains(label).next().is_some() {
             return;
         }
         assert!(Instant::now() < deadline, "never shown: {label}");
@@ -434,7 +434,7 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
 }
 
 #[test]
-fn an_admin_sends_a_direct_message_which_the_server_queues_and_delivers() {
+fn direct_message_invitation_and_password_for_a_person() {
     let server_dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(server_dir.path(), None);
     server.account("t", "ada", AccountRole::Admin);
@@ -467,7 +467,7 @@ fn an_admin_sends_a_direct_message_which_the_server_queues_and_delivers() {
             break;
         }
         assert!(Instant::now() < deadline, "the contact data never arrived");
-        click(&mut harness, "Close window");
+        close_message_window(&mut harness);
         std::thread::sleep(Duration::from_millis(100));
     }
     click(&mut harness, "Senden");
@@ -490,6 +490,142 @@ fn an_admin_sends_a_direct_message_which_the_server_queues_and_delivers() {
     assert!(mail.starts_with("To: mia@example.org\r\n"));
     assert!(mail.contains("Subject: Termin am Dienstag\r\n"));
     assert!(mail.contains("Der Termin ist um 10:00 Uhr."));
+    close_message_window(&mut harness);
+
+    // "Einladung versenden": an e-mail with a link; the page behind it sets the password.
+    let doc = harness
+        .state_mut()
+        .work()
+        .unwrap()
+        .client
+        .as_ref()
+        .unwrap()
+        .doc
+        .clone();
+    click(&mut harness, "…");
+    click(&mut harness, "Einladung versenden");
+    until_shown(&mut harness, "Einladung versandt");
+    let invitation = std::fs::read_dir(server_dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .find(|m| m.contains("/invitation/"))
+        .expect("the invitation e-mail");
+    let path = invitation
+        .split_whitespace()
+        .find_map(|word| word.find("/invitation/").map(|at| word[at..].to_owned()))
+        .unwrap();
+    let (status, page) = http(server.addr, "GET", &path, "");
+    assert_eq!(status, 200);
+    assert!(page.contains("Passwort festlegen"));
+    let (status, page) = http(
+        server.addr,
+        "POST",
+        &path,
+        "password=Sonne%232026x&repeat=x",
+    );
+    assert_eq!(status, 422);
+    assert!(page.contains("stimmen nicht überein"));
+    let (status, page) = http(
+        server.addr,
+        "POST",
+        &path,
+        "password=Sonne%232026x&repeat=Sonne%232026x",
+    );
+    assert_eq!(status, 200);
+    assert!(page.contains("Passwort gespeichert"));
+    assert_eq!(http(server.addr, "GET", &path, "").0, 404, "used up");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let login = |password: &str| {
+        runtime.block_on(client_app::api::login(&server.url(), "Mia Sonne", password))
+    };
+    assert_eq!(login("Sonne#2026x").unwrap().role, "client");
+    let last_login = |harness: &mut Harness<'_, App>| {
+        harness.step();
+        harness
+            .state_mut()
+            .work()
+            .unwrap()
+            .workspace
+            .member(&doc)
+            .and_then(|m| m.last_login_ms)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while last_login(&mut harness).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the login never reached the record"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+
+    // "Passwort vergeben": checked here first, then queued for the server.
+    click(&mut harness, "…");
+    click(&mut harness, "Passwort vergeben");
+    type_into(&mut harness, "Neues Passwort", "kurz");
+    type_into(&mut harness, "Passwort wiederholen", "kurz");
+    click(&mut harness, "Speichern");
+    assert!(
+        harness
+            .query_by_label("Das Passwort braucht mindestens 8 Zeichen")
+            .is_some()
+    );
+    // Typing appends: the password is now "kurzMond#77abc", in both fields.
+    type_into(&mut harness, "Neues Passwort", "Mond#77abc");
+    type_into(&mut harness, "Passwort wiederholen", "Mond#77abc");
+    click(&mut harness, "Speichern");
+    assert!(
+        harness
+            .query_by_label("Das Passwort braucht mindestens 8 Zeichen")
+            .is_none(),
+        "the window closed"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while login("kurzMond#77abc").is_err() {
+        harness.step();
+        assert!(Instant::now() < deadline, "the new password never worked");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(login("Sonne#2026x").is_err(), "the old one no longer works");
+
+    // A locked person cannot log in.
+    click(&mut harness, "…");
+    click(&mut harness, "Sperren");
+    until_shown(&mut harness, "Alle Änderungen synchronisiert");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while login("kurzMond#77abc").is_ok() {
+        harness.step();
+        assert!(
+            Instant::now() < deadline,
+            "a locked person could still log in"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     drop(harness);
     server.stop();
+}
+
+/// Closes the Direkt-Nachricht window (its close button and the client window's are
+/// both called "Close window").
+fn close_message_window(harness: &mut Harness<'_, App>) {
+    if let Some(client) = harness.state_mut().work().unwrap().client.as_mut() {
+        client.message = None;
+    }
+    harness.run();
+}
+
+/// One plain HTTP/1.1 request; the status and the body.
+fn http(addr: std::net::SocketAddr, method: &str, path: &str, form: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    (status, answer)
 }

@@ -267,6 +267,123 @@ impl Accounts {
         Ok(id)
     }
 
+    /// The account of the person with client record `person`, if there is one.
+    pub fn person_account(&self, person: &str) -> Result<Option<String>, AccountError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT account_id FROM person_accounts WHERE person = ?1",
+                [person],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The person's account, created now (role `client`, login `login`) if there is
+    /// none; `password` is its first password, or, for an invitation, an unknown random
+    /// one the person replaces.
+    pub fn ensure_person_account(
+        &self,
+        actor: Option<&str>,
+        tenant: &str,
+        person: &str,
+        login: &str,
+        password: Option<&str>,
+    ) -> Result<String, AccountError> {
+        if let Some(account) = self.person_account(person)? {
+            return Ok(account);
+        }
+        let unknown;
+        let password = match password {
+            Some(password) => password,
+            None => {
+                unknown = format!("{}Aa1!", password::random_hex(&self.rng, 24)?);
+                &unknown
+            }
+        };
+        let id = self.create(actor, tenant, login, Role::Client, password)?;
+        let linked = self.conn().execute(
+            "INSERT OR IGNORE INTO person_accounts (person, account_id) VALUES (?1, ?2)",
+            params![person, id],
+        )?;
+        if linked == 0 {
+            // Another request linked an account first: that one is the person's.
+            self.conn()
+                .execute("DELETE FROM accounts WHERE id = ?1", [&id])?;
+            return self
+                .person_account(person)?
+                .ok_or(AccountError::NoSuchAccount);
+        }
+        Ok(id)
+    }
+
+    /// The client record of a person's account.
+    pub fn person_of(&self, account: &str) -> Result<Option<String>, AccountError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT person FROM person_accounts WHERE account_id = ?1",
+                [account],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// An invitation to set the password of `account`: the token for the link (only its
+    /// digest is stored), valid for `valid_for`.
+    pub fn invite(
+        &self,
+        account: &str,
+        person: &str,
+        valid_for: Duration,
+    ) -> Result<String, AccountError> {
+        let token = password::random_hex(&self.rng, 32)?;
+        let expires = now_ms() + valid_for.as_millis() as u64;
+        self.conn().execute(
+            "INSERT INTO invitations (token_digest, account_id, person, expires_ms)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                password::token_digest(&token),
+                account,
+                person,
+                expires as i64
+            ],
+        )?;
+        Ok(token)
+    }
+
+    /// The person an invitation is for, while it is valid.
+    pub fn invitation(&self, token: &str) -> Result<Option<String>, AccountError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT person FROM invitations WHERE token_digest = ?1 AND expires_ms > ?2",
+                params![password::token_digest(token), now_ms() as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Sets the password through an invitation, which is then used up (with every other
+    /// invitation of the account). Returns the person.
+    pub fn redeem_invitation(&self, token: &str, new: &str) -> Result<String, AccountError> {
+        password::check_policy(new)?;
+        let found: Option<(String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT account_id, person FROM invitations
+                 WHERE token_digest = ?1 AND expires_ms > ?2",
+                params![password::token_digest(token), now_ms() as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (account, person) = found.ok_or(AccountError::NoSession)?;
+        self.set_password(None, &account, new)?;
+        self.conn()
+            .execute("DELETE FROM invitations WHERE account_id = ?1", [&account])?;
+        Ok(person)
+    }
+
     fn find_by_login(&self, login: &str) -> Result<Option<StoredAccount>, AccountError> {
         let found = self
             .conn()

@@ -31,6 +31,11 @@ pub struct Config {
     /// How long a sync reply may wait for its changes to reach the disk before the
     /// connection is closed instead.
     pub persist_timeout_seconds: u64,
+    /// The address people reach the server at (behind IT's proxy), for the links in
+    /// invitation e-mails; without it, `http://<listen>`.
+    pub public_url: Option<String>,
+    /// How long an invitation link stays valid.
+    pub invitation_days: u64,
 }
 
 impl Default for Config {
@@ -47,6 +52,8 @@ impl Default for Config {
             message_burst: 20_000,
             messages_per_second: 2_000,
             persist_timeout_seconds: 30,
+            public_url: None,
+            invitation_days: 7,
         }
     }
 }
@@ -99,6 +106,14 @@ impl Config {
             })?;
         }
         Ok(config)
+    }
+
+    /// Where links to this server point.
+    pub fn public_base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
     }
 
     pub fn database_path(&self) -> PathBuf {

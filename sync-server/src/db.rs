@@ -97,6 +97,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX mail_queue_waiting ON mail_queue(sent_ms);
 "#,
+    r#"
+    -- The account of a person (role 'client'), by client record; and the invitations
+    -- to set its password, by the digest of their token.
+    CREATE TABLE person_accounts (
+        person TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL UNIQUE REFERENCES accounts(id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE TABLE invitations (
+        token_digest TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        person TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]

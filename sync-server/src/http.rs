@@ -95,6 +95,18 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/clients/{record}/contact",
             put(operations::set_contact),
         )
+        .route(
+            "/api/clients/{record}/password",
+            put(crate::person::set_password),
+        )
+        .route(
+            "/api/clients/{record}/invitation",
+            post(crate::person::send_invitation),
+        )
+        .route(
+            "/invitation/{token}",
+            get(crate::person::invitation_page).post(crate::person::invitation_submit),
+        )
         .route("/api/staff", get(operations::list_staff))
         .route(
             "/api/accounts",
@@ -270,6 +282,9 @@ async fn login(
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let login = result?;
+    if login.role == crate::accounts::Role::Client {
+        crate::person::logged_in(&state, &login.account_id, &login.token).await?;
+    }
     let directory_id = state
         .directories
         .ensure(&login.account_id)

@@ -32,6 +32,7 @@ pub mod http;
 pub mod mail;
 pub mod operations;
 pub mod password;
+pub mod person;
 pub mod registry;
 pub mod server;
 pub mod settle;

@@ -39,13 +39,16 @@ use crate::registry::today;
 /// The node id in the stamps of the server's own intents.
 const SERVER_NODE: &str = "sync-server";
 
-async fn viewer_of(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Viewer, ApiError> {
+pub(crate) async fn viewer_of(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+) -> Result<Viewer, ApiError> {
     let token = bearer(headers).ok_or(AccountError::NoSession)?;
     crate::http::viewer(state, &token).await
 }
 
 /// The record `id` if it is a client record of `who`'s tenant.
-fn record_of(state: &AppState, who: &Viewer, id: &str) -> Result<DocEntry, ApiError> {
+pub(crate) fn record_of(state: &AppState, who: &Viewer, id: &str) -> Result<DocEntry, ApiError> {
     crate::wire::canonical(id).ok_or(ApiError::not_found())?;
     state
         .registry

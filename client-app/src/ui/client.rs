@@ -1,6 +1,6 @@
 //! The client window: tabs Profil, Notizen, Dokumente, Monitoring and Teilnahmeverlauf,
-//! and the ⋮ menu (merken, sperren/entsperren; for admins löschen/wiederherstellen and
-//! Direkt-Nachricht).
+//! and the ⋮ menu (merken, sperren/entsperren, Passwort vergeben, Einladung versenden;
+//! for admins löschen/wiederherstellen and Direkt-Nachricht).
 //! Notices from the conflict rules that concern this user stand at the top until
 //! acknowledged.
 
@@ -48,6 +48,36 @@ pub struct MessageForm {
     pub error: Option<String>,
 }
 
+#[derive(Default)]
+pub struct PasswordForm {
+    pub password: String,
+    pub repeat: String,
+    pub error: Option<String>,
+}
+
+impl std::fmt::Debug for PasswordForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordForm { .. }")
+    }
+}
+
+/// The password rules of the manuals, checked before the request is queued (the server
+/// checks them again).
+fn password_problem(password: &str) -> Option<&'static str> {
+    let has = |f: fn(char) -> bool| password.chars().any(f);
+    if password.chars().count() < 8 {
+        Some("Das Passwort braucht mindestens 8 Zeichen")
+    } else if !(has(char::is_lowercase)
+        && has(char::is_uppercase)
+        && has(|c| c.is_ascii_digit())
+        && has(|c| !c.is_alphanumeric()))
+    {
+        Some("Das Passwort braucht Klein- und Großbuchstaben, eine Ziffer und ein Sonderzeichen")
+    } else {
+        None
+    }
+}
+
 #[derive(Debug)]
 pub struct ClientWindow {
     pub doc: String,
@@ -59,6 +89,8 @@ pub struct ClientWindow {
     pub timeline: TimelineTab,
     /// "Direkt-Nachricht" (admins): the window's draft, while it is open.
     pub message: Option<MessageForm>,
+    /// "Passwort vergeben": the window's draft, while it is open.
+    pub password: Option<PasswordForm>,
     pub error: Option<String>,
     /// The record as last read, with the document generation it was read at.
     read: Option<(u64, Arc<ReadRecord>)>,
@@ -102,6 +134,7 @@ impl ClientWindow {
             monitoring: None,
             timeline: TimelineTab::default(),
             message: None,
+            password: None,
             error: None,
             read: None,
         }
@@ -170,7 +203,57 @@ impl ClientWindow {
                 });
             });
         self.message_window(ctx, workspace);
+        self.password_window(ctx, workspace);
         open
+    }
+
+    /// "Passwort vergeben": queued for the server like every request, so it works
+    /// offline and waits, shown as pending.
+    fn password_window(&mut self, ctx: &egui::Context, workspace: &mut Workspace) {
+        let Some(form) = &mut self.password else {
+            return;
+        };
+        let mut open = true;
+        let mut done = false;
+        egui::Window::new("Passwort vergeben")
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                for (label, value) in [
+                    ("Neues Passwort", &mut form.password),
+                    ("Passwort wiederholen", &mut form.repeat),
+                ] {
+                    let label = ui.label(label);
+                    ui.add(egui::TextEdit::singleline(value).password(true))
+                        .labelled_by(label.id);
+                }
+                ui.label(
+                    RichText::new(
+                        "Die Weitergabe des Passwortes muss über einen geschützten Kommunikationskanal                          erfolgen. Die Person sollte es nach der Anmeldung ändern.",
+                    )
+                    .italics(),
+                );
+                error_line(ui, &form.error);
+                if ui.button("Speichern").clicked() {
+                    form.error = if form.password != form.repeat {
+                        Some("Die beiden Passwörter stimmen nicht überein".into())
+                    } else if let Some(problem) = password_problem(&form.password) {
+                        Some(problem.into())
+                    } else {
+                        workspace
+                            .request(Request::SetPersonPassword {
+                                record: self.doc.clone(),
+                                password: form.password.clone(),
+                            })
+                            .err()
+                            .map(|e| e.to_string())
+                    };
+                    done = form.error.is_none();
+                }
+            });
+        if done || !open {
+            self.password = None;
+        }
     }
 
     /// "Direkt-Nachricht": written into the person's contact document (so it works
@@ -299,6 +382,21 @@ impl ClientWindow {
                     .map(|e| e.to_string());
                 ui.close();
             }
+            if status == Some(RowStatus::Active) {
+                if ui.button("Passwort vergeben").clicked() {
+                    self.password = Some(PasswordForm::default());
+                    ui.close();
+                }
+                if ui.button("Einladung versenden").clicked() {
+                    self.error = workspace
+                        .request(Request::SendInvitation {
+                            record: doc.clone(),
+                        })
+                        .err()
+                        .map(|e| e.to_string());
+                    ui.close();
+                }
+            }
             if workspace.is_admin() && ui.button("Direkt-Nachricht").clicked() {
                 self.message = Some(MessageForm::default());
                 ui.close();
@@ -424,16 +522,11 @@ impl ClientWindow {
                 );
                 ui.end_row();
                 ui.label("Account / Letztes Login");
-                ui.label(
-                    match (
-                        record.account.last_login_ms,
-                        record.account.invitation_sent_ms,
-                    ) {
-                        (Some(ms), _) => german::date_time(ms),
-                        (None, Some(_)) => "Einladung versandt".into(),
-                        (None, None) => "kein Zugang".into(),
-                    },
-                );
+                ui.label(super::members::account_words(
+                    record.account.last_login_ms,
+                    record.account.invitation_sent_ms,
+                    record.account.has_password,
+                ));
                 ui.end_row();
                 ui.label("Zuständigkeiten");
                 ui.vertical(|ui| {

@@ -66,11 +66,21 @@ pub struct GroupForm {
 }
 
 fn account_text(row: &MemberRow) -> String {
-    match (row.last_login_ms, row.invitation_sent_ms, row.has_password) {
+    account_words(row.last_login_ms, row.invitation_sent_ms, row.has_password)
+}
+
+/// "Account / Letztes Login": the last login, else whether a password was given or an
+/// invitation sent, else "kein Zugang".
+pub fn account_words(
+    last_login_ms: Option<u64>,
+    invited_ms: Option<u64>,
+    has_password: bool,
+) -> String {
+    match (last_login_ms, invited_ms, has_password) {
         (Some(ms), _, _) => german::date_time(ms),
-        (None, Some(_), _) => "Einladung versandt".into(),
+        (None, _, true) => "noch nicht eingeloggt".into(),
+        (None, Some(_), false) => "Einladung versandt".into(),
         (None, None, false) => "kein Zugang".into(),
-        (None, None, true) => "noch nicht eingeloggt".into(),
     }
 }
 
