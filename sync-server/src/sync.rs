@@ -206,6 +206,18 @@ async fn connection(
                 reason: ending.metric().into(),
             })))
             .await;
+        // A closing handshake, not a hang-up: read (and drop) what the client still
+        // sends until it closes too, for a moment at most. Closing a socket with unread
+        // data makes the kernel reset the connection, and the client may then never
+        // read the error message above (seen with a flooding client).
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(message)) = ws_in.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
     }
     let _ = ws_out.close().await;
     state
@@ -233,9 +245,24 @@ async fn relay(
     let mut shutdown = state.shutdown.subscribe();
     let mut recheck = tokio::time::interval(Duration::from_secs(60));
     recheck.tick().await;
+    // A frame read from the client that samod has not taken yet. While one waits, no
+    // further frame is read, but samod's answers keep flowing out: waiting for samod
+    // while samod waits for us to take its answers would stall the connection (seen
+    // with a client that sent many requests at once).
+    let mut waiting: Option<Vec<u8>> = None;
     loop {
         tokio::select! {
-            inbound = ws_in.next() => match inbound {
+            ready = futures::future::poll_fn(|cx| to_samod.poll_ready(cx)), if waiting.is_some() => {
+                if ready.is_err() {
+                    return None;
+                }
+                if let Some(bytes) = waiting.take()
+                    && to_samod.start_send(Ok(bytes)).is_err()
+                {
+                    return None;
+                }
+            }
+            inbound = ws_in.next(), if waiting.is_none() => match inbound {
                 Some(Ok(Message::Binary(bytes))) => {
                     if !budget.take() {
                         return Some(Ending::Flood);
@@ -252,9 +279,7 @@ async fn relay(
                         }
                     }
                     state.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
-                    if to_samod.send(Ok(bytes.to_vec())).await.is_err() {
-                        return None;
-                    }
+                    waiting = Some(bytes.to_vec());
                 }
                 Some(Ok(Message::Text(_))) => return Some(Ending::TextFrame),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
