@@ -76,7 +76,7 @@ async fn call(
     method: &str,
     path: &str,
     token: Option<&str>,
-    body: Option<String>,
+    body: Option<(&'static str, Bytes)>,
 ) -> Result<(u16, Bytes), ApiError> {
     let url: hyper::Uri = format!("{}{path}", base_url(server))
         .parse()
@@ -101,16 +101,17 @@ async fn call(
     tokio::spawn(async move {
         let _ = connection.await;
     });
+    let (content_type, body) = body.unwrap_or(("application/json", Bytes::new()));
     let mut request = hyper::Request::builder()
         .method(method)
         .uri(path)
         .header("host", format!("{host}:{port}"))
-        .header("content-type", "application/json");
+        .header("content-type", content_type);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let request = request
-        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .body(Full::new(body))
         .map_err(|e| ApiError::Unreachable(e.to_string()))?;
     let answer = tokio::time::timeout(
         std::time::Duration::from_secs(30),
@@ -136,6 +137,7 @@ async fn call_json<T: for<'de> Deserialize<'de>>(
     token: Option<&str>,
     body: Option<String>,
 ) -> Result<T, ApiError> {
+    let body = body.map(|b| ("application/json", Bytes::from(b)));
     let (status, bytes) = call(server, method, path, token, body).await?;
     checked(status, &bytes)?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::Garbled(e.to_string()))
@@ -192,6 +194,11 @@ pub enum Request {
     SendInvitation {
         record: String,
     },
+    /// An uploaded file's content, kept in the store until the server has it.
+    UploadBlob {
+        record: String,
+        sha256: String,
+    },
 }
 
 /// Names the request and its record, never contact data or a password.
@@ -204,6 +211,7 @@ impl std::fmt::Debug for Request {
             Request::SetContact { .. } => "SetContact",
             Request::SetPersonPassword { .. } => "SetPersonPassword",
             Request::SendInvitation { .. } => "SendInvitation",
+            Request::UploadBlob { .. } => "UploadBlob",
         };
         f.debug_struct(name)
             .field("record", &self.record())
@@ -238,6 +246,7 @@ impl Request {
             Request::SetContact { .. } => "Kontaktdaten warten auf den Server",
             Request::SetPersonPassword { .. } => "Passwort wartet auf den Server",
             Request::SendInvitation { .. } => "Einladung wartet auf den Server",
+            Request::UploadBlob { .. } => "Dokument wartet auf das Hochladen",
         }
     }
 
@@ -249,7 +258,8 @@ impl Request {
             | Request::RestoreClient { record }
             | Request::SetContact { record, .. }
             | Request::SetPersonPassword { record, .. }
-            | Request::SendInvitation { record } => Some(record),
+            | Request::SendInvitation { record }
+            | Request::UploadBlob { record, .. } => Some(record),
         }
     }
 }
@@ -291,9 +301,36 @@ pub async fn send(server: &str, token: &str, request: &Request) -> Result<(), Ap
             format!("/api/clients/{record}/invitation"),
             String::new(),
         ),
+        Request::UploadBlob { .. } => {
+            return Err(ApiError::Garbled(
+                "an upload's content comes from the store: see engine::flush".into(),
+            ));
+        }
     };
-    let (status, bytes) = call(server, method, &path, Some(token), Some(body)).await?;
+    let body = Some(("application/json", Bytes::from(body)));
+    let (status, bytes) = call(server, method, &path, Some(token), body).await?;
     checked(status, &bytes)
+}
+
+/// Uploads a file's content to its address (`PUT /api/blobs/{sha256}`).
+pub async fn put_blob(
+    server: &str,
+    token: &str,
+    sha256: &str,
+    data: Vec<u8>,
+) -> Result<(), ApiError> {
+    let path = format!("/api/blobs/{sha256}");
+    let body = Some(("application/octet-stream", Bytes::from(data)));
+    let (status, bytes) = call(server, "PUT", &path, Some(token), body).await?;
+    checked(status, &bytes)
+}
+
+/// A file's content, if the server gives it to this user.
+pub async fn get_blob(server: &str, token: &str, sha256: &str) -> Result<Vec<u8>, ApiError> {
+    let path = format!("/api/blobs/{sha256}");
+    let (status, bytes) = call(server, "GET", &path, Some(token), None).await?;
+    checked(status, &bytes)?;
+    Ok(bytes.to_vec())
 }
 
 #[cfg(test)]

@@ -223,7 +223,18 @@ async fn flush(ctx: &Context, server: &str, token: &str) -> Result<(), Ended> {
             ctx.store.finish_request(id).map_err(store_problem)?;
             continue;
         };
-        match api::send(server, token, &request).await {
+        let sent = match &request {
+            Request::UploadBlob { sha256, .. } => match ctx.store.blob(sha256) {
+                Ok(Some(data)) => api::put_blob(server, token, sha256, data).await,
+                _ => {
+                    tracing::error!(id, "an upload's content is missing from the store");
+                    ctx.store.finish_request(id).map_err(store_problem)?;
+                    continue;
+                }
+            },
+            other => api::send(server, token, other).await,
+        };
+        match sent {
             Ok(()) => ctx.store.finish_request(id).map_err(store_problem)?,
             Err(ApiError::Unreachable(why)) => {
                 return Err(Ended::Lost(format!("Server nicht erreichbar: {why}")));

@@ -137,6 +137,10 @@ const SCHEMA: &str = "
     CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, value BLOB NOT NULL);
 ";
 
+/// Added after the first stores were made: created where missing when a store opens.
+const BLOBS: &str =
+    "CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, value BLOB NOT NULL);";
+
 impl Store {
     /// Creates a new store at `path` for `profile`, sealed with `password`.
     pub fn create(
@@ -157,6 +161,7 @@ impl Store {
         configure(&conn)?;
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA)?;
+        tx.execute_batch(BLOBS)?;
         let check = vault.seal(b"meta/check", CHECK)?;
         let sealed_profile = seal_json(&vault, b"meta/profile", profile)?;
         for (key, value) in [
@@ -209,6 +214,7 @@ impl Store {
             _ => return Err(StoreError::WrongPassword),
         }
         configure(&conn).map_err(|e| corrupt(path, e))?;
+        conn.execute_batch(BLOBS).map_err(|e| corrupt(path, e))?;
         let store = Self {
             path: path.to_owned(),
             conn: Mutex::new(conn),
@@ -280,6 +286,14 @@ impl Store {
                 &tx,
                 &self.vault,
                 &vault,
+                "SELECT sha256, value FROM blobs",
+                "blobs/",
+                "UPDATE blobs SET value = ?2 WHERE sha256 = ?1",
+            )?;
+            reseal(
+                &tx,
+                &self.vault,
+                &vault,
                 "SELECT CAST(id AS TEXT), value FROM outbox",
                 "outbox/",
                 "UPDATE outbox SET value = ?2 WHERE id = CAST(?1 AS INTEGER)",
@@ -304,6 +318,37 @@ impl Store {
         }
         self.vault = vault;
         Ok(())
+    }
+
+    // --- uploaded files ----------------------------------------------------------
+
+    /// Keeps a file's content here (sealed), under its hash, until the server has it and
+    /// for downloads without a network.
+    pub fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<(), StoreError> {
+        let sealed = self
+            .vault
+            .seal(format!("blobs/{sha256}").as_bytes(), data)?;
+        self.conn().execute(
+            "INSERT OR REPLACE INTO blobs (sha256, value) VALUES (?1, ?2)",
+            params![sha256, sealed],
+        )?;
+        Ok(())
+    }
+
+    pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed: Option<Vec<u8>> = self
+            .conn()
+            .query_row("SELECT value FROM blobs WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        sealed
+            .map(|s| {
+                self.vault
+                    .open(format!("blobs/{sha256}").as_bytes(), &s)
+                    .map_err(StoreError::from)
+            })
+            .transpose()
     }
 
     // --- samod's storage ---------------------------------------------------------

@@ -56,9 +56,16 @@ fn the_file_holds_no_plaintext_and_opens_only_with_the_password() {
     store
         .push_request(br#"{"email":"mia@example.org"}"#)
         .unwrap();
+    store.put_blob("ab12", b"Lebenslauf von Mia").unwrap();
     drop(store);
     let bytes = file_bytes(dir.path());
-    for secret in [&b"Sonnenblume"[..], b"mia@example.org", b"anna", b"8470"] {
+    for secret in [
+        &b"Sonnenblume"[..],
+        b"mia@example.org",
+        b"anna",
+        b"8470",
+        b"Lebenslauf",
+    ] {
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret),
             "{} in plain text",
@@ -76,6 +83,10 @@ fn the_file_holds_no_plaintext_and_opens_only_with_the_password() {
         [b"Pseudonym Sonnenblume".to_vec()]
     );
     assert_eq!(store.unsynced_count().unwrap(), 1);
+    assert_eq!(
+        store.blob("ab12").unwrap().as_deref(),
+        Some(&b"Lebenslauf von Mia"[..])
+    );
 }
 
 #[test]
@@ -85,6 +96,7 @@ fn a_new_password_reseals_everything() {
     let mut store = create(&path);
     store.put_chunk("docA/incremental/h", b"eins").unwrap();
     store.put_row("docA", "client-record", b"{}").unwrap();
+    store.put_blob("ab12", b"Datei").unwrap();
     store.change_password("Neu#Passwort2").unwrap();
     drop(store);
     assert!(matches!(
@@ -97,6 +109,7 @@ fn a_new_password_reseals_everything() {
         b"eins"
     );
     assert_eq!(store.row("docA").unwrap().unwrap(), b"{}");
+    assert_eq!(store.blob("ab12").unwrap().unwrap(), b"Datei");
 }
 
 #[test]

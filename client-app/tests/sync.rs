@@ -141,3 +141,90 @@ fn the_second_start_works_offline_and_refuses_a_wrong_password() {
     assert_eq!(anna.unsynced_changes(), 1);
     anna.shut_down();
 }
+
+#[test]
+fn a_document_reaches_its_uploaders_other_device_and_nobody_else() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(server_dir.path(), None);
+    server.account("t", "anna", Role::Counsellor);
+    server.account("t", "ben", Role::Counsellor);
+    let (laptop, desktop) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut anna = sign_in(laptop.path(), &server.url(), "anna");
+    let doc = anna
+        .create_client(new_client("Sonnenblume"), None, None)
+        .unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let cv = files.path().join("Lebenslauf.txt");
+    std::fs::write(&cv, "Lebenslauf von Mia, Stand November").unwrap();
+    anna.upload_document(&doc, &cv).unwrap();
+    until(
+        &mut anna,
+        "the upload and the notebook reached the server",
+        |w| w.unsynced_changes() == 0 && w.pending_requests().is_empty(),
+    );
+
+    // Anna's second device has the notebook, not the content: it asks the server.
+    let mut desktop_anna = sign_in(desktop.path(), &server.url(), "anna");
+    until(&mut desktop_anna, "the notebook arrives", |w| {
+        w.documents_of(&doc)
+            .iter()
+            .any(|(_, row)| matches!(row, client_app::rows::Row::Notebook { .. }))
+    });
+    let out = tempfile::tempdir().unwrap();
+    assert_eq!(
+        desktop_anna.download_documents(&doc, out.path()).unwrap(),
+        1
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("Lebenslauf.txt")).unwrap(),
+        "Lebenslauf von Mia, Stand November"
+    );
+    assert_eq!(
+        desktop_anna.download_documents(&doc, out.path()).unwrap(),
+        1
+    );
+    assert!(
+        out.path().join("Lebenslauf (2).txt").exists(),
+        "a second download does not overwrite the first"
+    );
+
+    // Ben is staff of the same tenant but did not upload it: the server does not give it.
+    let sha: String =
+        ring::digest::digest(&ring::digest::SHA256, b"Lebenslauf von Mia, Stand November")
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ben = runtime
+        .block_on(client_app::api::login(
+            &server.url(),
+            "ben",
+            common::PASSWORD,
+        ))
+        .unwrap();
+    let refused = runtime.block_on(client_app::api::get_blob(&server.url(), &ben.token, &sha));
+    assert!(
+        matches!(
+            refused,
+            Err(client_app::api::ApiError::Refused { status: 404, .. })
+        ),
+        "{refused:?}"
+    );
+    let wrong = runtime.block_on(client_app::api::put_blob(
+        &server.url(),
+        &ben.token,
+        &sha,
+        b"something else".to_vec(),
+    ));
+    assert!(
+        matches!(
+            wrong,
+            Err(client_app::api::ApiError::Refused { status: 422, .. })
+        ),
+        "content that does not match its address is refused: {wrong:?}"
+    );
+    anna.shut_down();
+    desktop_anna.shut_down();
+    server.stop();
+}

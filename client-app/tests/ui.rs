@@ -1,6 +1,6 @@
 //! The screens, clicked and typed into with egui_kittest, against a real server:
 //! create a client (and be refused a short pseudonym), add a note, change the
-//! Stammberater:in, and write offline: the status line counts the change, and it syncs
+//! Stammberater:in, upload a document, and write offline: the status line counts the change, and it syncs
 //! when the server is back. And the participation timeline: an admin sets up a
 //! programme, the assistant enrols, suspends, resumes and ends; responsibilities,
 //! working time and vacation.
@@ -41,6 +41,9 @@ fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
     let workspace = sign_in(anna_dir.path(), &server.url(), "anna");
     let app = App::working(anna_dir.path().to_owned(), workspace);
     let mut harness = Harness::builder()
+        // The sync works in the background and asks for repaints when it changes
+        // something: a frame or two more than an idle window needs to settle.
+        .with_max_steps(32)
         .with_size(egui::vec2(1100.0, 720.0))
         .build_ui_state(|ui, app: &mut App| app.show(ui), app);
     until_shown(&mut harness, "Online");
@@ -114,6 +117,28 @@ fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
         work.workspace.staff_name(&row)
     };
     assert_eq!(primary, "ben");
+
+    // A document: uploaded from a path, listed newest first with its date and size.
+    let files = tempfile::tempdir().unwrap();
+    let cv = files.path().join("Lebenslauf.txt");
+    std::fs::write(&cv, "Lebenslauf").unwrap();
+    harness.get_by_label("Dokumente").click();
+    harness.run();
+    harness.get_by_label("Datei").focus();
+    harness
+        .get_by_label("Datei")
+        .type_text(&cv.display().to_string());
+    // A path longer than the field scrolls it, and the upload changes the status line:
+    // a few frames each, not a settled state at once.
+    harness.run_steps(10);
+    harness.get_by_label("Hochladen").click();
+    harness.run_steps(10);
+    assert!(
+        harness
+            .query_by_label_contains("Lebenslauf.txt ·")
+            .is_some()
+    );
+    until_shown(&mut harness, "Alle Änderungen synchronisiert");
 
     // Offline: the server goes; the next note waits, counted in the status line.
     let addr = server.addr;
@@ -201,6 +226,9 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
     let workspace = sign_in(ada_dir.path(), &server.url(), "ada");
     let app = App::working(ada_dir.path().to_owned(), workspace);
     let mut harness = Harness::builder()
+        // The sync works in the background and asks for repaints when it changes
+        // something: a frame or two more than an idle window needs to settle.
+        .with_max_steps(32)
         .with_size(egui::vec2(1280.0, 900.0))
         .build_ui_state(|ui, app: &mut App| app.show(ui), app);
     until_shown(&mut harness, "Online");
@@ -442,6 +470,9 @@ fn direct_message_invitation_and_password_for_a_person() {
     let workspace = sign_in(ada_dir.path(), &server.url(), "ada");
     let app = App::working(ada_dir.path().to_owned(), workspace);
     let mut harness = Harness::builder()
+        // The sync works in the background and asks for repaints when it changes
+        // something: a frame or two more than an idle window needs to settle.
+        .with_max_steps(32)
         .with_size(egui::vec2(1280.0, 900.0))
         .build_ui_state(|ui, app: &mut App| app.show(ui), app);
     until_shown(&mut harness, "Online");

@@ -36,6 +36,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How long an invitation link stays valid.
     pub invitation_days: u64,
+    /// The largest file a counsellor may upload.
+    pub max_blob_bytes: usize,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             persist_timeout_seconds: 30,
             public_url: None,
             invitation_days: 7,
+            max_blob_bytes: 25 * 1024 * 1024,
         }
     }
 }

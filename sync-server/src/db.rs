@@ -111,6 +111,21 @@ const MIGRATIONS: &[&str] = &[
         expires_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
 "#,
+    r#"
+    -- Uploaded files by tenant and SHA-256 (blobs.rs), and which notebook references which.
+    CREATE TABLE blobs (
+        tenant TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        data BLOB NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (tenant, sha256)
+    ) WITHOUT ROWID;
+    CREATE TABLE blob_refs (
+        notebook TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (notebook, sha256)
+    ) WITHOUT ROWID;
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -42,6 +42,8 @@ pub struct AppState {
     pub persisted: Arc<Persisted>,
     /// The outbound mail queue.
     pub mail: Arc<crate::mail::Mail>,
+    /// Uploaded files.
+    pub blobs: Arc<crate::blobs::Blobs>,
     /// Moves whenever a session ends on this server, so that its connections re-check.
     pub sessions_changed: watch::Sender<u64>,
     /// Set once, when the server begins to shut down.
@@ -106,6 +108,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/invitation/{token}",
             get(crate::person::invitation_page).post(crate::person::invitation_submit),
+        )
+        .route(
+            "/api/blobs/{sha256}",
+            put(crate::blobs::upload).get(crate::blobs::download).layer(
+                axum::extract::DefaultBodyLimit::max(state.config.max_blob_bytes),
+            ),
         )
         .route("/api/staff", get(operations::list_staff))
         .route(
@@ -213,7 +221,7 @@ impl ApiError {
         }
     }
 
-    fn bad_request(code: &'static str) -> Self {
+    pub fn bad_request(code: &'static str) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             code,

@@ -24,6 +24,7 @@
 pub mod access;
 pub mod accounts;
 pub mod authoring;
+pub mod blobs;
 pub mod config;
 pub mod db;
 pub mod directory;

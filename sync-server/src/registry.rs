@@ -499,6 +499,17 @@ impl Registry {
 
     /// The documents that belong to the person of client record `person` (the record
     /// included).
+    /// The staff notebooks `account` owns (a scan of the index: notebooks are few per
+    /// person, but the index holds every document).
+    pub fn owned_notebooks(&self, account: &str) -> Vec<String> {
+        self.read()
+            .docs
+            .iter()
+            .filter(|(_, e)| e.kind == DocKind::Notebook && e.owner.as_deref() == Some(account))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     pub fn documents_of(&self, person: &str) -> Vec<String> {
         self.read()
             .by_person

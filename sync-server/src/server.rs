@@ -33,6 +33,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let storage = SqliteStorage::new(db::open(&path)?);
     let persisted = storage.persisted();
     let mail = Arc::new(crate::mail::Mail::new(db::open(&path)?, &config.data_dir));
+    let blobs = Arc::new(crate::blobs::Blobs::new(db::open(&path)?));
     let (observer, changed) = ChangeObserver::new();
     let repo = samod::Repo::build_tokio()
         .with_peer_id(samod::PeerId::from(SERVER_PEER_ID))
@@ -51,6 +52,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         repo.clone(),
         registry.clone(),
         mail.clone(),
+        blobs.clone(),
         server_actor.clone(),
     ));
     let directories = Arc::new(Directories::new(
@@ -76,6 +78,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         acceptor,
         persisted,
         mail,
+        blobs,
         sessions_changed: watch::channel(0).0,
         shutdown: watch::channel(false).0,
         metrics: Metrics::default(),

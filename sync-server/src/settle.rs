@@ -7,7 +7,8 @@
 //!   its primary caretaker) go to the registry, for the timeline restriction;
 //! - timelines: `conflict_rules::settle_timeline` stores whether each action applied;
 //! - catalogues: the tenant's timeline restriction goes to the registry;
-//! - contact documents: direct messages still marked `Queued` go to the mail queue.
+//! - contact documents: direct messages still marked `Queued` go to the mail queue;
+//! - notebooks: which uploaded files they reference, for the blob store's access check.
 //!
 //! The server is the only settler (conflict-rules' single-writer invariant). A document
 //! that does not load as its registered kind is left alone and logged by id.
@@ -53,6 +54,7 @@ enum Fact {
     Responsibilities(Vec<Grant>),
     Restriction(String, bool),
     Mail(Vec<crate::mail::Outgoing>),
+    BlobRefs(Vec<String>),
 }
 
 /// Settles changed documents until the repo stops.
@@ -61,6 +63,7 @@ pub async fn run(
     repo: samod::Repo,
     registry: Arc<Registry>,
     mail: Arc<crate::mail::Mail>,
+    blobs: Arc<crate::blobs::Blobs>,
     actor: ActorId,
 ) {
     while let Some(first) = changed.recv().await {
@@ -69,7 +72,7 @@ pub async fn run(
             batch.insert(more.to_string());
         }
         for id in batch {
-            settle_one(&repo, &registry, &mail, &actor, &id).await;
+            settle_one(&repo, &registry, (&mail, &blobs), &actor, &id).await;
         }
     }
 }
@@ -77,7 +80,7 @@ pub async fn run(
 async fn settle_one(
     repo: &samod::Repo,
     registry: &Arc<Registry>,
-    mail: &Arc<crate::mail::Mail>,
+    (mail, blobs): (&Arc<crate::mail::Mail>, &Arc<crate::blobs::Blobs>),
     actor: &ActorId,
     id: &str,
 ) {
@@ -86,7 +89,11 @@ async fn settle_one(
     };
     if !matches!(
         entry.kind,
-        DocKind::ClientRecord | DocKind::Timeline | DocKind::Catalogue | DocKind::ClientContact
+        DocKind::ClientRecord
+            | DocKind::Timeline
+            | DocKind::Catalogue
+            | DocKind::ClientContact
+            | DocKind::Notebook
     ) {
         return;
     }
@@ -115,6 +122,7 @@ async fn settle_one(
             }
             Ok(())
         }
+        Some(Fact::BlobRefs(hashes)) => blobs.set_refs(id, &hashes).map_err(Into::into),
         None => Ok(()),
     };
     if let Err(error) = stored {
@@ -175,6 +183,13 @@ fn settle_in(
             Ok(Some(Fact::Restriction(
                 tenant.to_owned(),
                 catalogue.settings.restrict_timeline_to_responsibles,
+            )))
+        }
+        DocKind::Notebook => {
+            let notebook =
+                Document::<model::notebook::Notebook>::load(&doc.save_nocompress())?.read()?;
+            Ok(Some(Fact::BlobRefs(
+                notebook.documents.into_values().map(|d| d.sha256).collect(),
             )))
         }
         DocKind::ClientContact => {

@@ -61,6 +61,19 @@ impl std::fmt::Debug for PasswordForm {
     }
 }
 
+/// `~/Downloads/Fallakten` where there is a home directory.
+fn default_download_dir() -> String {
+    std::env::var_os("HOME")
+        .map(|home| {
+            std::path::Path::new(&home)
+                .join("Downloads")
+                .join("Fallakten")
+                .display()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// The password rules of the manuals, checked before the request is queued (the server
 /// checks them again).
 fn password_problem(password: &str) -> Option<&'static str> {
@@ -91,6 +104,11 @@ pub struct ClientWindow {
     pub message: Option<MessageForm>,
     /// "Passwort vergeben": the window's draft, while it is open.
     pub password: Option<PasswordForm>,
+    /// "Dokumente": the file to upload, the folder for "Alle herunterladen", and what the
+    /// last download did.
+    pub upload_path: String,
+    pub download_dir: String,
+    pub downloaded: Option<String>,
     pub error: Option<String>,
     /// The record as last read, with the document generation it was read at.
     read: Option<(u64, Arc<ReadRecord>)>,
@@ -135,6 +153,9 @@ impl ClientWindow {
             timeline: TimelineTab::default(),
             message: None,
             password: None,
+            upload_path: String::new(),
+            download_dir: String::new(),
+            downloaded: None,
             error: None,
             read: None,
         }
@@ -674,11 +695,43 @@ impl ClientWindow {
     fn documents(&mut self, ui: &mut egui::Ui, workspace: &mut Workspace) {
         ui.label(
             RichText::new(
-                "Dokumente sind nur für die/den Berater:in sichtbar, die/der sie hochgeladen hat. \
-                 Hochladen und Herunterladen brauchen die Dateiablage des Servers, die noch nicht gebaut ist.",
+                "Dokumente sind nur für die/den Berater:in sichtbar, die/der sie hochgeladen hat.",
             )
             .weak(),
         );
+        ui.horizontal(|ui| {
+            field(ui, "Datei", &mut self.upload_path);
+            if ui.button("Hochladen").clicked() {
+                let path = std::path::PathBuf::from(self.upload_path.trim());
+                match workspace.upload_document(&self.doc, &path) {
+                    Ok(()) => {
+                        self.upload_path.clear();
+                        self.error = None;
+                    }
+                    Err(error) => self.error = Some(error.to_string()),
+                }
+            }
+        });
+        ui.horizontal(|ui| {
+            if self.download_dir.is_empty() {
+                self.download_dir = default_download_dir();
+            }
+            field(ui, "Zielordner", &mut self.download_dir);
+            if ui.button("Alle herunterladen").clicked() {
+                let dir = std::path::PathBuf::from(self.download_dir.trim());
+                match workspace.download_documents(&self.doc, &dir) {
+                    Ok(n) => {
+                        self.error = None;
+                        self.downloaded =
+                            Some(format!("{n} Datei(en) gespeichert in {}", dir.display()));
+                    }
+                    Err(error) => self.error = Some(error.to_string()),
+                }
+            }
+        });
+        if let Some(done) = &self.downloaded {
+            ui.label(done);
+        }
         let me = workspace.me().to_owned();
         let mut listed = 0;
         for (doc, notebook) in self.notebooks(workspace) {

@@ -1,0 +1,214 @@
+//! Uploaded files (DESIGN.md section 2): blobs, not CRDTs. Content-addressed by SHA-256,
+//! kept in SQLite per tenant (so one tenant cannot learn what another stored), and
+//! readable only by whoever owns a staff notebook that references them: documents are
+//! visible only to the counsellor who uploaded them (DOMAIN.md).
+//!
+//! - `PUT /api/blobs/{sha256}` (staff): the body must hash to the address, and be at most
+//!   `max_blob_bytes`; storing the same content again changes nothing.
+//! - `GET /api/blobs/{sha256}`: the content, if a notebook the caller owns references it;
+//!   404 otherwise, exactly as for content that does not exist.
+//!
+//! Settling a notebook records which hashes it references (`blob_refs`).
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::accounts::Role;
+use crate::http::{ApiError, AppState, blocking};
+use crate::operations::viewer_of;
+
+#[derive(Debug)]
+pub struct Blobs {
+    conn: Mutex<Connection>,
+}
+
+impl Blobs {
+    pub fn new(conn: Connection) -> Self {
+        Self {
+            conn: Mutex::new(conn),
+        }
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores content under its hash for a tenant; `true` when it is new.
+    pub fn put(&self, tenant: &str, sha256: &str, data: &[u8]) -> rusqlite::Result<bool> {
+        Ok(self.conn().execute(
+            "INSERT OR IGNORE INTO blobs (tenant, sha256, data, created_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![tenant, sha256, data, crate::accounts::now_ms() as i64],
+        )? > 0)
+    }
+
+    /// The content, if the tenant has it and one of `notebooks` references it.
+    pub fn get(
+        &self,
+        tenant: &str,
+        sha256: &str,
+        notebooks: &[String],
+    ) -> rusqlite::Result<Option<Vec<u8>>> {
+        let conn = self.conn();
+        let referenced = notebooks.iter().try_fold(false, |found, notebook| {
+            if found {
+                return Ok(true);
+            }
+            conn.query_row(
+                "SELECT 1 FROM blob_refs WHERE notebook = ?1 AND sha256 = ?2",
+                params![notebook, sha256],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|row| row.is_some())
+        })?;
+        if !referenced {
+            return Ok(None);
+        }
+        conn.query_row(
+            "SELECT data FROM blobs WHERE tenant = ?1 AND sha256 = ?2",
+            params![tenant, sha256],
+            |r| r.get(0),
+        )
+        .optional()
+    }
+
+    /// What a notebook references now.
+    pub fn set_refs(&self, notebook: &str, hashes: &[String]) -> rusqlite::Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM blob_refs WHERE notebook = ?1", [notebook])?;
+        for hash in hashes {
+            tx.execute(
+                "INSERT OR IGNORE INTO blob_refs (notebook, sha256) VALUES (?1, ?2)",
+                params![notebook, hash],
+            )?;
+        }
+        tx.commit()
+    }
+}
+
+fn is_hash(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn hex_sha256(data: &[u8]) -> String {
+    crate::password::hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+}
+
+fn internal(error: rusqlite::Error) -> ApiError {
+    tracing::error!(%error, "the blob store failed");
+    ApiError::internal()
+}
+
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(sha256): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let who = viewer_of(&state, &headers).await?;
+    if who.role == Role::Client {
+        return Err(ApiError::forbidden());
+    }
+    if !is_hash(&sha256) {
+        return Err(ApiError::bad_request("bad-hash"));
+    }
+    let worker = state.clone();
+    let added = blocking(move || {
+        if hex_sha256(&body) != sha256 {
+            return Err(ApiError::unprocessable("hash-mismatch"));
+        }
+        worker
+            .blobs
+            .put(&who.tenant, &sha256, &body)
+            .map_err(internal)
+    })
+    .await?;
+    Ok(if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    })
+}
+
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
+    let who = viewer_of(&state, &headers).await?;
+    if !is_hash(&sha256) {
+        return Err(ApiError::not_found());
+    }
+    let notebooks = state.registry.owned_notebooks(&who.account_id);
+    let worker = state.clone();
+    let found = blocking(move || {
+        worker
+            .blobs
+            .get(&who.tenant, &sha256, &notebooks)
+            .map_err(internal)
+    })
+    .await?
+    .ok_or(ApiError::not_found())?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        found,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_readable_only_through_a_referencing_notebook_of_its_tenant() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::new(crate::db::open(&dir.path().join("db.sqlite")).unwrap());
+        let data = b"Lebenslauf";
+        let hash = hex_sha256(data);
+        assert!(is_hash(&hash));
+        assert!(blobs.put("t", &hash, data).unwrap());
+        assert!(!blobs.put("t", &hash, data).unwrap(), "stored once");
+        let mine = vec!["notebook-1".to_owned()];
+        assert_eq!(
+            blobs.get("t", &hash, &mine).unwrap(),
+            None,
+            "no reference yet"
+        );
+        blobs
+            .set_refs("notebook-1", std::slice::from_ref(&hash))
+            .unwrap();
+        assert_eq!(
+            blobs.get("t", &hash, &mine).unwrap().as_deref(),
+            Some(&data[..])
+        );
+        assert_eq!(
+            blobs.get("other", &hash, &mine).unwrap(),
+            None,
+            "another tenant"
+        );
+        assert_eq!(
+            blobs.get("t", &hash, &["notebook-2".to_owned()]).unwrap(),
+            None,
+            "someone else's notebook"
+        );
+        blobs.set_refs("notebook-1", &[]).unwrap();
+        assert_eq!(
+            blobs.get("t", &hash, &mine).unwrap(),
+            None,
+            "reference removed"
+        );
+    }
+}
