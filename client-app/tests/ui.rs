@@ -249,6 +249,10 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
     );
     type_into(&mut harness, "Neuer Standort", "Zentrale");
     click(&mut harness, "Standort anlegen");
+    type_into(&mut harness, "Neues Stammdatenfeld", "Geburtsort");
+    click(&mut harness, "Feld anlegen");
+    type_into(&mut harness, "Neues Filterkriterium", "Jugendberufsagentur");
+    click(&mut harness, "Kriterium anlegen");
 
     // A person, and her timeline: in no programme yet, only enrolment is offered.
     click(&mut harness, "Benutzer:in");
@@ -260,6 +264,18 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
     );
     click(&mut harness, "Speichern");
     click(&mut harness, "Lina Berg");
+
+    // Profil bearbeiten: names, language, the tenant's Stammdaten and filter criteria.
+    click(&mut harness, "Profil bearbeiten");
+    type_into(&mut harness, "Name", "Berg");
+    type_into(&mut harness, "Vorname", "Lina");
+    type_into(&mut harness, "Geburtsort", "Köln");
+    click(&mut harness, "Jugendberufsagentur");
+    click(&mut harness, "Profil speichern");
+    assert!(harness.query_by_label("Berg, Lina").is_some());
+    assert!(harness.query_by_label("Geburtsort: Köln").is_some());
+    assert!(harness.query_by_label("Jugendberufsagentur").is_some());
+
     click(&mut harness, "Teilnahmeverlauf");
     assert!(
         harness
@@ -618,9 +634,12 @@ fn direct_message_invitation_and_password_for_a_person() {
     }
     assert!(login("Sonne#2026x").is_err(), "the old one no longer works");
 
-    // A locked person cannot log in.
+    // A person locked until a day cannot log in.
     click(&mut harness, "…");
+    click(&mut harness, "Sperren bis …");
+    type_into(&mut harness, "Gesperrt bis", "31.12.2099");
     click(&mut harness, "Sperren");
+    until_shown(&mut harness, "gesperrt bis 31.12.2099");
     until_shown(&mut harness, "Alle Änderungen synchronisiert");
     let deadline = Instant::now() + Duration::from_secs(30);
     while login("kurzMond#77abc").is_ok() {

@@ -51,13 +51,15 @@ async fn read_as_server<T: Schema>(state: &AppState, id: &str) -> Result<T, ApiE
         .map_err(|_| ApiError::internal())
 }
 
-/// The record, if the person may have an account: not locked, not deleted.
+/// The record, if the person may have an account: not locked (or locked until a day
+/// that has passed), not deleted.
 async fn person(state: &AppState, record: &str) -> Result<ClientRecord, ApiError> {
     let read: ClientRecord = read_as_server(state, record).await?;
     let (view, _) = conflict_rules::record::fold_record(&read);
-    match view.status {
-        conflict_rules::record::ClientStatus::Active => Ok(read),
-        _ => Err(ApiError::unprocessable("client-not-active")),
+    if view.status.may_log_in(crate::registry::today()) {
+        Ok(read)
+    } else {
+        Err(ApiError::unprocessable("client-not-active"))
     }
 }
 

@@ -28,6 +28,8 @@ pub struct CatalogueScreen {
     /// Stages as `EA Eignungsanalyse, GS Grundstufe`; BvB proposes its five.
     stages: String,
     site: String,
+    master_field: String,
+    criterion: String,
     tenant_rule: CatalogueWorkingTime,
     programme_rule: Option<(ProgrammeId, CatalogueWorkingTime)>,
     error: Option<String>,
@@ -41,6 +43,8 @@ impl Default for CatalogueScreen {
             programme_type: ProgrammeType::BvB,
             stages: stages_text(&StageDef::bvb()),
             site: String::new(),
+            master_field: String::new(),
+            criterion: String::new(),
             tenant_rule: CatalogueWorkingTime::default(),
             programme_rule: None,
             error: None,
@@ -180,6 +184,40 @@ impl CatalogueScreen {
                     match workspace.add_site(&self.site) {
                         Ok(_) => {
                             self.site.clear();
+                            self.error = None;
+                        }
+                        Err(error) => self.error = Some(error.to_string()),
+                    }
+                }
+            });
+            ui.separator();
+            ui.label(RichText::new("Stammdatenfelder und Filterkriterien").strong());
+            let mut fields: Vec<_> = catalogue.master_data_fields.values().collect();
+            fields.sort_by_key(|f| f.position);
+            for f in fields {
+                ui.label(format!("Stammdatenfeld: {}", f.label));
+            }
+            for label in catalogue.filter_criteria.values() {
+                ui.label(format!("Filterkriterium: {label}"));
+            }
+            ui.horizontal(|ui| {
+                field(ui, "Neues Stammdatenfeld", &mut self.master_field);
+                if ui.button("Feld anlegen").clicked() {
+                    match workspace.add_master_data_field(&self.master_field) {
+                        Ok(()) => {
+                            self.master_field.clear();
+                            self.error = None;
+                        }
+                        Err(error) => self.error = Some(error.to_string()),
+                    }
+                }
+            });
+            ui.horizontal(|ui| {
+                field(ui, "Neues Filterkriterium", &mut self.criterion);
+                if ui.button("Kriterium anlegen").clicked() {
+                    match workspace.add_filter_criterion(&self.criterion) {
+                        Ok(()) => {
+                            self.criterion.clear();
                             self.error = None;
                         }
                         Err(error) => self.error = Some(error.to_string()),

@@ -14,6 +14,7 @@ use model::client_record::ClientRecord;
 use model::notebook::{ContactKind, MonitoringInput, Notebook};
 use model::{EntityId, UserId};
 
+use super::profile_form::{Action, ProfileForm};
 use super::timeline::TimelineTab;
 use super::{error_line, field, members::status_text};
 use crate::api::Request;
@@ -107,6 +108,10 @@ pub struct ClientWindow {
     /// "Dokumente": the file to upload, the folder for "Alle herunterladen", and what the
     /// last download did.
     pub upload_path: String,
+    /// "Profil bearbeiten", while open.
+    pub profile_form: Option<ProfileForm>,
+    /// "Sperren bis …": the day typed, while the window is open.
+    pub lock_until: Option<String>,
     pub download_dir: String,
     pub downloaded: Option<String>,
     pub error: Option<String>,
@@ -154,6 +159,8 @@ impl ClientWindow {
             message: None,
             password: None,
             upload_path: String::new(),
+            profile_form: None,
+            lock_until: None,
             download_dir: String::new(),
             downloaded: None,
             error: None,
@@ -225,7 +232,46 @@ impl ClientWindow {
             });
         self.message_window(ctx, workspace);
         self.password_window(ctx, workspace);
+        self.lock_window(ctx, workspace);
         open
+    }
+
+    /// "Sperren bis …": locked until the end of that day.
+    fn lock_window(&mut self, ctx: &egui::Context, workspace: &mut Workspace) {
+        let Some(until) = &mut self.lock_until else {
+            return;
+        };
+        let mut open = true;
+        let mut done = false;
+        egui::Window::new("Vorübergehend sperren")
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                field(ui, "Gesperrt bis", until);
+                if ui.button("Sperren").clicked() {
+                    match german::parse_date(until) {
+                        Some(day) if day >= german::today() => {
+                            self.error = workspace
+                                .edit::<ClientRecord, _>(&self.doc, |d, e| {
+                                    Ok(d.lock(e, Some(day)).map(|_| ())?)
+                                })
+                                .err()
+                                .map(|e| e.to_string());
+                            done = true;
+                        }
+                        Some(_) => {
+                            self.error = Some("Das Datum liegt in der Vergangenheit".into());
+                        }
+                        None => {
+                            self.error =
+                                Some(format!("„{}“ ist kein Datum (TT.MM.JJJJ)", until.trim()));
+                        }
+                    }
+                }
+            });
+        if done || !open {
+            self.lock_until = None;
+        }
     }
 
     /// "Passwort vergeben": queued for the server like every request, so it works
@@ -387,6 +433,10 @@ impl ClientWindow {
                 Some(RowStatus::Active) => Some(("Sperren", true)),
                 _ => None,
             };
+            if lock == Some(("Sperren", true)) && ui.button("Sperren bis …").clicked() {
+                self.lock_until = Some(String::new());
+                ui.close();
+            }
             if let Some((text, locking)) = lock
                 && ui.button(text).clicked()
             {
@@ -454,6 +504,21 @@ impl ClientWindow {
         view: &conflict_rules::record::RecordView,
     ) {
         let doc = self.doc.clone();
+        if let Some(form) = &mut self.profile_form {
+            let catalogue = workspace.catalogue();
+            match form.show(ui, &catalogue) {
+                Action::None => {}
+                Action::Cancel => self.profile_form = None,
+                Action::Save => match form.save(workspace, &doc, record) {
+                    Ok(()) => self.profile_form = None,
+                    Err(error) => form.error = Some(error),
+                },
+            }
+            return;
+        }
+        if ui.button("Profil bearbeiten").clicked() {
+            self.profile_form = Some(ProfileForm::of(record));
+        }
         egui::Grid::new("profile")
             .num_columns(2)
             .spacing([16.0, 6.0])
@@ -572,14 +637,42 @@ impl ClientWindow {
                     }
                 });
                 ui.end_row();
-                if !record.master_data.is_empty() {
-                    ui.label("Stammdaten");
-                    ui.vertical(|ui| {
-                        for (key, value) in &record.master_data {
-                            ui.label(format!("{key}: {value}"));
-                        }
-                    });
-                    ui.end_row();
+                let on: Vec<&String> = record
+                    .filter_criteria
+                    .iter()
+                    .filter(|(_, on)| **on)
+                    .map(|(key, _)| key)
+                    .collect();
+                if !record.master_data.is_empty() || !on.is_empty() {
+                    let catalogue = workspace.catalogue();
+                    if !record.master_data.is_empty() {
+                        ui.label("Stammdaten");
+                        ui.vertical(|ui| {
+                            for (key, value) in &record.master_data {
+                                let label = catalogue
+                                    .master_data_fields
+                                    .get(key)
+                                    .map_or(key.as_str(), |f| f.label.as_str());
+                                ui.label(format!("{label}: {value}"));
+                            }
+                        });
+                        ui.end_row();
+                    }
+                    if !on.is_empty() {
+                        ui.label("Filterkriterien");
+                        ui.label(
+                            on.iter()
+                                .map(|key| {
+                                    catalogue
+                                        .filter_criteria
+                                        .get(*key)
+                                        .map_or(key.as_str(), String::as_str)
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        );
+                        ui.end_row();
+                    }
                 }
             });
     }

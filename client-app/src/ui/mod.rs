@@ -11,6 +11,7 @@ mod assistant;
 mod catalogue;
 mod client;
 mod members;
+mod profile_form;
 mod responsibilities;
 mod timeline;
 

@@ -33,6 +33,9 @@ pub struct CatalogueView {
     pub working_time: BTreeMap<EntityId, WorkingTimeRule>,
     /// The tenant's name for the primary caretaker.
     pub primary_label: Option<String>,
+    /// "Stammdaten" fields and filter criteria the tenant defined.
+    pub master_data_fields: BTreeMap<String, model::catalogue::MasterDataField>,
+    pub filter_criteria: BTreeMap<String, String>,
 }
 
 impl CatalogueView {
@@ -111,6 +114,8 @@ impl Workspace {
             view.programmes.extend(catalogue.programmes);
             view.sites.extend(catalogue.sites);
             view.working_time.extend(catalogue.working_time);
+            view.master_data_fields.extend(catalogue.master_data_fields);
+            view.filter_criteria.extend(catalogue.filter_criteria);
             view.primary_label
                 .get_or_insert(catalogue.settings.primary_label);
             view.docs.push(doc);
@@ -230,6 +235,24 @@ impl Workspace {
         })
     }
 
+    /// A master-data field ("Stammdaten") every person's profile offers; its key is
+    /// derived from the label.
+    pub fn add_master_data_field(&mut self, label: &str) -> Result<(), WorkError> {
+        let key = key_of(label)?;
+        let position = self.catalogue().master_data_fields.len() as u64;
+        let doc = self.catalogue_for_writing()?;
+        self.edit::<Catalogue, _>(&doc, |d, _| {
+            Ok(d.add_master_data_field(&key, label.trim(), position)?)
+        })
+    }
+
+    /// A filter criterion people can be marked with.
+    pub fn add_filter_criterion(&mut self, label: &str) -> Result<(), WorkError> {
+        let key = key_of(label)?;
+        let doc = self.catalogue_for_writing()?;
+        self.edit::<Catalogue, _>(&doc, |d, _| Ok(d.add_filter_criterion(&key, label.trim())?))
+    }
+
     /// A site ("Standort") of the tenant.
     pub fn add_site(&mut self, name: &str) -> Result<SiteId, WorkError> {
         let doc = self.catalogue_for_writing()?;
@@ -316,5 +339,21 @@ impl Workspace {
     /// A new editor stamp's author, for rules and ledger lines made here.
     pub fn new_stamp(&mut self) -> (model::Stamp, UserId) {
         (self.editor.stamp(), self.editor.user().clone())
+    }
+}
+
+/// A stable key from a label: lower case, letters and digits, dashes between.
+fn key_of(label: &str) -> Result<String, WorkError> {
+    let key = label
+        .trim()
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if key.is_empty() {
+        Err(WorkError::Invalid("Bitte eine Bezeichnung angeben".into()))
+    } else {
+        Ok(key)
     }
 }
