@@ -228,3 +228,57 @@ fn a_document_reaches_its_uploaders_other_device_and_nobody_else() {
     desktop_anna.shut_down();
     server.stop();
 }
+
+#[test]
+fn access_lost_while_the_device_was_closed_removes_the_local_copy() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(server_dir.path(), None);
+    server.account("t", "ada", Role::Admin);
+    server.account("t", "anna", Role::Counsellor);
+    let (ada_dir, anna_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut ada = sign_in(ada_dir.path(), &server.url(), "ada");
+    let person = ada
+        .create_client(new_client("Sonnenblume"), None, None)
+        .unwrap();
+    let timeline = ada.timeline_of(&person).unwrap();
+    ada.add_site("Zentrale").unwrap();
+    until(&mut ada, "ada's documents reached the server", |w| {
+        w.unsynced_changes() == 0 && w.pending_requests().is_empty()
+    });
+
+    let has_timeline = |w: &Workspace| {
+        w.documents_of(&person)
+            .iter()
+            .any(|(_, row)| matches!(row, client_app::rows::Row::Timeline { .. }))
+    };
+    let mut anna = sign_in(anna_dir.path(), &server.url(), "anna");
+    until(&mut anna, "anna holds the timeline", has_timeline);
+    anna.shut_down();
+
+    // While Anna's laptop is closed, the tenant restricts timelines to responsible
+    // staff; Ada (who took the person up) keeps hers, Anna has none.
+    let catalogue = ada.catalogue().docs[0].clone();
+    ada.edit::<model::catalogue::Catalogue, _>(&catalogue, |d, _| {
+        Ok(d.set_restrict_timeline(true)?)
+    })
+    .unwrap();
+    until(&mut ada, "the restriction reached the server", |w| {
+        w.unsynced_changes() == 0
+    });
+
+    let mut anna = sign_in(anna_dir.path(), &server.url(), "anna");
+    assert!(has_timeline(&anna), "offline, the copy is still there");
+    until(&mut anna, "anna's copy is gone", |w| !has_timeline(w));
+    assert!(
+        anna.heads(&timeline).is_empty(),
+        "nothing of it is left in the store"
+    );
+    assert!(
+        anna.member(&person).is_some(),
+        "the record itself stays readable"
+    );
+    assert!(has_timeline(&ada));
+    anna.shut_down();
+    ada.shut_down();
+    server.stop();
+}
