@@ -25,7 +25,7 @@ use crate::storage::Changed;
 use crate::store::{Profile, Session, Store, StoreError};
 
 mod participation;
-pub use participation::{CatalogueView, TimelineRead, refusal, rejection_text};
+pub use participation::{CatalogueView, ParticipationEdit, TimelineRead, refusal, rejection_text};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {

@@ -14,6 +14,7 @@ mod members;
 mod profile_form;
 mod responsibilities;
 mod timeline;
+mod type_specific;
 
 use std::path::PathBuf;
 

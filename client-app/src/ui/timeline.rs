@@ -17,9 +17,10 @@ use model::{ClockTime, Date, Days, EntityId, ParticipationId, Period, SiteId};
 
 use super::assistant::Assistant;
 use super::responsibilities::Responsibilities;
+use super::type_specific::TypeSpecificForm;
 use super::{error_line, field};
 use crate::german;
-use crate::workspace::{CatalogueView, TimelineRead, Workspace, rejection_text};
+use crate::workspace::{CatalogueView, ParticipationEdit, TimelineRead, Workspace, rejection_text};
 
 const PLANNED: Color32 = Color32::from_gray(140);
 
@@ -65,6 +66,7 @@ struct DetailsForm {
     contact: String,
     funding_from: String,
     funding_to: String,
+    type_specific: Option<TypeSpecificForm>,
 }
 
 #[derive(Debug)]
@@ -517,6 +519,13 @@ impl TimelineTab {
                     ));
                     ui.end_row();
                 });
+            if let Some(specific) =
+                TypeSpecificForm::of(&p.programme.programme_type, &details.type_specific)
+            {
+                for line in specific.lines() {
+                    ui.label(line);
+                }
+            }
             if ui.small_button("Teilnahmedaten bearbeiten").clicked() {
                 self.details = Some(DetailsForm {
                     doc: timeline.doc.clone(),
@@ -526,6 +535,10 @@ impl TimelineTab {
                     contact: details.cost_bearer_contact.clone(),
                     funding_from: date_text(details.funding_period.from),
                     funding_to: date_text(details.funding_period.to),
+                    type_specific: TypeSpecificForm::of(
+                        &p.programme.programme_type,
+                        &details.type_specific,
+                    ),
                 });
             }
             return;
@@ -546,6 +559,9 @@ impl TimelineTab {
             field(ui, "Förderzeitraum von", &mut form.funding_from);
             field(ui, "bis", &mut form.funding_to);
         });
+        if let Some(specific) = &mut form.type_specific {
+            specific.show(ui);
+        }
         let (save, cancel) = ui
             .horizontal(|ui| {
                 (
@@ -556,18 +572,25 @@ impl TimelineTab {
             .inner;
         {
             if save {
-                let saved = period(&form.funding_from, &form.funding_to).and_then(|funding| {
-                    workspace
-                        .set_participation_details(
-                            &form.doc,
-                            &form.participation,
-                            &form.remarks,
-                            &form.cost_bearer,
-                            &form.contact,
+                let specific = form
+                    .type_specific
+                    .as_ref()
+                    .map(|s| s.apply(&details.type_specific))
+                    .transpose();
+                let saved = period(&form.funding_from, &form.funding_to)
+                    .and_then(|funding| Ok((funding, specific?)))
+                    .and_then(|(funding, type_specific)| {
+                        let edit = ParticipationEdit {
+                            remarks: form.remarks.clone(),
+                            cost_bearer: form.cost_bearer.clone(),
+                            contact: form.contact.clone(),
                             funding,
-                        )
-                        .map_err(|e| e.to_string())
-                });
+                            type_specific,
+                        };
+                        workspace
+                            .set_participation_details(&form.doc, &form.participation, &edit)
+                            .map_err(|e| e.to_string())
+                    });
                 match saved {
                     Ok(()) => {
                         self.details = None;

@@ -56,6 +56,16 @@ impl CatalogueView {
     }
 }
 
+/// The hand-edited fields of a participation, as the form has them.
+#[derive(Debug, Clone)]
+pub struct ParticipationEdit {
+    pub remarks: String,
+    pub cost_bearer: String,
+    pub contact: String,
+    pub funding: model::Period,
+    pub type_specific: Option<model::timeline::TypeSpecific>,
+}
+
 /// One timeline document of a person, folded.
 #[derive(Debug, Clone)]
 pub struct TimelineRead {
@@ -318,20 +328,21 @@ impl Workspace {
     }
 
     /// The hand-edited fields of a participation: "Bemerkungen", "Kostenträger",
-    /// "Ansprechpartner beim Kostenträger", "Förderzeitraum".
+    /// "Ansprechpartner beim Kostenträger", "Förderzeitraum", and the programme type's
+    /// own ones.
     pub fn set_participation_details(
         &mut self,
         doc: &str,
         participation: &ParticipationId,
-        remarks: &str,
-        cost_bearer: &str,
-        contact: &str,
-        funding: model::Period,
+        edit: &ParticipationEdit,
     ) -> Result<(), WorkError> {
         self.edit::<Timeline, _>(doc, |d, _| {
-            d.set_remarks(participation, remarks)?;
-            d.set_cost_bearer(participation, cost_bearer, contact)?;
-            d.set_funding_period(participation, funding)?;
+            d.set_remarks(participation, &edit.remarks)?;
+            d.set_cost_bearer(participation, &edit.cost_bearer, &edit.contact)?;
+            d.set_funding_period(participation, edit.funding)?;
+            if let Some(fields) = &edit.type_specific {
+                d.set_type_specific(participation, fields)?;
+            }
             Ok(())
         })
     }
