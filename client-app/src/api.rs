@@ -312,6 +312,19 @@ pub async fn send(server: &str, token: &str, request: &Request) -> Result<(), Ap
     checked(status, &bytes)
 }
 
+/// The user's own password (`POST /api/password`); the server ends the sessions.
+pub async fn change_password(
+    server: &str,
+    token: &str,
+    old: &str,
+    new: &str,
+) -> Result<(), ApiError> {
+    let body = serde_json::json!({ "old": old, "new": new }).to_string();
+    let body = Some(("application/json", Bytes::from(body)));
+    let (status, bytes) = call(server, "POST", "/api/password", Some(token), body).await?;
+    checked(status, &bytes)
+}
+
 /// Uploads a file's content to its address (`PUT /api/blobs/{sha256}`).
 pub async fn put_blob(
     server: &str,

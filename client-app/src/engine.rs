@@ -54,6 +54,8 @@ pub enum Command {
     Requests,
     /// Try to connect now, without waiting for the backoff.
     Reconnect,
+    /// The person changed their password (the store is already resealed).
+    Password(String),
     Stop,
 }
 
@@ -63,6 +65,7 @@ impl std::fmt::Debug for Command {
             Command::Local { doc, .. } => write!(f, "Local({doc})"),
             Command::Requests => f.write_str("Requests"),
             Command::Reconnect => f.write_str("Reconnect"),
+            Command::Password(_) => f.write_str("Password(..)"),
             Command::Stop => f.write_str("Stop"),
         }
     }
@@ -72,7 +75,8 @@ pub struct Context {
     pub store: Arc<Store>,
     pub changed: Arc<Changed>,
     pub status: Arc<Mutex<SyncStatus>>,
-    pub password: String,
+    /// The password the person typed, for logging in again; a password change replaces it.
+    pub password: Mutex<String>,
 }
 
 impl std::fmt::Debug for Context {
@@ -130,6 +134,10 @@ pub async fn run(ctx: Context, mut commands: mpsc::UnboundedReceiver<Command>) {
                         return;
                     }
                     Some(Command::Local { doc, chunks }) => apply_local(&repos, &doc, &chunks),
+                    Some(Command::Password(new)) => {
+                        *ctx.password.lock().unwrap_or_else(|p| p.into_inner()) = new;
+                        break;
+                    }
                     Some(Command::Reconnect) => break,
                     Some(Command::Requests) => {}
                 },
@@ -192,7 +200,12 @@ async fn session(ctx: &Context) -> Result<(Session, Profile), Ended> {
             Err(error) => return Err(Ended::Lost(offline(&error))),
         }
     }
-    let answer = api::login(&profile.server, &profile.login, &ctx.password)
+    let password = ctx
+        .password
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let answer = api::login(&profile.server, &profile.login, &password)
         .await
         .map_err(|e| Ended::Lost(offline(&e)))?;
     if answer.account_id != profile.account_id {
@@ -411,6 +424,11 @@ async fn synced(
                     wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
                 }
                 Some(Command::Reconnect) => {}
+                Some(Command::Password(new)) => {
+                    *ctx.password.lock().unwrap_or_else(|p| p.into_inner()) = new;
+                    // The server ended the sessions: log in again with the new one.
+                    return Ended::Lost("Passwort geändert, neue Anmeldung".into());
+                }
             },
             _ = tick.tick() => {
                 if let Err(ended) = flush(ctx, &profile.server, &session.token).await {

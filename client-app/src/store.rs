@@ -19,7 +19,7 @@
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -100,10 +100,13 @@ pub struct Unsynced {
     pub heads: Vec<String>,
 }
 
+/// Lock order, everywhere: the vault, then the connection. A password change holds the
+/// vault for writing while it reseals, so no value is sealed or opened with a key that is
+/// about to change.
 pub struct Store {
     path: PathBuf,
     conn: Mutex<Connection>,
-    vault: Vault,
+    vault: RwLock<Vault>,
 }
 
 impl std::fmt::Debug for Store {
@@ -180,7 +183,7 @@ impl Store {
         Ok(Self {
             path: path.to_owned(),
             conn: Mutex::new(conn),
-            vault,
+            vault: RwLock::new(vault),
         })
     }
 
@@ -218,7 +221,7 @@ impl Store {
         let store = Self {
             path: path.to_owned(),
             conn: Mutex::new(conn),
-            vault,
+            vault: RwLock::new(vault),
         };
         store.profile()?;
         Ok(store)
@@ -228,6 +231,10 @@ impl Store {
         &self.path
     }
 
+    fn vault(&self) -> RwLockReadGuard<'_, Vault> {
+        self.vault.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn
             .lock()
@@ -235,16 +242,18 @@ impl Store {
     }
 
     pub fn profile(&self) -> Result<Profile, StoreError> {
+        let vault = self.vault();
         let sealed: Vec<u8> =
             self.conn()
                 .query_row("SELECT value FROM meta WHERE key = 'profile'", [], |r| {
                     r.get(0)
                 })?;
-        open_json(&self.vault, b"meta/profile", &sealed)
+        open_json(&vault, b"meta/profile", &sealed)
     }
 
     pub fn set_profile(&self, profile: &Profile) -> Result<(), StoreError> {
-        let sealed = seal_json(&self.vault, b"meta/profile", profile)?;
+        let vault = self.vault();
+        let sealed = seal_json(&vault, b"meta/profile", profile)?;
         self.conn().execute(
             "UPDATE meta SET value = ?1 WHERE key = 'profile'",
             params![sealed],
@@ -253,7 +262,8 @@ impl Store {
     }
 
     /// Re-seals the whole store under a new password, in one transaction.
-    pub fn change_password(&mut self, new_password: &str) -> Result<(), StoreError> {
+    pub fn change_password(&self, new_password: &str) -> Result<(), StoreError> {
+        let mut current = self.vault.write().unwrap_or_else(|p| p.into_inner());
         let salt: [u8; SALT_LEN] = crypto::random()?;
         let text: Vec<u8> =
             self.conn()
@@ -268,7 +278,7 @@ impl Store {
             let tx = conn.transaction()?;
             reseal(
                 &tx,
-                &self.vault,
+                &current,
                 &vault,
                 "SELECT key, value FROM chunks",
                 "chunks/",
@@ -276,7 +286,7 @@ impl Store {
             )?;
             reseal(
                 &tx,
-                &self.vault,
+                &current,
                 &vault,
                 "SELECT doc, value FROM rows",
                 "rows/",
@@ -284,7 +294,7 @@ impl Store {
             )?;
             reseal(
                 &tx,
-                &self.vault,
+                &current,
                 &vault,
                 "SELECT sha256, value FROM blobs",
                 "blobs/",
@@ -292,7 +302,7 @@ impl Store {
             )?;
             reseal(
                 &tx,
-                &self.vault,
+                &current,
                 &vault,
                 "SELECT CAST(id AS TEXT), value FROM outbox",
                 "outbox/",
@@ -300,7 +310,7 @@ impl Store {
             )?;
             reseal(
                 &tx,
-                &self.vault,
+                &current,
                 &vault,
                 "SELECT key, value FROM meta WHERE key = 'profile'",
                 "meta/",
@@ -316,7 +326,7 @@ impl Store {
             )?;
             tx.commit()?;
         }
-        self.vault = vault;
+        *current = vault;
         Ok(())
     }
 
@@ -325,9 +335,8 @@ impl Store {
     /// Keeps a file's content here (sealed), under its hash, until the server has it and
     /// for downloads without a network.
     pub fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<(), StoreError> {
-        let sealed = self
-            .vault
-            .seal(format!("blobs/{sha256}").as_bytes(), data)?;
+        let vault = self.vault();
+        let sealed = vault.seal(format!("blobs/{sha256}").as_bytes(), data)?;
         self.conn().execute(
             "INSERT OR REPLACE INTO blobs (sha256, value) VALUES (?1, ?2)",
             params![sha256, sealed],
@@ -336,6 +345,7 @@ impl Store {
     }
 
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let vault = self.vault();
         let sealed: Option<Vec<u8>> = self
             .conn()
             .query_row("SELECT value FROM blobs WHERE sha256 = ?1", [sha256], |r| {
@@ -344,7 +354,7 @@ impl Store {
             .optional()?;
         sealed
             .map(|s| {
-                self.vault
+                vault
                     .open(format!("blobs/{sha256}").as_bytes(), &s)
                     .map_err(StoreError::from)
             })
@@ -354,6 +364,7 @@ impl Store {
     // --- samod's storage ---------------------------------------------------------
 
     pub fn load_chunk(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let vault = self.vault();
         let sealed: Option<Vec<u8>> = self
             .conn()
             .query_row("SELECT value FROM chunks WHERE key = ?1", [key], |r| {
@@ -361,12 +372,13 @@ impl Store {
             })
             .optional()?;
         sealed
-            .map(|sealed| self.open_chunk(key, &sealed))
+            .map(|sealed| open_chunk(&vault, key, &sealed))
             .transpose()
     }
 
     /// Every chunk whose key starts with `prefix` (a whole path component: `doc/`).
     pub fn load_range(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let vault = self.vault();
         let conn = self.conn();
         let mut statement = conn.prepare_cached(
             "SELECT key, value FROM chunks WHERE key >= ?1 AND key < ?2 ORDER BY key",
@@ -378,14 +390,15 @@ impl Store {
         let mut found = Vec::new();
         for row in rows {
             let (key, sealed) = row?;
-            let plain = self.open_chunk(&key, &sealed)?;
+            let plain = open_chunk(&vault, &key, &sealed)?;
             found.push((key, plain));
         }
         Ok(found)
     }
 
     pub fn put_chunk(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        let sealed = self.vault.seal(format!("chunks/{key}").as_bytes(), value)?;
+        let vault = self.vault();
+        let sealed = vault.seal(format!("chunks/{key}").as_bytes(), value)?;
         self.conn().execute(PUT_CHUNK, params![key, sealed])?;
         Ok(())
     }
@@ -394,12 +407,6 @@ impl Store {
         self.conn()
             .execute("DELETE FROM chunks WHERE key = ?1", [key])?;
         Ok(())
-    }
-
-    fn open_chunk(&self, key: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
-        self.vault
-            .open(format!("chunks/{key}").as_bytes(), sealed)
-            .map_err(|_| StoreError::Damaged(format!("chunk {key}")))
     }
 
     /// Every stored chunk of one document, to load it.
@@ -422,15 +429,16 @@ impl Store {
         heads: &[String],
         row: Option<(&str, &[u8])>,
     ) -> Result<(), StoreError> {
+        let vault = self.vault();
         let mut sealed_changes = Vec::with_capacity(changes.len());
         for (hash, bytes) in changes {
             let key = format!("{doc}/incremental/{hash}");
-            let sealed = self.vault.seal(format!("chunks/{key}").as_bytes(), bytes)?;
+            let sealed = vault.seal(format!("chunks/{key}").as_bytes(), bytes)?;
             sealed_changes.push((key, sealed));
         }
         let sealed_row = row
             .map(|(kind, json)| {
-                self.vault
+                vault
                     .seal(format!("rows/{doc}").as_bytes(), json)
                     .map(|sealed| (kind, sealed))
             })
@@ -493,13 +501,15 @@ impl Store {
     // --- derived rows ----------------------------------------------------------
 
     pub fn put_row(&self, doc: &str, kind: &str, json: &[u8]) -> Result<(), StoreError> {
-        let sealed = self.vault.seal(format!("rows/{doc}").as_bytes(), json)?;
+        let vault = self.vault();
+        let sealed = vault.seal(format!("rows/{doc}").as_bytes(), json)?;
         self.conn().execute(PUT_ROW, params![doc, kind, sealed])?;
         Ok(())
     }
 
     /// All rows of one kind, opened: `(doc, json)`.
     pub fn rows(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let vault = self.vault();
         let conn = self.conn();
         let mut statement = conn.prepare_cached("SELECT doc, value FROM rows WHERE kind = ?1")?;
         let rows = statement.query_map([kind], |r| {
@@ -508,8 +518,7 @@ impl Store {
         let mut found = Vec::new();
         for row in rows {
             let (doc, sealed) = row?;
-            let json = self
-                .vault
+            let json = vault
                 .open(format!("rows/{doc}").as_bytes(), &sealed)
                 .map_err(|_| StoreError::Damaged(format!("row {doc}")))?;
             found.push((doc, json));
@@ -526,13 +535,14 @@ impl Store {
     }
 
     pub fn row(&self, doc: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let vault = self.vault();
         let sealed: Option<Vec<u8>> = self
             .conn()
             .query_row("SELECT value FROM rows WHERE doc = ?1", [doc], |r| r.get(0))
             .optional()?;
         sealed
             .map(|sealed| {
-                self.vault
+                vault
                     .open(format!("rows/{doc}").as_bytes(), &sealed)
                     .map_err(|_| StoreError::Damaged(format!("row {doc}")))
             })
@@ -558,11 +568,12 @@ impl Store {
     // --- requests for the server -------------------------------------------------
 
     pub fn push_request(&self, json: &[u8]) -> Result<i64, StoreError> {
+        let vault = self.vault();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute("INSERT INTO outbox (value) VALUES (x'')", [])?;
         let id = tx.last_insert_rowid();
-        let sealed = self.vault.seal(format!("outbox/{id}").as_bytes(), json)?;
+        let sealed = vault.seal(format!("outbox/{id}").as_bytes(), json)?;
         tx.execute(
             "UPDATE outbox SET value = ?1 WHERE id = ?2",
             params![sealed, id],
@@ -572,6 +583,7 @@ impl Store {
     }
 
     pub fn requests(&self) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        let vault = self.vault();
         let conn = self.conn();
         let mut statement = conn.prepare("SELECT id, value FROM outbox ORDER BY id")?;
         let rows =
@@ -579,8 +591,7 @@ impl Store {
         let mut found = Vec::new();
         for row in rows {
             let (id, sealed) = row?;
-            let json = self
-                .vault
+            let json = vault
                 .open(format!("outbox/{id}").as_bytes(), &sealed)
                 .map_err(|_| StoreError::Damaged(format!("request {id}")))?;
             found.push((id, json));
@@ -593,6 +604,12 @@ impl Store {
             .execute("DELETE FROM outbox WHERE id = ?1", [id])?;
         Ok(())
     }
+}
+
+fn open_chunk(vault: &Vault, key: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+    vault
+        .open(format!("chunks/{key}").as_bytes(), sealed)
+        .map_err(|_| StoreError::Damaged(format!("chunk {key}")))
 }
 
 fn parse_iterations(text: &[u8]) -> Option<NonZeroU32> {

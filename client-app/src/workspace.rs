@@ -210,7 +210,7 @@ impl Workspace {
                 store: store.clone(),
                 changed: changed.clone(),
                 status: status.clone(),
-                password,
+                password: Mutex::new(password),
             },
             receiver,
         ));
@@ -810,6 +810,52 @@ impl Workspace {
             .map_err(|_| offline())
     }
 
+    /// "Passwort ändern": on the server (which needs the current password and ends the
+    /// sessions), then the local store is resealed under the new one in one transaction,
+    /// and the sync logs in again with it. Needs the server.
+    pub fn change_own_password(&mut self, old: &str, new: &str) -> Result<(), WorkError> {
+        if let Some(problem) = password_problem(new) {
+            return Err(WorkError::Invalid(problem.into()));
+        }
+        let token = self
+            .profile
+            .session
+            .as_ref()
+            .map(|s| s.token.clone())
+            .unwrap_or_default();
+        let changed =
+            self.runtime
+                .block_on(api::change_password(&self.profile.server, &token, old, new));
+        match changed {
+            Ok(()) => {}
+            Err(ApiError::Unreachable(_)) => {
+                return Err(WorkError::Invalid(
+                    "Zum Ändern des Passworts braucht es den Server".into(),
+                ));
+            }
+            Err(ApiError::Refused { code, .. }) if code == "wrong-credentials" => {
+                return Err(WorkError::Invalid(
+                    "Das bisherige Passwort stimmt nicht".into(),
+                ));
+            }
+            Err(error) if error.is_no_session() => {
+                return Err(WorkError::Invalid(
+                    "Die Sitzung ist abgelaufen; bitte warten, bis die Verbindung wieder steht"
+                        .into(),
+                ));
+            }
+            Err(error) => {
+                return Err(WorkError::Invalid(format!(
+                    "Der Server lehnt ab: {}",
+                    api::refusal_german(&error)
+                )));
+            }
+        }
+        self.store.change_password(new)?;
+        let _ = self.commands.send(Command::Password(new.to_owned()));
+        Ok(())
+    }
+
     /// Stops the sync (after handing samod what it holds to the store).
     pub fn shut_down(self) {
         let _ = self.commands.send(Command::Stop);
@@ -855,4 +901,22 @@ fn free_name(dir: &Path, name: &str) -> PathBuf {
         n += 1;
     }
     candidate
+}
+
+/// The password rules of the manuals (at least 8 characters with a lower-case and an
+/// upper-case letter, a digit and a special character), checked before the server is
+/// asked (it checks them again).
+pub fn password_problem(password: &str) -> Option<&'static str> {
+    let has = |f: fn(char) -> bool| password.chars().any(f);
+    if password.chars().count() < 8 {
+        Some("Das Passwort braucht mindestens 8 Zeichen")
+    } else if !(has(char::is_lowercase)
+        && has(char::is_uppercase)
+        && has(|c| c.is_ascii_digit())
+        && has(|c| !c.is_alphanumeric()))
+    {
+        Some("Das Passwort braucht Klein- und Großbuchstaben, eine Ziffer und ein Sonderzeichen")
+    } else {
+        None
+    }
 }

@@ -93,7 +93,7 @@ fn the_file_holds_no_plaintext_and_opens_only_with_the_password() {
 fn a_new_password_reseals_everything() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.store");
-    let mut store = create(&path);
+    let store = create(&path);
     store.put_chunk("docA/incremental/h", b"eins").unwrap();
     store.put_row("docA", "client-record", b"{}").unwrap();
     store.put_blob("ab12", b"Datei").unwrap();

@@ -168,8 +168,46 @@ fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
             .query_by_label_contains("Letzte Synchronisation:")
             .is_some()
     );
+
+    // "Passwort ändern": a wrong old one is refused; then the server and the local store
+    // both take the new one, and the sync goes on with it.
+    click(&mut harness, "Passwort ändern");
+    type_into(&mut harness, "Bisheriges Passwort", "Falsch#123x");
+    type_into(&mut harness, "Neues Passwort", "Neu#Passwort7");
+    type_into(&mut harness, "Neues Passwort wiederholen", "Neu#Passwort7");
+    click(&mut harness, "Passwort speichern");
+    assert!(
+        harness
+            .query_by_label("Das bisherige Passwort stimmt nicht")
+            .is_some()
+    );
+    close_password_window(&mut harness);
+    click(&mut harness, "Passwort ändern");
+    type_into(&mut harness, "Bisheriges Passwort", common::PASSWORD);
+    type_into(&mut harness, "Neues Passwort", "Neu#Passwort7");
+    type_into(&mut harness, "Neues Passwort wiederholen", "Neu#Passwort7");
+    click(&mut harness, "Passwort speichern");
+    assert!(harness.query_by_label("Passwort geändert").is_some());
+    click(&mut harness, "Notizen");
+    type_into(&mut harness, "Neue Notiz", "Nach dem Passwortwechsel");
+    click(&mut harness, "Speichern");
+    until_shown(&mut harness, "Online");
+    until_shown(&mut harness, "Alle Änderungen synchronisiert");
     drop(harness);
+    let how = |password: &str| common::how(anna_dir.path(), &server.url(), "anna", password);
+    assert!(matches!(
+        client_app::Workspace::sign_in(&how(common::PASSWORD)),
+        Err(client_app::workspace::SignInError::WrongPassword)
+    ));
+    let again = client_app::Workspace::sign_in(&how("Neu#Passwort7")).unwrap();
+    again.shut_down();
     server.stop();
+}
+
+/// Closes "Passwort ändern" (its close button and others share the name).
+fn close_password_window(harness: &mut Harness<'_, App>) {
+    harness.state_mut().work().unwrap().close_password_window();
+    harness.run();
 }
 
 /// Clicks the assistant's button and the first page's entry `choice`.

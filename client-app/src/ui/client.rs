@@ -75,23 +75,6 @@ fn default_download_dir() -> String {
         .unwrap_or_default()
 }
 
-/// The password rules of the manuals, checked before the request is queued (the server
-/// checks them again).
-fn password_problem(password: &str) -> Option<&'static str> {
-    let has = |f: fn(char) -> bool| password.chars().any(f);
-    if password.chars().count() < 8 {
-        Some("Das Passwort braucht mindestens 8 Zeichen")
-    } else if !(has(char::is_lowercase)
-        && has(char::is_uppercase)
-        && has(|c| c.is_ascii_digit())
-        && has(|c| !c.is_alphanumeric()))
-    {
-        Some("Das Passwort braucht Klein- und Großbuchstaben, eine Ziffer und ein Sonderzeichen")
-    } else {
-        None
-    }
-}
-
 #[derive(Debug)]
 pub struct ClientWindow {
     pub doc: String,
@@ -304,7 +287,7 @@ impl ClientWindow {
                 if ui.button("Speichern").clicked() {
                     form.error = if form.password != form.repeat {
                         Some("Die beiden Passwörter stimmen nicht überein".into())
-                    } else if let Some(problem) = password_problem(&form.password) {
+                    } else if let Some(problem) = crate::workspace::password_problem(&form.password) {
                         Some(problem.into())
                     } else {
                         workspace

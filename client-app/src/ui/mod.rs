@@ -67,6 +67,9 @@ pub struct Work {
     pub workspace: Workspace,
     pub members: Members,
     pub client: Option<ClientWindow>,
+    /// "Passwort ändern": old, new, repeated, and what went wrong; while open.
+    own_password: Option<([String; 3], Option<String>)>,
+    password_changed: bool,
 }
 
 impl std::fmt::Debug for Work {
@@ -189,6 +192,8 @@ impl Work {
             workspace,
             members: Members::default(),
             client: None,
+            own_password: None,
+            password_changed: false,
         }
     }
 
@@ -205,6 +210,55 @@ impl Work {
             && !client.show(ui.ctx(), &mut self.workspace)
         {
             self.client = None;
+        }
+        self.own_password_window(ui.ctx());
+    }
+
+    pub fn close_password_window(&mut self) {
+        self.own_password = None;
+    }
+
+    /// "Passwort ändern": the server's password and the local store's key together.
+    fn own_password_window(&mut self, ctx: &egui::Context) {
+        let Some((fields, error)) = &mut self.own_password else {
+            return;
+        };
+        let mut open = true;
+        let mut done = false;
+        egui::Window::new("Passwort ändern")
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                for (label, value) in [
+                    "Bisheriges Passwort",
+                    "Neues Passwort",
+                    "Neues Passwort wiederholen",
+                ]
+                .into_iter()
+                .zip(fields.iter_mut())
+                {
+                    let label = ui.label(label);
+                    ui.add(egui::TextEdit::singleline(value).password(true))
+                        .labelled_by(label.id);
+                }
+                error_line(ui, error);
+                if ui.button("Passwort speichern").clicked() {
+                    *error = if fields[1] != fields[2] {
+                        Some("Die beiden neuen Passwörter stimmen nicht überein".into())
+                    } else {
+                        self.workspace
+                            .change_own_password(&fields[0], &fields[1])
+                            .err()
+                            .map(|e| e.to_string())
+                    };
+                    done = error.is_none();
+                }
+            });
+        if done {
+            self.password_changed = true;
+        }
+        if done || !open {
+            self.own_password = None;
         }
     }
 
@@ -238,6 +292,13 @@ impl Work {
             });
             ui.separator();
             ui.label(format!("Angemeldet: {}", self.workspace.profile().login));
+            if ui.small_button("Passwort ändern").clicked() {
+                self.own_password = Some(Default::default());
+                self.password_changed = false;
+            }
+            if self.password_changed {
+                ui.label("Passwort geändert");
+            }
             if let Some(problem) = &status.problem
                 && !status.online
             {
