@@ -381,7 +381,7 @@ async fn synced(
         Err(_) => None,
     };
     let mut directory_changes = directory.as_ref().map(|handle| handle.changes().boxed());
-    let mut known = held_from_before(ctx, &profile.directory_id);
+    let mut known: BTreeSet<String> = BTreeSet::new();
     open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
     wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
     note_synced(ctx);
@@ -453,28 +453,6 @@ fn note_synced(ctx: &Context) {
         let _ = ctx.store.set_profile(&profile);
     }
     ctx.changed.poke();
-}
-
-/// What this device holds from earlier sessions and could lose access to while it was
-/// closed: every stored document but the directory, those with changes the server does
-/// not have yet, and those still waiting for their registration. Whatever of these the
-/// directory no longer lists is forgotten on its first read; a document forgotten by
-/// mistake is on the server and comes back when the directory lists it.
-fn held_from_before(ctx: &Context, directory: &str) -> BTreeSet<String> {
-    let unsynced: BTreeSet<String> = ctx
-        .store
-        .unsynced()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|u| u.doc)
-        .collect();
-    let unregistered = unregistered(ctx);
-    ctx.store
-        .row_docs()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|doc| doc != directory && !unsynced.contains(doc) && !unregistered.contains(doc))
-        .collect()
 }
 
 /// Opens every document of the directory and every local one that is registered;
