@@ -459,12 +459,30 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
             .is_some()
     );
     click(&mut harness, "Arbeitszeitregelung hinzufügen");
+    click(&mut harness, "Regelmäßige Arbeitszeiten");
+    type_into(&mut harness, "Zeiten am Mo", "08:00-12:00, 13:00-16:00");
+    type_into(&mut harness, "Zeiten am Di", "8");
+    click(&mut harness, "Ausnahme hinzufügen");
+    type_into(&mut harness, "Ausnahme 1 am", "24.12.2026");
+    click(&mut harness, "Speichern");
+    assert!(
+        harness
+            .query_by_label("„8“: bitte Zeiten wie 08:00-12:00 angeben")
+            .is_some()
+    );
+    // Typing appends: Tuesday now reads 8:00-12:00.
+    type_into(&mut harness, "Zeiten am Di", ":00-12:00");
     click(&mut harness, "Speichern");
     assert!(
         harness
             .query_by_label_contains(
                 "Heute gilt die Regelung der Ebene Teilnehmer:in: Vollzeit, 39"
             )
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("unregelmäßige Arbeitszeiten, 1 Ausnahme")
             .is_some()
     );
 

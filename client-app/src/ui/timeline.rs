@@ -12,7 +12,9 @@ use conflict_rules::working_time::effective_rule;
 use egui::{Color32, RichText};
 use model::timeline::{ActionKind, SectionCorrection};
 use model::vacation::{VacationEntry, VacationKind};
-use model::working_time::{TimeSpan, Weekday, WeekdayKey, WeeklySchedule, WorkingTimeRule};
+use model::working_time::{
+    ScheduleException, TimeSpan, Weekday, WeekdayKey, WeeklySchedule, WorkingTimeRule,
+};
 use model::{ClockTime, Date, Days, EntityId, ParticipationId, Period, SiteId};
 
 use super::assistant::Assistant;
@@ -79,6 +81,12 @@ struct WorkingTimeForm {
     days: [bool; 7],
     start: String,
     end: String,
+    /// "Regelmäßige Arbeitszeiten": one span on the chosen days; otherwise each day's
+    /// own spans, typed as `08:00-12:00, 13:00-16:00`.
+    regular: bool,
+    day_spans: [String; 7],
+    /// "Ausnahme hinzufügen": a day (`TT.MM.JJJJ`), its spans (empty: free), a note.
+    exceptions: Vec<[String; 3]>,
 }
 
 impl Default for WorkingTimeForm {
@@ -92,8 +100,26 @@ impl Default for WorkingTimeForm {
             days: [true, true, true, true, true, false, false],
             start: "08:00".into(),
             end: "16:00".into(),
+            regular: true,
+            day_spans: Default::default(),
+            exceptions: Vec::new(),
         }
     }
+}
+
+/// `08:00-12:00, 13:00-16:00`; empty is no span (a free day).
+fn parse_spans(text: &str) -> Result<Vec<TimeSpan>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (start, end) = part.split_once('-').unwrap_or((part, ""));
+            match (parse_clock(start), parse_clock(end)) {
+                (Some(start), Some(end)) => Ok(TimeSpan { start, end }),
+                _ => Err(format!("„{part}“: bitte Zeiten wie 08:00-12:00 angeben")),
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Default)]
@@ -1046,16 +1072,37 @@ fn working_time_editor(
     field(ui, "Arbeitszeitform", &mut form.form);
     field(ui, "Stunden pro Woche", &mut form.hours);
     field(ui, "Bemerkungen", &mut form.remarks);
-    ui.label("Regelmäßige Arbeitszeiten");
-    ui.horizontal(|ui| {
+    ui.checkbox(&mut form.regular, "Regelmäßige Arbeitszeiten");
+    if form.regular {
+        ui.horizontal(|ui| {
+            for (i, day) in Weekday::ALL.iter().enumerate() {
+                ui.checkbox(&mut form.days[i], day.as_str());
+            }
+        });
+        ui.horizontal(|ui| {
+            field(ui, "Beginn", &mut form.start);
+            field(ui, "Ende", &mut form.end);
+        });
+    } else {
         for (i, day) in Weekday::ALL.iter().enumerate() {
-            ui.checkbox(&mut form.days[i], day.as_str());
+            field(
+                ui,
+                &format!("Zeiten am {}", day.as_str()),
+                &mut form.day_spans[i],
+            );
         }
-    });
-    ui.horizontal(|ui| {
-        field(ui, "Beginn", &mut form.start);
-        field(ui, "Ende", &mut form.end);
-    });
+    }
+    for (i, exception) in form.exceptions.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            let [day, spans, note] = exception;
+            field(ui, &format!("Ausnahme {} am", i + 1), day);
+            field(ui, &format!("Zeiten (leer: frei) {}", i + 1), spans);
+            field(ui, &format!("Hinweis {}", i + 1), note);
+        });
+    }
+    if ui.link("Ausnahme hinzufügen").clicked() {
+        form.exceptions.push(Default::default());
+    }
     if !ui.button("Speichern").clicked() {
         return None;
     }
@@ -1073,16 +1120,41 @@ impl WorkingTimeForm {
             .ok()
             .filter(|h: &f64| h.is_finite() && *h >= 0.0 && *h <= 168.0)
             .ok_or("Bitte die Stunden pro Woche als Zahl angeben")?;
-        let span = match (parse_clock(&self.start), parse_clock(&self.end)) {
-            (Some(start), Some(end)) => TimeSpan { start, end },
-            _ => return Err("Bitte Beginn und Ende als Uhrzeit (08:00) angeben".into()),
+        let days = if self.regular {
+            let span = match (parse_clock(&self.start), parse_clock(&self.end)) {
+                (Some(start), Some(end)) => TimeSpan { start, end },
+                _ => return Err("Bitte Beginn und Ende als Uhrzeit (08:00) angeben".into()),
+            };
+            Weekday::ALL
+                .iter()
+                .zip(self.days)
+                .filter(|(_, on)| *on)
+                .map(|(day, _)| (WeekdayKey::from(*day), vec![span]))
+                .collect()
+        } else {
+            let mut days = std::collections::BTreeMap::new();
+            for (day, text) in Weekday::ALL.iter().zip(&self.day_spans) {
+                let spans = parse_spans(text)?;
+                if !spans.is_empty() {
+                    days.insert(WeekdayKey::from(*day), spans);
+                }
+            }
+            days
         };
-        let days = Weekday::ALL
-            .iter()
-            .zip(self.days)
-            .filter(|(_, on)| *on)
-            .map(|(day, _)| (WeekdayKey::from(*day), vec![span]))
-            .collect();
+        let mut exceptions = std::collections::BTreeMap::new();
+        for [day, spans, note] in &self.exceptions {
+            if day.trim().is_empty() {
+                continue;
+            }
+            let day = required_date(day, "den Tag der Ausnahme")?;
+            exceptions.insert(
+                day.to_string(),
+                ScheduleException {
+                    spans: parse_spans(spans)?,
+                    note: note.trim().to_owned(),
+                },
+            );
+        }
         let (created, created_by) = workspace.new_stamp();
         Ok(WorkingTimeRule {
             valid,
@@ -1090,10 +1162,10 @@ impl WorkingTimeForm {
             hours_per_week_hundredths: (hours * 100.0).round() as u64,
             remarks: self.remarks.trim().to_owned(),
             schedule: WeeklySchedule {
-                regular: true,
+                regular: self.regular,
                 days,
             },
-            exceptions: Default::default(),
+            exceptions,
             created,
             created_by,
         })
@@ -1135,11 +1207,38 @@ impl CatalogueWorkingTime {
 }
 
 pub fn rule_line(rule: &WorkingTimeRule) -> String {
-    format!(
+    let mut line = format!(
         "{} – {}: {}, {} Std./Woche",
         date_text(rule.valid.from),
         date_text(rule.valid.to),
         rule.form,
         hours_text(rule.hours_per_week_hundredths)
-    )
+    );
+    if !rule.schedule.regular {
+        line.push_str(", unregelmäßige Arbeitszeiten");
+    }
+    match rule.exceptions.len() {
+        0 => {}
+        1 => line.push_str(", 1 Ausnahme"),
+        n => line.push_str(&format!(", {n} Ausnahmen")),
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_as_typed() {
+        let spans = parse_spans(" 08:00-12:00, 13:30-16:00 ,").unwrap();
+        assert_eq!(spans.len(), 2);
+        assert_eq!(spans[1].start, ClockTime::from_hm(13, 30).unwrap());
+        assert!(parse_spans("").unwrap().is_empty(), "empty is a free day");
+        assert!(parse_spans("8 bis 12").is_err());
+        assert_eq!(parse_days("2,5"), Some(Days(250)));
+        assert_eq!(parse_days("0"), None);
+        assert_eq!(days_text(Days(250)), "2,50");
+        assert_eq!(days_text(Days::whole(24)), "24");
+    }
 }
