@@ -1,0 +1,503 @@
+//! End to end: the real `sync-server` binary and three headless clients (the client-app
+//! library, no screens). Everyone goes offline (the server is killed with SIGKILL),
+//! makes conflicting edits, and comes back in a random order; then every replica shows
+//! the same thing, the domain's invariants hold, and every edit is either there or
+//! explained by a notice. Issue 5, first scenario.
+//!
+//! The random order comes from a seed printed at the start; `E2E_SEED=n` replays one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use client_app::Workspace;
+use client_app::workspace::{MemberQuery, SignIn};
+use conflict_rules::assistant::Status;
+use conflict_rules::notice::NoticeKind;
+use model::client_record::{ClientRecord, NewClient, NewResponsibility, ResponsibilityKind};
+use model::timeline::{ActionKind, Enrolment, ParticipationResult, ProgrammeType, StageDef};
+use model::{Period, TenantId, UserId};
+
+const TENANT: &str = "t";
+
+/// The server binary next to this test's: `cargo test --workspace` (scripts/test) builds
+/// it with the same features as everything else, because sync-server's own tests need
+/// it. Only when it is missing (`cargo test -p tests` on a fresh target) is it built here;
+/// building it every time would rebuild it with other features and churn the target.
+fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/e2e-… → target/debug/sync-server
+    let binary = exe.parent().unwrap().parent().unwrap().join("sync-server");
+    if !binary.exists() {
+        let built = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "sync-server",
+                "--bin",
+                "sync-server",
+            ])
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "the server builds");
+    }
+    binary
+}
+
+struct Server {
+    binary: PathBuf,
+    data_dir: PathBuf,
+    addr: SocketAddr,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn new(data_dir: &Path) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self {
+            binary: server_binary(),
+            data_dir: data_dir.to_owned(),
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child: None,
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.binary);
+        command
+            .env("SYNC_SERVER_DATA_DIR", &self.data_dir)
+            .env("SYNC_SERVER_LISTEN", self.addr.to_string());
+        command
+    }
+
+    /// An account through the CLI; returns its password.
+    fn account(&self, login: &str, role: &str) -> String {
+        let command = if role == "admin" {
+            vec![
+                "admin",
+                "create-admin",
+                "--tenant",
+                TENANT,
+                "--login",
+                login,
+            ]
+        } else {
+            vec![
+                "admin",
+                "create-account",
+                "--tenant",
+                TENANT,
+                "--login",
+                login,
+                "--role",
+                role,
+            ]
+        };
+        let out = self.command().args(command).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix("password")
+                    .and_then(|l| l.split(": ").nth(1))
+            })
+            .expect("the password is printed")
+            .trim()
+            .to_owned()
+    }
+
+    fn start(&mut self) {
+        let child = self
+            .command()
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !healthy(self.addr) {
+            assert!(Instant::now() < deadline, "the server never answered");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn healthy(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = write!(
+        stream,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
+}
+
+fn sign_in(dir: &Path, server: &Server, login: &str, password: &str) -> Workspace {
+    Workspace::sign_in(&SignIn {
+        data_dir: dir.to_owned(),
+        server: server.url(),
+        login: login.into(),
+        password: password.into(),
+        iterations: NonZeroU32::new(1_000).unwrap(),
+    })
+    .unwrap()
+}
+
+fn until(workspace: &mut Workspace, what: &str, mut check: impl FnMut(&Workspace) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        workspace.refresh();
+        if check(workspace) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn all_synced(w: &Workspace) -> bool {
+    w.unsynced_changes() == 0 && w.pending_requests().is_empty()
+}
+
+/// A small, seeded shuffle (no dependency for one permutation).
+fn shuffled(mut items: Vec<usize>, seed: u64) -> Vec<usize> {
+    let mut state = seed | 1;
+    for i in (1..items.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        items.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    items
+}
+
+fn new_client(pseudonym: &str) -> NewClient {
+    NewClient {
+        pseudonym: pseudonym.into(),
+        take_up: false,
+        ..NewClient::default()
+    }
+}
+
+/// What one replica shows of the scenario's documents, for comparing replicas.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    primary: Option<String>,
+    responsibilities: Vec<String>,
+    notes: Vec<String>,
+    status: Vec<Status>,
+    regenbogen: usize,
+    heads: Vec<Vec<String>>,
+}
+
+fn seen(w: &Workspace, person: &str, timeline: &str) -> Seen {
+    let (_, view, _) = w.record(person).unwrap();
+    let timelines = w.timelines(person);
+    let mut notes: Vec<String> = view.notes.iter().map(|n| n.text.clone()).collect();
+    notes.sort();
+    Seen {
+        primary: view.primary.map(|p| p.user.to_string()),
+        responsibilities: view
+            .responsibilities
+            .values()
+            .map(|r| format!("{:?} {}", r.kind, r.user))
+            .collect(),
+        notes,
+        status: timelines
+            .iter()
+            .flat_map(|t| t.view.participations.iter().map(|p| p.status))
+            .collect(),
+        regenbogen: w
+            .members(&MemberQuery {
+                search: "regenbogen".into(),
+                ..MemberQuery::default()
+            })
+            .len(),
+        heads: [person, timeline].iter().map(|d| w.heads(d)).collect(),
+    }
+}
+
+#[test]
+fn offline_conflicts_converge_after_a_server_kill_in_any_reconnect_order() {
+    let seed = std::env::var("E2E_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    println!("E2E_SEED={seed}");
+    let server_dir = tempfile::tempdir().unwrap();
+    let mut server = Server::new(server_dir.path());
+    let ada_password = server.account("ada", "admin");
+    let anna_password = server.account("anna", "counsellor");
+    let ben_password = server.account("ben", "counsellor");
+    server.start();
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut ada = sign_in(dirs[0].path(), &server, "ada", &ada_password);
+    let mut anna = sign_in(dirs[1].path(), &server, "anna", &anna_password);
+    let mut ben = sign_in(dirs[2].path(), &server, "ben", &ben_password);
+
+    // Online: a person in a BvB, known to everyone.
+    let person = ada
+        .create_client(new_client("Sonnenblume"), None, None)
+        .unwrap();
+    let programme = ada
+        .add_programme("BvB Köln", ProgrammeType::BvB, StageDef::bvb())
+        .unwrap();
+    let snapshot = ada.catalogue().programmes[&programme].snapshot(&programme);
+    let today = client_app::german::today();
+    let (timeline, participation) = ada
+        .assist(
+            &person,
+            None,
+            None,
+            today,
+            ActionKind::Enrol(Enrolment {
+                programme: snapshot,
+                stage: Some("EA".into()),
+                section_name: None,
+                site: None,
+                funding_period: Period::default(),
+                planned_period: Period::default(),
+                entry_date: Some(today),
+                waiting_list: false,
+            }),
+        )
+        .unwrap();
+    until(&mut ada, "ada's setup reached the server", all_synced);
+    for (who, w) in [("anna", &mut anna), ("ben", &mut ben)] {
+        until(w, &format!("{who} sees the active participation"), |w| {
+            w.timelines(&person).iter().any(|t| {
+                t.view
+                    .participations
+                    .iter()
+                    .any(|p| p.status == Status::Active)
+            })
+        });
+    }
+
+    // Everyone offline: the server dies mid-session.
+    server.kill();
+    for w in [&mut ada, &mut anna, &mut ben] {
+        until(w, "offline", |w| !w.status().online);
+    }
+    let claim = |w: &mut Workspace| {
+        let me = UserId::new(w.me());
+        w.edit::<ClientRecord, _>(&person, |d, e| Ok(d.claim_primary(e, me).map(|_| ())?))
+            .unwrap();
+    };
+    claim(&mut anna);
+    claim(&mut ben);
+    anna.assist(
+        &person,
+        Some(&timeline),
+        Some(&participation),
+        today,
+        ActionKind::End {
+            result: ParticipationResult {
+                outcome: "Ausbildung".into(),
+                remarks: String::new(),
+            },
+        },
+    )
+    .unwrap();
+    ben.assist(
+        &person,
+        Some(&timeline),
+        Some(&participation),
+        today,
+        ActionKind::Suspend { interruption: None },
+    )
+    .unwrap();
+    for (w, text) in [(&mut anna, "Notiz von Anna"), (&mut ben, "Notiz von Ben")] {
+        w.edit::<ClientRecord, _>(&person, |d, e| Ok(d.add_note(e, text)?))
+            .unwrap();
+    }
+    for (w, kind) in [
+        (&mut anna, ResponsibilityKind::SocialPedagogue),
+        (&mut ben, ResponsibilityKind::Teacher),
+    ] {
+        let me = UserId::new(w.me());
+        w.edit::<ClientRecord, _>(&person, |d, e| {
+            Ok(d.add_responsibility(
+                e,
+                NewResponsibility {
+                    kind,
+                    label: None,
+                    user: me,
+                    user_tenant: TenantId::new(TENANT),
+                    valid: Period::default(),
+                },
+            )
+            .map(|_| ())?)
+        })
+        .unwrap();
+    }
+    anna.create_client(new_client("Regenbogen"), None, None)
+        .unwrap();
+    ben.create_client(new_client("Regenbogen"), None, None)
+        .unwrap();
+    ada.edit::<ClientRecord, _>(&person, |d, e| Ok(d.add_note(e, "Notiz von Ada")?))
+        .unwrap();
+
+    // Back, reconnecting in a random order.
+    server.start();
+    let mut replicas = [ada, anna, ben];
+    let order = shuffled(vec![0, 1, 2], seed);
+    println!("reconnect order: {order:?}");
+    for i in order {
+        replicas[i].reconnect();
+        until(&mut replicas[i], "reconnected and synced", |w| {
+            w.status().online && all_synced(w)
+        });
+    }
+
+    // Everyone ends with the same view.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        for w in replicas.iter_mut() {
+            w.refresh();
+        }
+        let views: Vec<Seen> = replicas
+            .iter()
+            .map(|w| seen(w, &person, &timeline))
+            .collect();
+        if views.windows(2).all(|pair| pair[0] == pair[1]) && views[0].regenbogen == 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replicas never agreed: {views:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let [ada, anna, ben] = &replicas;
+    let ids = [
+        ada.me().to_owned(),
+        anna.me().to_owned(),
+        ben.me().to_owned(),
+    ];
+    let (_, view, _) = anna.record(&person).unwrap();
+    // Exactly one primary caretaker, one of the two claimants; the other stays on.
+    let primary = view
+        .primary
+        .as_ref()
+        .expect("a primary caretaker")
+        .user
+        .to_string();
+    assert!(primary == ids[1] || primary == ids[2], "{primary}");
+    let loser = if primary == ids[1] { &ids[2] } else { &ids[1] };
+    assert!(
+        view.responsibilities
+            .values()
+            .any(|r| r.user.as_str() == loser && r.kind == ResponsibilityKind::Caretaker),
+        "the losing claimant stays on as a caretaker"
+    );
+    // Both explicit responsibilities, all three notes.
+    for kind in [
+        ResponsibilityKind::SocialPedagogue,
+        ResponsibilityKind::Teacher,
+    ] {
+        assert!(
+            view.responsibilities.values().any(|r| r.kind == kind),
+            "{kind:?}"
+        );
+    }
+    let notes: Vec<&str> = view.notes.iter().map(|n| n.text.as_str()).collect();
+    for text in ["Notiz von Ada", "Notiz von Anna", "Notiz von Ben"] {
+        assert!(notes.contains(&text), "{text} in {notes:?}");
+    }
+    // One of end and suspend applied; the other is kept and explained to its author.
+    let folded = anna.timelines(&person);
+    let p = &folded[0].view.participations[0];
+    assert!(
+        matches!(p.status, Status::Ended | Status::Inactive),
+        "{:?}",
+        p.status
+    );
+    assert_eq!(
+        folded[0].view.rejected.len(),
+        1,
+        "exactly one action did not apply"
+    );
+    let (author, other) = if p.status == Status::Ended {
+        (ben, anna)
+    } else {
+        (anna, ben)
+    };
+    let told: Vec<_> = author
+        .timelines(&person)
+        .into_iter()
+        .flat_map(|t| t.notices)
+        .filter(|n| matches!(n.kind, NoticeKind::ActionRejected { .. }))
+        .collect();
+    assert_eq!(
+        told.len(),
+        1,
+        "the author of the action that did not apply is told"
+    );
+    assert!(
+        other.timelines(&person).iter().all(|t| t
+            .notices
+            .iter()
+            .all(|n| !matches!(n.kind, NoticeKind::ActionRejected { .. }))),
+        "nobody else is bothered"
+    );
+    // The pseudonym is taken twice: both records are kept, and the rules flag one.
+    let records: Vec<(model::DocumentId, ClientRecord)> = ada
+        .members(&MemberQuery {
+            search: "regenbogen".into(),
+            ..MemberQuery::default()
+        })
+        .into_iter()
+        .map(|(doc, _)| (doc.parse().unwrap(), ada.read::<ClientRecord>(doc).unwrap()))
+        .collect();
+    assert_eq!(records.len(), 2);
+    let duplicates = conflict_rules::tenant::duplicate_notices(records.iter().map(|(d, r)| (d, r)));
+    assert!(
+        duplicates
+            .iter()
+            .any(|n| matches!(n.kind, NoticeKind::DuplicatePseudonym { .. })),
+        "the second Regenbogen is flagged"
+    );
+}
