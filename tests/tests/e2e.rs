@@ -501,3 +501,94 @@ fn offline_conflicts_converge_after_a_server_kill_in_any_reconnect_order() {
         "the second Regenbogen is flagged"
     );
 }
+
+/// Run by [`a_client_killed_between_a_local_write_and_its_sync_keeps_the_edit`] as a
+/// child process: signs in offline, writes a note, says so, and waits to be killed.
+#[test]
+#[ignore = "run as a child process by the test below"]
+fn child_writes_until_killed() {
+    let dir = std::env::var("E2E_CHILD_DIR").unwrap();
+    let server = std::env::var("E2E_CHILD_SERVER").unwrap();
+    let password = std::env::var("E2E_CHILD_PASSWORD").unwrap();
+    let person = std::env::var("E2E_CHILD_PERSON").unwrap();
+    let mut anna = Workspace::sign_in(&SignIn {
+        data_dir: dir.into(),
+        server,
+        login: "anna".into(),
+        password,
+        iterations: NonZeroU32::new(1_000).unwrap(),
+    })
+    .unwrap();
+    anna.edit::<ClientRecord, _>(&person, |d, e| Ok(d.add_note(e, "Vor dem Absturz")?))
+        .unwrap();
+    println!("WRITTEN");
+    std::io::stdout().flush().unwrap();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn a_client_killed_between_a_local_write_and_its_sync_keeps_the_edit() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let mut server = Server::new(server_dir.path());
+    let anna_password = server.account("anna", "counsellor");
+    let ben_password = server.account("ben", "counsellor");
+    server.start();
+    let (anna_dir, ben_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut anna = sign_in(anna_dir.path(), &server, "anna", &anna_password);
+    let person = anna
+        .create_client(new_client("Sonnenblume"), None, None)
+        .unwrap();
+    until(&mut anna, "the record reached the server", all_synced);
+    anna.shut_down();
+    server.kill();
+
+    // Offline, in another process: the note is written, then the process is killed.
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_writes_until_killed",
+            "--nocapture",
+        ])
+        .env("E2E_CHILD_DIR", anna_dir.path())
+        .env("E2E_CHILD_SERVER", server.url())
+        .env("E2E_CHILD_PASSWORD", &anna_password)
+        .env("E2E_CHILD_PERSON", &person)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains("WRITTEN") {
+        assert_eq!(
+            out.read(&mut byte).unwrap(),
+            1,
+            "the child ended before writing"
+        );
+        seen.push(byte[0]);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Restarted, with the server back: the note is there, counted, and reaches Ben.
+    server.start();
+    let mut anna = sign_in(anna_dir.path(), &server, "anna", &anna_password);
+    let notes = |w: &Workspace| -> Vec<String> {
+        w.record(&person)
+            .map(|(_, view, _)| view.notes.into_iter().map(|n| n.text).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(notes(&anna), ["Vor dem Absturz"]);
+    assert_eq!(anna.unsynced_changes(), 1, "still waiting for the server");
+    until(&mut anna, "the note is synced", all_synced);
+    let mut ben = sign_in(ben_dir.path(), &server, "ben", &ben_password);
+    until(&mut ben, "ben reads the note", |w| {
+        notes(w) == ["Vor dem Absturz"]
+    });
+    anna.shut_down();
+    ben.shut_down();
+}
