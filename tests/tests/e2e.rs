@@ -592,3 +592,63 @@ fn a_client_killed_between_a_local_write_and_its_sync_keeps_the_edit() {
     anna.shut_down();
     ben.shut_down();
 }
+
+#[test]
+fn server_killed_mid_sync_loses_nothing_it_acknowledged_and_every_change_arrives() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let mut server = Server::new(server_dir.path());
+    let anna_password = server.account("anna", "counsellor");
+    let ben_password = server.account("ben", "counsellor");
+    server.start();
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut anna = sign_in(dirs[0].path(), &server, "anna", &anna_password);
+    let person = anna
+        .create_client(new_client("Sonnenblume"), None, None)
+        .unwrap();
+    let notes = |w: &Workspace| -> Vec<String> {
+        let mut texts: Vec<String> = w
+            .record(&person)
+            .map(|(_, view, _)| view.notes.into_iter().map(|n| n.text).collect())
+            .unwrap_or_default();
+        texts.sort();
+        texts
+    };
+    let write = |w: &mut Workspace, i: usize| {
+        w.edit::<ClientRecord, _>(&person, |d, e| Ok(d.add_note(e, &format!("Notiz {i:02}"))?))
+            .unwrap();
+    };
+
+    // Acknowledged, then killed at once: a new device that only has the server sees all.
+    for i in 0..10 {
+        write(&mut anna, i);
+    }
+    until(&mut anna, "the server acknowledged every note", all_synced);
+    server.kill();
+    server.start();
+    let mut fresh = sign_in(dirs[1].path(), &server, "anna", &anna_password);
+    until(
+        &mut fresh,
+        "a new device reads every acknowledged note",
+        |w| notes(w).len() == 10,
+    );
+    fresh.shut_down();
+
+    // Killed in the middle of syncing, three times: every change still arrives.
+    for i in 10..40 {
+        write(&mut anna, i);
+        anna.refresh();
+        if i % 10 == 5 {
+            server.kill();
+            std::thread::sleep(Duration::from_millis(100));
+            server.start();
+            anna.reconnect();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    until(&mut anna, "every note synced", all_synced);
+    let mut ben = sign_in(dirs[2].path(), &server, "ben", &ben_password);
+    let expected: Vec<String> = (0..40).map(|i| format!("Notiz {i:02}")).collect();
+    until(&mut ben, "ben reads all 40 notes", |w| notes(w) == expected);
+    anna.shut_down();
+    ben.shut_down();
+}
