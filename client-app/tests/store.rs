@@ -208,3 +208,62 @@ fn a_process_killed_mid_write_leaves_a_readable_store() {
         "every committed write counted: {total} vs {committed}"
     );
 }
+
+/// A store file, damaged in a few random bytes (after the owner closed it), or replaced by
+/// random bytes: opening it reports an error or opens; reading it then reports errors or
+/// reads; nothing panics (fuzzing the load path, issue 5).
+mod damaged {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn reading_is_total(path: &Path) {
+        if let Ok(store) = Store::open(path, PASSWORD) {
+            let _ = store.profile();
+            let _ = store.rows("client-record");
+            let _ = store.document_chunks("docA");
+            let _ = store.requests();
+            let _ = store.unsynced();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_store_with_flipped_bytes_never_panics(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("a.store");
+            let store = create(&path);
+            store
+                .record_local(
+                    "docA",
+                    &[("h1".into(), b"Pseudonym Sonnenblume".to_vec())],
+                    &["h1".into()],
+                    Some(("client-record", br#"{"row":"Directory"}"#)),
+                )
+                .unwrap();
+            store.push_request(b"{}").unwrap();
+            drop(store);
+            let mut bytes = std::fs::read(&path).unwrap();
+            for (at, value) in flips {
+                let at = at.index(bytes.len());
+                bytes[at] = value;
+            }
+            std::fs::write(&path, &bytes).unwrap();
+            reading_is_total(&path);
+        }
+
+        #[test]
+        fn a_file_of_random_bytes_is_refused_and_left_alone(
+            bytes in proptest::collection::vec(any::<u8>(), 0..8192)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("b.store");
+            std::fs::write(&path, &bytes).unwrap();
+            prop_assert!(Store::open(&path, PASSWORD).is_err());
+            prop_assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        }
+    }
+}
