@@ -338,7 +338,8 @@ impl Accounts {
         valid_for: Duration,
     ) -> Result<String, AccountError> {
         let token = password::random_hex(&self.rng, 32)?;
-        let expires = now_ms() + valid_for.as_millis() as u64;
+        let valid_for = u64::try_from(valid_for.as_millis()).unwrap_or(u64::MAX);
+        let expires = now_ms().saturating_add(valid_for).min(i64::MAX as u64);
         self.conn().execute(
             "INSERT INTO invitations (token_digest, account_id, person, expires_ms)
              VALUES (?1, ?2, ?3, ?4)",
@@ -365,22 +366,33 @@ impl Accounts {
     }
 
     /// Sets the password through an invitation, which is then used up (with every other
-    /// invitation of the account). Returns the person.
+    /// invitation of the account) in the same transaction, so two submissions at once
+    /// cannot both use it. Returns the person.
     pub fn redeem_invitation(&self, token: &str, new: &str) -> Result<String, AccountError> {
         password::check_policy(new)?;
-        let found: Option<(String, String)> = self
-            .conn()
+        let stored = password::hash(new, &self.rng)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: Option<(String, String)> = tx
             .query_row(
-                "SELECT account_id, person FROM invitations
-                 WHERE token_digest = ?1 AND expires_ms > ?2",
+                "DELETE FROM invitations WHERE token_digest = ?1 AND expires_ms > ?2
+                 RETURNING account_id, person",
                 params![password::token_digest(token), now_ms() as i64],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         let (account, person) = found.ok_or(AccountError::NoSession)?;
-        self.set_password(None, &account, new)?;
-        self.conn()
-            .execute("DELETE FROM invitations WHERE account_id = ?1", [&account])?;
+        tx.execute("DELETE FROM invitations WHERE account_id = ?1", [&account])?;
+        let changed = tx.execute(
+            "UPDATE accounts SET salt = ?1, iterations = ?2, password_hash = ?3 WHERE id = ?4",
+            params![stored.salt, stored.iterations, stored.hash, account],
+        )?;
+        if changed == 0 {
+            return Err(AccountError::NoSuchAccount);
+        }
+        tx.execute("DELETE FROM sessions WHERE account_id = ?1", [&account])?;
+        Self::audit(&tx, None, "password-set-by-invitation", Some(&account))?;
+        tx.commit()?;
         Ok(person)
     }
 

@@ -1,12 +1,14 @@
 //! Uploaded files (DESIGN.md section 2): blobs, not CRDTs. Content-addressed by SHA-256,
 //! kept in SQLite per tenant (so one tenant cannot learn what another stored), and
-//! readable only by whoever owns a staff notebook that references them: documents are
-//! visible only to the counsellor who uploaded them (DOMAIN.md).
+//! readable only by a counsellor who uploaded that content and owns a staff notebook
+//! that references it: documents are visible only to the counsellor who uploaded them
+//! (DOMAIN.md). A reference alone is not enough: an admin reads every notebook and could
+//! copy a hash into a notebook of their own.
 //!
 //! - `PUT /api/blobs/{sha256}` (staff): the body must hash to the address, and be at most
 //!   `max_blob_bytes`; storing the same content again changes nothing.
-//! - `GET /api/blobs/{sha256}`: the content, if a notebook the caller owns references it;
-//!   404 otherwise, exactly as for content that does not exist.
+//! - `GET /api/blobs/{sha256}`: the content, if the caller uploaded it and a notebook the
+//!   caller owns references it; 404 otherwise, exactly as for content that does not exist.
 //!
 //! Settling a notebook records which hashes it references (`blob_refs`).
 
@@ -38,22 +40,50 @@ impl Blobs {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stores content under its hash for a tenant; `true` when it is new.
-    pub fn put(&self, tenant: &str, sha256: &str, data: &[u8]) -> rusqlite::Result<bool> {
-        Ok(self.conn().execute(
+    /// Stores content under its hash for a tenant, uploaded by `account`; `true` when the
+    /// content is new.
+    pub fn put(
+        &self,
+        tenant: &str,
+        sha256: &str,
+        account: &str,
+        data: &[u8],
+    ) -> rusqlite::Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let added = tx.execute(
             "INSERT OR IGNORE INTO blobs (tenant, sha256, data, created_ms) VALUES (?1, ?2, ?3, ?4)",
             params![tenant, sha256, data, crate::accounts::now_ms() as i64],
-        )? > 0)
+        )? > 0;
+        tx.execute(
+            "INSERT OR IGNORE INTO blob_uploaders (tenant, sha256, account) VALUES (?1, ?2, ?3)",
+            params![tenant, sha256, account],
+        )?;
+        tx.commit()?;
+        Ok(added)
     }
 
-    /// The content, if the tenant has it and one of `notebooks` references it.
+    /// The content, if `account` uploaded it in this tenant and one of `notebooks` (the
+    /// caller's own) references it.
     pub fn get(
         &self,
         tenant: &str,
         sha256: &str,
+        account: &str,
         notebooks: &[String],
     ) -> rusqlite::Result<Option<Vec<u8>>> {
         let conn = self.conn();
+        let uploaded = conn
+            .query_row(
+                "SELECT 1 FROM blob_uploaders WHERE tenant = ?1 AND sha256 = ?2 AND account = ?3",
+                params![tenant, sha256, account],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if !uploaded {
+            return Ok(None);
+        }
         let referenced = notebooks.iter().try_fold(false, |found, notebook| {
             if found {
                 return Ok(true);
@@ -128,7 +158,7 @@ pub async fn upload(
         }
         worker
             .blobs
-            .put(&who.tenant, &sha256, &body)
+            .put(&who.tenant, &sha256, &who.account_id, &body)
             .map_err(internal)
     })
     .await?;
@@ -153,7 +183,7 @@ pub async fn download(
     let found = blocking(move || {
         worker
             .blobs
-            .get(&who.tenant, &sha256, &notebooks)
+            .get(&who.tenant, &sha256, &who.account_id, &notebooks)
             .map_err(internal)
     })
     .await?
@@ -173,42 +203,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn content_is_readable_only_through_a_referencing_notebook_of_its_tenant() {
+    fn content_is_readable_only_by_its_uploader_through_a_referencing_notebook() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = Blobs::new(crate::db::open(&dir.path().join("db.sqlite")).unwrap());
         let data = b"Lebenslauf";
         let hash = hex_sha256(data);
         assert!(is_hash(&hash));
-        assert!(blobs.put("t", &hash, data).unwrap());
-        assert!(!blobs.put("t", &hash, data).unwrap(), "stored once");
+        assert!(blobs.put("t", &hash, "anna", data).unwrap());
+        assert!(!blobs.put("t", &hash, "anna", data).unwrap(), "stored once");
         let mine = vec!["notebook-1".to_owned()];
-        assert_eq!(
-            blobs.get("t", &hash, &mine).unwrap(),
-            None,
-            "no reference yet"
-        );
+        let get = |account: &str, notebooks: &[String]| {
+            blobs.get("t", &hash, account, notebooks).unwrap()
+        };
+        assert_eq!(get("anna", &mine), None, "no reference yet");
         blobs
             .set_refs("notebook-1", std::slice::from_ref(&hash))
             .unwrap();
+        assert_eq!(get("anna", &mine).as_deref(), Some(&data[..]));
         assert_eq!(
-            blobs.get("t", &hash, &mine).unwrap().as_deref(),
-            Some(&data[..])
-        );
-        assert_eq!(
-            blobs.get("other", &hash, &mine).unwrap(),
+            blobs.get("other", &hash, "anna", &mine).unwrap(),
             None,
             "another tenant"
         );
+        blobs
+            .set_refs("notebook-2", std::slice::from_ref(&hash))
+            .unwrap();
         assert_eq!(
-            blobs.get("t", &hash, &["notebook-2".to_owned()]).unwrap(),
+            get("ada", &["notebook-2".to_owned()]),
             None,
-            "someone else's notebook"
+            "a reference copied into someone else's notebook is not enough"
+        );
+        assert_eq!(
+            get("anna", &["notebook-3".to_owned()]),
+            None,
+            "a notebook without it"
         );
         blobs.set_refs("notebook-1", &[]).unwrap();
-        assert_eq!(
-            blobs.get("t", &hash, &mine).unwrap(),
-            None,
-            "reference removed"
-        );
+        assert_eq!(get("anna", &mine), None, "reference removed");
     }
 }

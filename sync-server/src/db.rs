@@ -126,6 +126,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (notebook, sha256)
     ) WITHOUT ROWID;
 "#,
+    r#"
+    -- Who uploaded which content: only they may download it (a notebook's reference
+    -- alone is not enough, because notebook content is written by its owner).
+    CREATE TABLE blob_uploaders (
+        tenant TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        account TEXT NOT NULL,
+        PRIMARY KEY (tenant, sha256, account)
+    ) WITHOUT ROWID;
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -165,11 +165,16 @@ impl Mail {
     }
 
     /// Delivers every waiting message into the outbox; returns the direct messages
-    /// delivered.
+    /// delivered. A message that cannot be written stays waiting (and is logged) while the
+    /// others go. A crash between writing a file and noting it sends that message again
+    /// at the next start: delivery is at least once.
     pub fn deliver_waiting(&self) -> Result<Vec<Delivered>, MailError> {
         let mut delivered = Vec::new();
         for (id, message) in self.waiting()? {
-            self.write(id, &message)?;
+            if let Err(error) = self.write(id, &message) {
+                tracing::error!(id, %error, "a message cannot be written to the outbox");
+                continue;
+            }
             self.conn().execute(
                 "UPDATE mail_queue SET sent_ms = ?2, recipient = '', subject = '', body = ''
                  WHERE id = ?1",
@@ -238,7 +243,9 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// The direct messages of a contact document still waiting to be queued.
+/// The direct messages of a contact document still marked `Queued`: to queue (queuing
+/// again changes nothing), or, where the queue already delivered one, to mark as sent
+/// (the mark failed to reach the document before).
 pub fn direct_messages(doc: &str, contact: &ClientContact) -> Vec<Outgoing> {
     contact
         .direct_messages

@@ -158,9 +158,11 @@ pub async fn send_invitation(
             &read.pseudonym,
             None,
         )?;
-        worker
-            .accounts
-            .invite(&account, &id, Duration::from_secs(days * 24 * 3600))
+        worker.accounts.invite(
+            &account,
+            &id,
+            Duration::from_secs(days.saturating_mul(24 * 3600)),
+        )
     })
     .await?;
     let link = format!("{}/invitation/{token}", state.config.public_base_url());
@@ -282,7 +284,11 @@ pub async fn invitation_submit(
             StatusCode::UNPROCESSABLE_ENTITY,
             &format!("<p><strong>Das Passwort erfüllt die Regeln nicht.</strong></p>{FORM}"),
         ),
-        _ => page(StatusCode::INTERNAL_SERVER_ERROR, "<h1>Fehler</h1>"),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "an invitation could not be redeemed");
+            page(StatusCode::INTERNAL_SERVER_ERROR, "<h1>Fehler</h1>")
+        }
+        Err(_) => page(StatusCode::INTERNAL_SERVER_ERROR, "<h1>Fehler</h1>"),
     }
 }
 

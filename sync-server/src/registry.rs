@@ -497,8 +497,6 @@ impl Registry {
         ids
     }
 
-    /// The documents that belong to the person of client record `person` (the record
-    /// included).
     /// The staff notebooks `account` owns (a scan of the index: notebooks are few per
     /// person, but the index holds every document).
     pub fn owned_notebooks(&self, account: &str) -> Vec<String> {
@@ -510,6 +508,8 @@ impl Registry {
             .collect()
     }
 
+    /// The documents that belong to the person of client record `person` (the record
+    /// included).
     pub fn documents_of(&self, person: &str) -> Vec<String> {
         self.read()
             .by_person

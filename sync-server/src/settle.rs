@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use automerge::{ActorId, Automerge};
 use model::catalogue::Catalogue;
+use model::client_contact::{ClientContact, Delivery};
 use model::client_record::ClientRecord;
 use model::timeline::Timeline;
 use model::{DocKind, Document, Period};
@@ -115,14 +116,46 @@ async fn settle_one(
         Some(Fact::Responsibilities(grants)) => registry.set_responsibilities(id, grants),
         Some(Fact::Restriction(tenant, on)) => registry.set_timeline_restriction(&tenant, on),
         Some(Fact::Mail(messages)) => {
-            for message in messages {
-                if let Err(error) = mail.queue(&message) {
-                    tracing::error!(document = %id, %error, "cannot queue a direct message");
+            let mail = mail.clone();
+            let doc = id.to_owned();
+            // Queued now, or, if the queue delivered one already, its id: the mark that it
+            // was sent did not reach the document, so it is written here.
+            let queued = tokio::task::spawn_blocking(move || {
+                let mut sent = Vec::new();
+                for message in messages {
+                    if let Err(error) = mail.queue(&message) {
+                        tracing::error!(document = %doc, %error, "cannot queue a direct message");
+                    }
+                    if mail.delivered(&message.key).unwrap_or(false)
+                        && let Some((_, id)) = message.direct_message
+                    {
+                        sent.push(id);
+                    }
+                }
+                sent
+            })
+            .await;
+            for sent in queued.unwrap_or_default() {
+                let sent = model::EntityId::new(sent);
+                let marked = handle.with_document(|doc| {
+                    authoring::edit(doc, actor, |d: &mut Document<ClientContact>| {
+                        d.set_delivery(&sent, Delivery::Sent)
+                    })
+                });
+                if marked.is_err() {
+                    tracing::error!(document = %id, "cannot mark a direct message as sent");
                 }
             }
             Ok(())
         }
-        Some(Fact::BlobRefs(hashes)) => blobs.set_refs(id, &hashes).map_err(Into::into),
+        Some(Fact::BlobRefs(hashes)) => {
+            let blobs = blobs.clone();
+            let doc = id.to_owned();
+            match tokio::task::spawn_blocking(move || blobs.set_refs(&doc, &hashes)).await {
+                Ok(stored) => stored.map_err(Into::into),
+                Err(_) => Ok(()),
+            }
+        }
         None => Ok(()),
     };
     if let Err(error) = stored {
@@ -193,9 +226,7 @@ fn settle_in(
             )))
         }
         DocKind::ClientContact => {
-            let contact =
-                Document::<model::client_contact::ClientContact>::load(&doc.save_nocompress())?
-                    .read()?;
+            let contact = Document::<ClientContact>::load(&doc.save_nocompress())?.read()?;
             Ok(Some(Fact::Mail(crate::mail::direct_messages(id, &contact))))
         }
         _ => Ok(None),
