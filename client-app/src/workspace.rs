@@ -112,6 +112,9 @@ pub struct MemberQuery {
     pub bookmarked: bool,
 }
 
+/// The merged catalogue and the (document, generation) pairs it was read from.
+type CachedCatalogue = (Vec<(String, u64)>, Arc<CatalogueView>);
+
 pub struct Workspace {
     runtime: tokio::runtime::Runtime,
     store: Arc<Store>,
@@ -128,6 +131,8 @@ pub struct Workspace {
     /// Read from the store when the engine pokes or after an edit, not every frame.
     unsynced: u64,
     requests: Vec<Request>,
+    /// The merged catalogue, with the catalogue documents and generations it was read at.
+    catalogue_cache: std::cell::RefCell<Option<CachedCatalogue>>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -233,6 +238,7 @@ impl Workspace {
             rows_version: 0,
             unsynced: 0,
             requests: Vec::new(),
+            catalogue_cache: Default::default(),
         };
         workspace.load_rows()?;
         workspace.reload_counts();

@@ -18,6 +18,25 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use sync_server::accounts::Role as AccountRole;
 
+/// The app of `login`, signed in against `server`, once it shows "Online".
+fn signed_in(
+    data_dir: &std::path::Path,
+    server: &TestServer,
+    login: &str,
+    size: egui::Vec2,
+) -> Harness<'static, App> {
+    let workspace = sign_in(data_dir, &server.url(), login);
+    let app = App::working(data_dir.to_owned(), workspace);
+    let mut harness = Harness::builder()
+        // The sync works in the background and asks for repaints when it changes
+        // something: a frame or two more than an idle window needs to settle.
+        .with_max_steps(32)
+        .with_size(size)
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    until_shown(&mut harness, "Online");
+    harness
+}
+
 /// Steps the harness until `label` shows (the sync works in the background).
 fn until_shown(harness: &mut Harness<'_, App>, label: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -38,15 +57,7 @@ fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
     server.account("t", "anna", AccountRole::Counsellor);
     server.account("t", "ben", AccountRole::Counsellor);
     let anna_dir = tempfile::tempdir().unwrap();
-    let workspace = sign_in(anna_dir.path(), &server.url(), "anna");
-    let app = App::working(anna_dir.path().to_owned(), workspace);
-    let mut harness = Harness::builder()
-        // The sync works in the background and asks for repaints when it changes
-        // something: a frame or two more than an idle window needs to settle.
-        .with_max_steps(32)
-        .with_size(egui::vec2(1100.0, 720.0))
-        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
-    until_shown(&mut harness, "Online");
+    let mut harness = signed_in(anna_dir.path(), &server, "anna", egui::vec2(1100.0, 720.0));
 
     // "Klient:in anlegen": too short a pseudonym is refused, a good one is listed.
     harness.get_by_label("+ Klient:in anlegen").click();
@@ -261,15 +272,7 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
     server.account("t", "ada", AccountRole::Admin);
     server.account("t", "ben", AccountRole::Counsellor);
     let ada_dir = tempfile::tempdir().unwrap();
-    let workspace = sign_in(ada_dir.path(), &server.url(), "ada");
-    let app = App::working(ada_dir.path().to_owned(), workspace);
-    let mut harness = Harness::builder()
-        // The sync works in the background and asks for repaints when it changes
-        // something: a frame or two more than an idle window needs to settle.
-        .with_max_steps(32)
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
-    until_shown(&mut harness, "Online");
+    let mut harness = signed_in(ada_dir.path(), &server, "ada", egui::vec2(1280.0, 900.0));
 
     // "Aufträge": a BvB programme with its five stages, and a site.
     click(&mut harness, "Aufträge");
@@ -539,15 +542,7 @@ fn direct_message_invitation_and_password_for_a_person() {
     let server = TestServer::start(server_dir.path(), None);
     server.account("t", "ada", AccountRole::Admin);
     let ada_dir = tempfile::tempdir().unwrap();
-    let workspace = sign_in(ada_dir.path(), &server.url(), "ada");
-    let app = App::working(ada_dir.path().to_owned(), workspace);
-    let mut harness = Harness::builder()
-        // The sync works in the background and asks for repaints when it changes
-        // something: a frame or two more than an idle window needs to settle.
-        .with_max_steps(32)
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
-    until_shown(&mut harness, "Online");
+    let mut harness = signed_in(ada_dir.path(), &server, "ada", egui::vec2(1280.0, 900.0));
 
     click(&mut harness, "+ Klient:in anlegen");
     type_into(

@@ -279,9 +279,9 @@ impl Accounts {
             .optional()?)
     }
 
-    /// The person's account, created now (role `client`, login `login`) if there is
-    /// none; `password` is its first password, or, for an invitation, an unknown random
-    /// one the person replaces.
+    /// The person's account, and whether it was created now (role `client`, login
+    /// `login`); `password` is a new account's first password, or, for an invitation, an
+    /// unknown random one the person replaces.
     pub fn ensure_person_account(
         &self,
         actor: Option<&str>,
@@ -289,9 +289,9 @@ impl Accounts {
         person: &str,
         login: &str,
         password: Option<&str>,
-    ) -> Result<String, AccountError> {
+    ) -> Result<(String, bool), AccountError> {
         if let Some(account) = self.person_account(person)? {
-            return Ok(account);
+            return Ok((account, false));
         }
         let unknown;
         let password = match password {
@@ -310,11 +310,13 @@ impl Accounts {
             // Another request linked an account first: that one is the person's.
             self.conn()
                 .execute("DELETE FROM accounts WHERE id = ?1", [&id])?;
-            return self
-                .person_account(person)?
-                .ok_or(AccountError::NoSuchAccount);
+            return Ok((
+                self.person_account(person)?
+                    .ok_or(AccountError::NoSuchAccount)?,
+                false,
+            ));
         }
-        Ok(id)
+        Ok((id, true))
     }
 
     /// The client record of a person's account.

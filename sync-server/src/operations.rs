@@ -57,6 +57,29 @@ pub(crate) fn record_of(state: &AppState, who: &Viewer, id: &str) -> Result<DocE
         .ok_or(ApiError::not_found())
 }
 
+/// samod's handle of a document the server holds.
+async fn handle_of(state: &AppState, id: &str) -> Result<samod::DocHandle, ApiError> {
+    let doc_id = id
+        .parse::<samod::DocumentId>()
+        .map_err(|_| ApiError::not_found())?;
+    match state.repo.find(doc_id).await {
+        Ok(Some(handle)) => Ok(handle),
+        // Registered but never synced: there is nothing to read or change yet.
+        Ok(None) => Err(ApiError::not_found()),
+        Err(_) => Err(ApiError::internal()),
+    }
+}
+
+/// A document as the server holds it now, read through `model`.
+pub(crate) async fn read_as_server<T: Schema>(state: &AppState, id: &str) -> Result<T, ApiError> {
+    let bytes = handle_of(state, id)
+        .await?
+        .with_document(|doc| doc.save_nocompress());
+    Document::<T>::load(&bytes)
+        .and_then(|d| d.read())
+        .map_err(|_| ApiError::internal())
+}
+
 /// Edits the document `id` as the server and waits until the change is on disk.
 pub(crate) async fn edit_as_server<T: Schema, R, E>(
     state: &Arc<AppState>,
@@ -66,15 +89,7 @@ pub(crate) async fn edit_as_server<T: Schema, R, E>(
 where
     E: Into<ApiError>,
 {
-    let doc_id = id
-        .parse::<samod::DocumentId>()
-        .map_err(|_| ApiError::not_found())?;
-    let handle = match state.repo.find(doc_id).await {
-        Ok(Some(handle)) => handle,
-        // Registered but never synced: there is nothing to change yet.
-        Ok(None) => return Err(ApiError::not_found()),
-        Err(_) => return Err(ApiError::internal()),
-    };
+    let handle = handle_of(state, id).await?;
     let actor = state.server_actor.clone();
     let (result, heads) = handle
         .with_document(|doc| authoring::edit(doc, &actor, edit))
@@ -201,11 +216,7 @@ pub async fn set_contact(
     let entry = record_of(&state, &who, &record)?;
     // One contact document per person, even for two requests at once.
     let _one_at_a_time = state.server_writes.lock().await;
-    let existing = state
-        .registry
-        .documents_of(&record)
-        .into_iter()
-        .find(|id| state.registry.entry(id).map(|e| e.kind) == Some(DocKind::ClientContact));
+    let existing = state.registry.contact_of(&record);
     let email = request.email.as_deref();
     let phone = request.phone.as_deref();
     if let Some(contact) = existing {
@@ -394,9 +405,11 @@ pub async fn account_action(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A password set by someone else: for a staff account here, for a person's own
+/// account in `person`.
 #[derive(Deserialize)]
 pub struct NewPassword {
-    password: String,
+    pub(crate) password: String,
 }
 
 impl std::fmt::Debug for NewPassword {

@@ -25,31 +25,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use model::Document;
 use model::client_contact::ClientContact;
 use model::client_record::{AccountState, ClientRecord};
-use model::{DocKind, Document, Schema};
-use serde::Deserialize;
 
+use crate::access::{DocEntry, Viewer};
 use crate::accounts::AccountError;
 use crate::http::{ApiError, AppState, blocking};
 use crate::mail::{Channel, Outgoing};
-use crate::operations::{edit_as_server, record_of, viewer_of};
-
-/// A document as the server holds it now.
-async fn read_as_server<T: Schema>(state: &AppState, id: &str) -> Result<T, ApiError> {
-    let doc_id = id
-        .parse::<samod::DocumentId>()
-        .map_err(|_| ApiError::not_found())?;
-    let handle = match state.repo.find(doc_id).await {
-        Ok(Some(handle)) => handle,
-        Ok(None) => return Err(ApiError::not_found()),
-        Err(_) => return Err(ApiError::internal()),
-    };
-    let bytes = handle.with_document(|doc| doc.save_nocompress());
-    Document::<T>::load(&bytes)
-        .and_then(|d| d.read())
-        .map_err(|_| ApiError::internal())
-}
+use crate::operations::{NewPassword, edit_as_server, read_as_server, record_of, viewer_of};
 
 /// The record, if the person may have an account: not locked (or locked until a day
 /// that has passed), not deleted.
@@ -61,6 +45,22 @@ async fn person(state: &AppState, record: &str) -> Result<ClientRecord, ApiError
     } else {
         Err(ApiError::unprocessable("client-not-active"))
     }
+}
+
+/// A member of staff of the record's tenant asks about an active person: who asks, the
+/// record's registry entry, and the record.
+async fn staff_asking_about(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    record: &str,
+) -> Result<(Viewer, DocEntry, ClientRecord), ApiError> {
+    let who = viewer_of(state, headers).await?;
+    if who.role == crate::accounts::Role::Client {
+        return Err(ApiError::forbidden());
+    }
+    let entry = record_of(state, &who, record)?;
+    let read = person(state, record).await?;
+    Ok((who, entry, read))
 }
 
 /// Changes the record's account state as the server.
@@ -77,17 +77,6 @@ async fn set_account(
     .await
 }
 
-#[derive(Deserialize)]
-pub struct NewPassword {
-    password: String,
-}
-
-impl std::fmt::Debug for NewPassword {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("NewPassword { .. }")
-    }
-}
-
 /// "Passwort vergeben".
 pub async fn set_password(
     State(state): State<Arc<AppState>>,
@@ -95,24 +84,22 @@ pub async fn set_password(
     Path(record): Path<String>,
     Json(request): Json<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
-    let who = viewer_of(&state, &headers).await?;
-    if who.role == crate::accounts::Role::Client {
-        return Err(ApiError::forbidden());
-    }
-    let entry = record_of(&state, &who, &record)?;
-    let read = person(&state, &record).await?;
+    let (who, entry, read) = staff_asking_about(&state, &headers, &record).await?;
     crate::password::check_policy(&request.password).map_err(AccountError::from)?;
     let worker = state.clone();
     let id = record.clone();
     let actor = who.account_id.clone();
     blocking(move || {
-        let account = worker.accounts.ensure_person_account(
+        let (account, created) = worker.accounts.ensure_person_account(
             Some(&actor),
             &entry.tenant,
             &id,
             &read.pseudonym,
             Some(&request.password),
         )?;
+        if created {
+            return Ok(());
+        }
         worker
             .accounts
             .set_password(Some(&actor), &account, &request.password)
@@ -130,18 +117,8 @@ pub async fn send_invitation(
     headers: HeaderMap,
     Path(record): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let who = viewer_of(&state, &headers).await?;
-    if who.role == crate::accounts::Role::Client {
-        return Err(ApiError::forbidden());
-    }
-    let entry = record_of(&state, &who, &record)?;
-    let read = person(&state, &record).await?;
-    let contact = state
-        .registry
-        .documents_of(&record)
-        .into_iter()
-        .find(|id| state.registry.entry(id).map(|e| e.kind) == Some(DocKind::ClientContact));
-    let email = match contact {
+    let (who, entry, read) = staff_asking_about(&state, &headers, &record).await?;
+    let email = match state.registry.contact_of(&record) {
         Some(id) => read_as_server::<ClientContact>(&state, &id).await?.email,
         None => None,
     }
@@ -151,7 +128,7 @@ pub async fn send_invitation(
     let actor = who.account_id.clone();
     let days = state.config.invitation_days;
     let token = blocking(move || {
-        let account = worker.accounts.ensure_person_account(
+        let (account, _) = worker.accounts.ensure_person_account(
             Some(&actor),
             &entry.tenant,
             &id,

@@ -497,6 +497,13 @@ impl Registry {
         ids
     }
 
+    /// The contact document of the person of client record `person`, if there is one.
+    pub fn contact_of(&self, person: &str) -> Option<String> {
+        self.documents_of(person)
+            .into_iter()
+            .find(|id| self.entry(id).map(|e| e.kind) == Some(DocKind::ClientContact))
+    }
+
     /// The staff notebooks `account` owns (a scan of the index: notebooks are few per
     /// person, but the index holds every document).
     pub fn owned_notebooks(&self, account: &str) -> Vec<String> {

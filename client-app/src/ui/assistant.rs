@@ -88,6 +88,32 @@ fn offer_label(offer: Offer, on: Option<&Participation>) -> String {
     }
 }
 
+/// A qualification stage of the programme, by code, shown with its name.
+fn stage_choice(
+    ui: &mut egui::Ui,
+    label: &str,
+    none: &str,
+    stages: &[model::timeline::StageDef],
+    stage: &mut Option<String>,
+) {
+    ui.horizontal(|ui| {
+        let label_id = ui.label(label).id;
+        egui::ComboBox::from_id_salt(("assistant-stage", label))
+            .selected_text(stage.clone().unwrap_or_else(|| none.into()))
+            .show_ui(ui, |ui| {
+                for s in stages {
+                    ui.selectable_value(
+                        stage,
+                        Some(s.code.clone()),
+                        format!("{} – {}", s.code, s.name),
+                    );
+                }
+            })
+            .response
+            .labelled_by(label_id);
+    });
+}
+
 const LEAVING: [Offer; 4] = [Offer::End, Offer::Abort, Offer::Suspend, Offer::Remove];
 
 impl Assistant {
@@ -313,22 +339,13 @@ impl Assistant {
             .map(|p| p.stages.clone())
             .unwrap_or_default();
         ui.add_enabled_ui(!stages.is_empty(), |ui| {
-            ui.horizontal(|ui| {
-                let label = ui.label("Einstiegsqualifizierungsstufe");
-                egui::ComboBox::from_id_salt("assistant-stage")
-                    .selected_text(self.stage.clone().unwrap_or_else(|| "–".into()))
-                    .show_ui(ui, |ui| {
-                        for stage in &stages {
-                            ui.selectable_value(
-                                &mut self.stage,
-                                Some(stage.code.clone()),
-                                format!("{} – {}", stage.code, stage.name),
-                            );
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-            });
+            stage_choice(
+                ui,
+                "Einstiegsqualifizierungsstufe",
+                "–",
+                &stages,
+                &mut self.stage,
+            );
         });
     }
 
@@ -458,22 +475,13 @@ impl Assistant {
                     .as_ref()
                     .map(|p| p.programme.stages.clone())
                     .unwrap_or_default();
-                ui.horizontal(|ui| {
-                    let label = ui.label("Neue Qualifizierungsstufe");
-                    egui::ComboBox::from_id_salt("assistant-new-stage")
-                        .selected_text(self.stage.clone().unwrap_or_else(|| "bitte wählen".into()))
-                        .show_ui(ui, |ui| {
-                            for stage in &stages {
-                                ui.selectable_value(
-                                    &mut self.stage,
-                                    Some(stage.code.clone()),
-                                    format!("{} – {}", stage.code, stage.name),
-                                );
-                            }
-                        })
-                        .response
-                        .labelled_by(label.id);
-                });
+                stage_choice(
+                    ui,
+                    "Neue Qualifizierungsstufe",
+                    "bitte wählen",
+                    &stages,
+                    &mut self.stage,
+                );
                 site_choice(ui, "assistant-site", catalogue, &mut self.site);
                 field(ui, "Beginn der neuen Stufe", &mut self.date);
                 field(ui, "Planmäßiges Ende", &mut self.planned_exit);

@@ -27,7 +27,7 @@ use crate::workspace::{CatalogueView, ParticipationEdit, TimelineRead, Workspace
 const PLANNED: Color32 = Color32::from_gray(140);
 
 /// The person's timelines and the catalogue, as read at one generation.
-type Read = (Vec<TimelineRead>, CatalogueView);
+type Read = (Vec<TimelineRead>, Arc<CatalogueView>);
 
 /// The tab's state within a client window.
 #[derive(Debug, Default)]

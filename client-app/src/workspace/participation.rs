@@ -8,6 +8,7 @@
 //! union of the tenant's catalogue documents.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use conflict_rules::assistant::{self, AssistantError, Rejection};
 use conflict_rules::notice::Notice;
@@ -114,10 +115,21 @@ pub fn rejection_text(rejection: &Rejection) -> String {
 }
 
 impl Workspace {
-    /// The tenant catalogue: every catalogue document this device holds, merged.
-    pub fn catalogue(&self) -> CatalogueView {
+    /// The tenant catalogue: every catalogue document this device holds, merged. Kept
+    /// until a catalogue document changes, because screens ask for it every frame.
+    pub fn catalogue(&self) -> Arc<CatalogueView> {
+        let docs = self.docs_where(|row| matches!(row, Row::Catalogue));
+        let key: Vec<(String, u64)> = docs
+            .iter()
+            .map(|doc| (doc.clone(), self.generation_of(doc)))
+            .collect();
+        if let Some((at, view)) = &*self.catalogue_cache.borrow()
+            && *at == key
+        {
+            return view.clone();
+        }
         let mut view = CatalogueView::default();
-        for doc in self.docs_where(|row| matches!(row, Row::Catalogue)) {
+        for doc in docs {
             let Ok(catalogue) = self.read::<Catalogue>(&doc) else {
                 continue;
             };
@@ -130,6 +142,8 @@ impl Workspace {
                 .get_or_insert(catalogue.settings.primary_label);
             view.docs.push(doc);
         }
+        let view = Arc::new(view);
+        *self.catalogue_cache.borrow_mut() = Some((key, view.clone()));
         view
     }
 
@@ -222,7 +236,7 @@ impl Workspace {
                 "Nur Administrator:innen pflegen die Aufträge".into(),
             ));
         }
-        if let Some(doc) = self.catalogue().docs.into_iter().next() {
+        if let Some(doc) = self.catalogue().docs.first().cloned() {
             return Ok(doc);
         }
         let id = self.new_id()?;
@@ -280,11 +294,12 @@ impl Workspace {
             Some(p) => self
                 .catalogue()
                 .docs
-                .into_iter()
+                .iter()
                 .find(|doc| {
                     self.read::<Catalogue>(doc)
                         .is_ok_and(|c| c.programmes.contains_key(p))
                 })
+                .cloned()
                 .ok_or(WorkError::Missing)?,
         };
         self.edit::<Catalogue, _>(&doc, |d, e| match programme {
