@@ -1,0 +1,79 @@
+//! A protocol-level driver for automerge-repo sync servers, shared by the scenario
+//! benchmarks `side_by_side` and `load`: clients that speak the protocol themselves
+//! ([`client`], [`frame`]) and the server processes under test ([`servers`]).
+//!
+//! The workload is what staff do most: client records ("Klient:in anlegen") and notes
+//! on them ("Notiz hinzufügen"), written through `model` as the desktop client writes
+//! them, so that our server does its real work on them (authorization, the guard,
+//! settling, directories) while the reference server stores and forwards them.
+
+#![allow(dead_code)] // each benchmark uses part of the driver
+
+pub mod client;
+pub mod frame;
+pub mod servers;
+
+use std::time::Duration;
+
+use model::client_record::{ClientRecord, NewClient};
+use model::{Document, Editor, NodeId, TenantId, UserId};
+
+/// Document ids for one scenario: 8 bytes naming the scenario, 8 counting.
+#[derive(Debug)]
+pub struct Ids {
+    tag: u64,
+    next: u64,
+}
+
+impl Ids {
+    pub fn new(tag: u64) -> Self {
+        Self { tag, next: 0 }
+    }
+
+    pub fn next(&mut self) -> model::DocumentId {
+        self.next += 1;
+        let mut bytes = [0; 16];
+        bytes[..8].copy_from_slice(&self.tag.to_be_bytes());
+        bytes[8..].copy_from_slice(&self.next.to_be_bytes());
+        model::DocumentId::from_bytes(bytes)
+    }
+}
+
+pub fn editor(user: &str) -> Editor {
+    Editor::with_stepping_clock(
+        UserId::new(user),
+        NodeId::new(format!("bench-{user}")),
+        1_000,
+    )
+}
+
+/// A new client record, as "Klient:in anlegen" writes it.
+pub fn record(editor: &mut Editor, id: &model::DocumentId, i: usize) -> Document<ClientRecord> {
+    let new = NewClient {
+        pseudonym: format!("Bench{i:05}"),
+        name: "Muster".into(),
+        first_name: "Alex".into(),
+        take_up: true,
+        ..NewClient::default()
+    };
+    Document::<ClientRecord>::create_client(editor, id, TenantId::new(servers::TENANT), new)
+        .expect("a valid new client")
+}
+
+/// The value at `p` (0 to 1) of sorted durations, nearest rank, in milliseconds.
+pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    ms(sorted[rank - 1])
+}
+
+pub fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e5).round() / 100.0
+}
+
+/// Rounded for reading: two decimals.
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
