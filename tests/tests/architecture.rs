@@ -19,9 +19,25 @@ fn workspace_root() -> PathBuf {
         .unwrap()
 }
 
+/// This machine's target triple, from `rustc -vV`.
+fn host() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let output = Command::new(rustc).arg("-vV").output().unwrap();
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc names its host")
+        .to_owned()
+}
+
+/// The dependency graph for this machine's platform: offline, a full graph would need
+/// the sources of every other platform's crates (accesskit_ios, …), which a build
+/// never downloads.
 fn metadata() -> Value {
     let output = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &host()])
         .current_dir(workspace_root())
         .output()
         .unwrap();
