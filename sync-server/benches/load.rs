@@ -42,8 +42,8 @@ const FULL: Sizes = Sizes {
     clients: 200,
     devices_each: 5,
     groups: 10,
-    notes_each: 4,
-    interval: Duration::from_secs(10),
+    notes_each: 2,
+    interval: Duration::from_secs(20),
 };
 
 const SMALL: Sizes = Sizes {

@@ -24,6 +24,7 @@
 //! C = 10 and 50; `cargo test` runs every scenario once small, to prove it still works.
 //! Needs Node.js and `npm ci` in tests/js (scripts/test does it). For a part of it:
 //! `BENCH_N=1000` (a comma-separated list of N), `BENCH_C=50` (of C), `BENCH_BURST=0`.
+//! `BENCH_KEEP=1` keeps the servers' data and logs (their directory is printed).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -38,6 +39,13 @@ use driver::{Ids, editor, ms, percentile_ms, record, round2};
 use serde_json::{Value, json};
 
 const PATIENCE: Duration = Duration::from_secs(600);
+
+/// Documents a client offers at a time in `upload`, `fetch` and `restart`. Without a
+/// window (as automerge-repo clients offer everything at once) the reference server,
+/// single-threaded, falls behind on 10,000 documents: it ends the connection when a
+/// heartbeat's answer waits too long in its queue, and then stops with an unhandled
+/// timeout. `BENCH_WINDOW=0` offers everything at once.
+const WINDOW: usize = 256;
 
 #[derive(Debug, Clone, Copy)]
 struct Sizes {
@@ -85,10 +93,12 @@ impl Figures {
     }
 }
 
-/// Prints a scenario's line: both servers' figures and the ratio of every number.
+/// Prints a scenario's line: both servers' figures, and the ratio of every time, CPU
+/// time and memory figure (ours / reference).
 fn report(scenario: &str, params: Value, ours: &Figures, reference: &Figures) {
     let mut ratio = serde_json::Map::new();
-    for (name, value) in &ours.fields {
+    let measure = |name: &str| name.ends_with("ms") || name == "cpu_s" || name == "peak_rss_mb";
+    for (name, value) in ours.fields.iter().filter(|(name, _)| measure(name)) {
         if let (Some(a), Some(b)) = (
             value.as_f64(),
             reference.fields.get(name).and_then(Value::as_f64),
@@ -107,8 +117,23 @@ fn report(scenario: &str, params: Value, ours: &Figures, reference: &Figures) {
     println!("{line}");
 }
 
+/// One server's figures, on stderr, as soon as they are measured.
+fn progress(scenario: &str, server: &str, figures: &[Figures]) {
+    for f in figures {
+        eprintln!(
+            "{scenario} {server}: {}",
+            serde_json::Value::Object(f.fields.clone())
+        );
+    }
+}
+
 /// `upload`, `fetch` and `restart` of N records on one server.
-async fn documents(flavour: Flavour, n: usize, dir: &std::path::Path) -> [Figures; 3] {
+async fn documents(
+    flavour: Flavour,
+    n: usize,
+    window: usize,
+    dir: &std::path::Path,
+) -> [Figures; 3] {
     let mut server = ServerProcess::new(flavour, dir).unwrap();
     server.start().unwrap();
     let sent = Arc::new(SentLog::default());
@@ -132,16 +157,19 @@ async fn documents(flavour: Flavour, n: usize, dir: &std::path::Path) -> [Figure
     if flavour == Flavour::Ours {
         upload.time("register_ms", started.elapsed());
     }
-    let uploader = Client::new(sent.clone());
+    let uploader = Client::new(sent.clone()).windowed(window);
     uploader.connect(&session.endpoint).await.unwrap();
     for (id, record) in records {
         uploader.create(&id, record);
     }
-    uploader
-        .until("upload", PATIENCE, |s| s.unconfirmed() == 0)
+    let reconnects = uploader
+        .until_reconnecting(&session.endpoint, "upload", PATIENCE, |s| {
+            s.unconfirmed() == 0
+        })
         .await
         .unwrap();
     upload.time("ms", started.elapsed());
+    upload.value("reconnects", json!(reconnects));
     upload.usage(before, server.usage().unwrap());
 
     // fetch, by a fresh client
@@ -150,18 +178,19 @@ async fn documents(flavour: Flavour, n: usize, dir: &std::path::Path) -> [Figure
     let session = server.session("ben").await.unwrap();
     let before = server.usage().unwrap();
     let started = Instant::now();
-    let fetcher = Client::new(sent.clone());
+    let fetcher = Client::new(sent.clone()).windowed(window);
     fetcher.connect(&session.endpoint).await.unwrap();
     for id in &names {
         fetcher.request(id);
     }
-    fetcher
-        .until("fetch", PATIENCE, |s| {
+    let reconnects = fetcher
+        .until_reconnecting(&session.endpoint, "fetch", PATIENCE, |s| {
             names.iter().all(|id| s.is_confirmed(id))
         })
         .await
         .unwrap();
     fetch.time("ms", started.elapsed());
+    fetch.value("reconnects", json!(reconnects));
     fetch.usage(before, server.usage().unwrap());
     for id in names.iter().step_by((n / 20).max(1)) {
         assert_eq!(fetcher.heads(id), uploader.heads(id), "{id} arrived whole");
@@ -177,13 +206,17 @@ async fn documents(flavour: Flavour, n: usize, dir: &std::path::Path) -> [Figure
     let session = server.session("anna").await.unwrap();
     let started = Instant::now();
     uploader.connect(&session.endpoint).await.unwrap();
-    uploader
-        .until("first sync after the restart", PATIENCE, |s| {
-            s.unconfirmed() == 0
-        })
+    let reconnects = uploader
+        .until_reconnecting(
+            &session.endpoint,
+            "first sync after the restart",
+            PATIENCE,
+            |s| s.unconfirmed() == 0,
+        )
         .await
         .unwrap();
     restart.time("ms", started.elapsed());
+    restart.value("reconnects", json!(reconnects));
     restart.usage(Usage::default(), server.usage().unwrap());
     uploader.disconnect();
     server.stop().unwrap();
@@ -413,14 +446,28 @@ async fn main() {
     let uploads = list("BENCH_N", sizes.uploads);
     let connections = list("BENCH_C", sizes.connections);
     let burst = std::env::var("BENCH_BURST").map_or(true, |b| b != "0");
+    let window = list("BENCH_WINDOW", &[WINDOW])[0];
+    let kept = std::env::var_os("BENCH_KEEP").map(|_| {
+        let kept = tempfile::tempdir().unwrap().keep();
+        eprintln!("the servers' data and logs: {}", kept.display());
+        kept
+    });
     let work = tempfile::tempdir().unwrap();
-    let dir = |name: String| work.path().join(name);
+    let dir = |name: String| kept.as_deref().unwrap_or(work.path()).join(name);
 
     for n in uploads {
-        let ours = documents(Flavour::Ours, n, &dir(format!("documents-{n}-ours"))).await;
+        let ours = documents(
+            Flavour::Ours,
+            n,
+            window,
+            &dir(format!("documents-{n}-ours")),
+        )
+        .await;
+        progress("documents", "ours", &ours);
         let reference = documents(
             Flavour::Reference,
             n,
+            window,
             &dir(format!("documents-{n}-reference")),
         )
         .await;
@@ -428,7 +475,12 @@ async fn main() {
             .into_iter()
             .zip(ours.iter().zip(reference.iter()))
         {
-            report(scenario, json!({ "n": n }), ours, reference);
+            report(
+                scenario,
+                json!({ "n": n, "window": window }),
+                ours,
+                reference,
+            );
         }
     }
     for c in connections {

@@ -7,7 +7,7 @@
 //! applied and answered at once, under one lock, so replies leave in order. Scenarios
 //! wait for conditions on [`State`] with [`Client::until`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -117,6 +117,10 @@ pub struct State {
     unavailable: HashSet<String>,
     arrivals: Vec<Duration>,
     link: Option<Link>,
+    /// At most this many documents offered and not yet confirmed (0: no limit); the
+    /// rest wait in `queued`, in order.
+    window: usize,
+    queued: VecDeque<String>,
     /// Why the last connection ended, when the server said so or it broke.
     pub ended: Option<String>,
 }
@@ -136,6 +140,29 @@ impl State {
 
     pub fn arrivals(&self) -> usize {
         self.arrivals.len()
+    }
+
+    /// Offers `document` to the server now, or, when the window is full, once enough
+    /// documents before it are confirmed.
+    fn offer(&mut self, document: &str) {
+        let in_flight = self.unconfirmed.len().saturating_sub(self.queued.len());
+        if self.window == 0 || in_flight < self.window || self.link.is_none() {
+            self.push(document);
+        } else if self.unconfirmed.insert(document.to_owned()) {
+            self.queued.push_back(document.to_owned());
+        }
+    }
+
+    /// Offers queued documents while the window has room.
+    fn drain(&mut self) {
+        while self.window > 0
+            && self.unconfirmed.len().saturating_sub(self.queued.len()) < self.window
+        {
+            let Some(document) = self.queued.pop_front() else {
+                return;
+            };
+            self.push(&document);
+        }
     }
 
     /// Sends the next sync message for `document`, if the protocol has one to send.
@@ -201,6 +228,7 @@ impl State {
                 }
                 self.unavailable.remove(&document);
                 self.push(&document);
+                self.drain();
             }
             Incoming::Unavailable { document } => {
                 self.unavailable.insert(document);
@@ -243,6 +271,13 @@ impl Client {
             }),
             tasks: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Offers at most `window` documents at a time (0: all at once, as automerge-repo
+    /// clients do).
+    pub fn windowed(self, window: usize) -> Self {
+        self.state().window = window;
+        self
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -323,6 +358,7 @@ impl Client {
             out,
         });
         let ids: Vec<String> = state.docs.keys().cloned().collect();
+        state.queued.clear();
         for id in ids {
             if let Some(replica) = state.docs.get_mut(&id) {
                 // A new session with the server: what a client keeps of a sync state
@@ -330,7 +366,7 @@ impl Client {
                 replica.sync = sync::State::decode(&replica.sync.encode())
                     .unwrap_or_else(|_| sync::State::new());
             }
-            state.push(&id);
+            state.offer(&id);
         }
         drop(state);
         *lock(&self.tasks) = vec![writer, reader];
@@ -355,7 +391,7 @@ impl Client {
                 sync: sync::State::new(),
             },
         );
-        state.push(id);
+        state.offer(id);
     }
 
     /// Asks for a document we do not have (nothing if we have it).
@@ -371,7 +407,7 @@ impl Client {
                 sync: sync::State::new(),
             },
         );
-        state.push(id);
+        state.offer(id);
     }
 
     /// "Notiz hinzufügen" on a record we hold; the change's time is logged for arrivals.
@@ -446,6 +482,33 @@ impl Client {
                     state.unconfirmed.len(),
                     state.docs.len()
                 );
+            }
+        }
+    }
+}
+
+impl Client {
+    /// [`Self::until`], but when the server ends the connection, connects again and
+    /// goes on, as automerge-repo clients do; returns how many times it had to.
+    pub async fn until_reconnecting(
+        &self,
+        endpoint: &Endpoint,
+        what: &str,
+        within: Duration,
+        done: impl Fn(&State) -> bool,
+    ) -> anyhow::Result<usize> {
+        let deadline = Instant::now() + within;
+        let mut reconnects = 0;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.until(what, left, &done).await {
+                Ok(()) => return Ok(reconnects),
+                Err(e) if self.state().link.is_none() && reconnects < 100 => {
+                    eprintln!("{e}; connecting again");
+                    reconnects += 1;
+                    self.connect(endpoint).await?;
+                }
+                Err(e) => return Err(e),
             }
         }
     }
