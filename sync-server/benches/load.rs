@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use driver::client::{Client, SentLog};
 use driver::servers::{Flavour, ServerProcess};
-use driver::{Ids, editor, ms, percentile_ms, record, round2};
+use driver::{Ids, editor, everywhere, ms, percentile_ms, record, round2};
 use serde_json::json;
 
 const PATIENCE: Duration = Duration::from_secs(900);
@@ -99,19 +99,7 @@ async fn main() {
     let own: Vec<String> = own.iter().map(ToString::to_string).collect();
     let shared: Vec<String> = shared.iter().map(ToString::to_string).collect();
     let everything: Vec<String> = own.iter().chain(&shared).cloned().collect();
-    for client in &clients {
-        for id in &everything {
-            client.request(id);
-        }
-    }
-    for client in &clients {
-        client
-            .until("every record everywhere", PATIENCE, |s| {
-                everything.iter().all(|id| s.is_confirmed(id))
-            })
-            .await
-            .unwrap();
-    }
+    everywhere(&clients, &everything, PATIENCE).await;
     let set_up = started.elapsed();
 
     // Writing: each client a note every interval, in turn on its own record and its

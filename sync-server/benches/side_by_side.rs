@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use driver::client::{Client, SentLog};
 use driver::servers::{Flavour, ServerProcess, Usage};
-use driver::{Ids, editor, ms, percentile_ms, record, round2};
+use driver::{Ids, editor, everywhere, ms, percentile_ms, records, round2};
 use serde_json::{Value, json};
 
 const PATIENCE: Duration = Duration::from_secs(600);
@@ -137,15 +137,7 @@ async fn documents(
     let mut server = ServerProcess::new(flavour, dir).unwrap();
     server.start().unwrap();
     let sent = Arc::new(SentLog::default());
-    let mut ids = Ids::new(n as u64);
-    let mut anna = editor("anna");
-    let records: Vec<_> = (0..n)
-        .map(|i| {
-            let id = ids.next();
-            let record = record(&mut anna, &id, i);
-            (id.to_string(), record)
-        })
-        .collect();
+    let records = records(&mut Ids::new(n as u64), &mut editor("anna"), n);
     let names: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
 
     // upload
@@ -228,15 +220,7 @@ async fn latency(flavour: Flavour, c: usize, notes_each: usize, dir: &std::path:
     let mut server = ServerProcess::new(flavour, dir).unwrap();
     server.start().unwrap();
     let sent = Arc::new(SentLog::default());
-    let mut ids = Ids::new(1_000_000 + c as u64);
-    let mut owner = editor("u0");
-    let shared: Vec<(String, _)> = (0..5)
-        .map(|i| {
-            let id = ids.next();
-            let record = record(&mut owner, &id, i);
-            (id.to_string(), record)
-        })
-        .collect();
+    let shared = records(&mut Ids::new(1_000_000 + c as u64), &mut editor("u0"), 5);
     let names: Vec<String> = shared.iter().map(|(id, _)| id.clone()).collect();
 
     let mut clients = Vec::new();
@@ -258,19 +242,7 @@ async fn latency(flavour: Flavour, c: usize, notes_each: usize, dir: &std::path:
         })
         .await
         .unwrap();
-    for client in &clients[1..] {
-        for id in &names {
-            client.request(id);
-        }
-    }
-    for client in &clients {
-        client
-            .until("the shared records everywhere", PATIENCE, |s| {
-                names.iter().all(|id| s.is_confirmed(id))
-            })
-            .await
-            .unwrap();
-    }
+    everywhere(&clients, &names, PATIENCE).await;
 
     let before = server.usage().unwrap();
     server.reset_peak().unwrap();
@@ -348,15 +320,8 @@ async fn offline_burst(flavour: Flavour, sizes: Sizes, dir: &std::path::Path) ->
     let mut server = ServerProcess::new(flavour, dir).unwrap();
     server.start().unwrap();
     let sent = Arc::new(SentLog::default());
-    let mut ids = Ids::new(2_000_000);
     let mut anna = editor("anna");
-    let records: Vec<(String, _)> = (0..sizes.burst_records)
-        .map(|i| {
-            let id = ids.next();
-            let record = record(&mut anna, &id, i);
-            (id.to_string(), record)
-        })
-        .collect();
+    let records = records(&mut Ids::new(2_000_000), &mut anna, sizes.burst_records);
     let names: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
     let session = server.session("anna").await.unwrap();
     server.register(&session, &names).await.unwrap();

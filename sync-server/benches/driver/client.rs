@@ -25,12 +25,21 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use super::frame::{self, Incoming};
 
 /// Where and as whom a client connects.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Endpoint {
     pub url: String,
     /// The session token, for servers that want one (ours).
     pub bearer: Option<String>,
     pub peer_id: String,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("url", &self.url)
+            .field("peer_id", &self.peer_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// When each change was made, so that the clients that receive it can tell how long it
@@ -117,10 +126,13 @@ pub struct State {
     unavailable: HashSet<String>,
     arrivals: Vec<Duration>,
     link: Option<Link>,
-    /// At most this many documents offered and not yet confirmed (0: no limit); the
-    /// rest wait in `queued`, in order.
+    /// At most this many documents offered on this connection and not yet confirmed
+    /// (`in_flight`; 0: no limit); the rest wait in `queued`, in order, while they are
+    /// in `waiting`.
     window: usize,
+    in_flight: HashSet<String>,
     queued: VecDeque<String>,
+    waiting: HashSet<String>,
     /// Why the last connection ended, when the server said so or it broke.
     pub ended: Option<String>,
 }
@@ -145,23 +157,24 @@ impl State {
     /// Offers `document` to the server now, or, when the window is full, once enough
     /// documents before it are confirmed.
     fn offer(&mut self, document: &str) {
-        let in_flight = self.unconfirmed.len().saturating_sub(self.queued.len());
-        if self.window == 0 || in_flight < self.window || self.link.is_none() {
+        if self.window == 0 || self.in_flight.len() < self.window || self.link.is_none() {
             self.push(document);
-        } else if self.unconfirmed.insert(document.to_owned()) {
+        } else if self.waiting.insert(document.to_owned()) {
+            self.unconfirmed.insert(document.to_owned());
             self.queued.push_back(document.to_owned());
         }
     }
 
     /// Offers queued documents while the window has room.
     fn drain(&mut self) {
-        while self.window > 0
-            && self.unconfirmed.len().saturating_sub(self.queued.len()) < self.window
-        {
+        while self.window > 0 && self.in_flight.len() < self.window {
             let Some(document) = self.queued.pop_front() else {
                 return;
             };
-            self.push(&document);
+            // One the server sent something for meanwhile was pushed then.
+            if self.waiting.contains(&document) {
+                self.push(&document);
+            }
         }
     }
 
@@ -171,17 +184,26 @@ impl State {
             docs,
             link,
             unconfirmed,
+            in_flight,
+            waiting,
             ..
         } = self;
         let Some(replica) = docs.get_mut(document) else {
             return;
         };
-        if replica.confirmed() {
+        let confirmed = replica.confirmed();
+        if confirmed {
             unconfirmed.remove(document);
         } else {
             unconfirmed.insert(document.to_owned());
         }
         let Some(link) = link else { return };
+        waiting.remove(document);
+        if confirmed {
+            in_flight.remove(document);
+        } else {
+            in_flight.insert(document.to_owned());
+        }
         let empty = replica.heads().is_empty();
         let message = replica
             .body
@@ -231,7 +253,9 @@ impl State {
                 self.drain();
             }
             Incoming::Unavailable { document } => {
+                self.in_flight.remove(&document);
                 self.unavailable.insert(document);
+                self.drain();
             }
             Incoming::Error { message } => self.ended = Some(format!("the server said: {message}")),
             Incoming::Peer { .. } | Incoming::Other => {}
@@ -325,6 +349,31 @@ impl Client {
             }
             let _ = sink.close().await;
         });
+        // The link is in place before the reader starts, so that whatever the server
+        // sends first is answered, and an early end of the connection is not undone.
+        let mut state = self.state();
+        state.ended = None;
+        state.link = Some(Link {
+            me: endpoint.peer_id.clone(),
+            server,
+            out,
+        });
+        let ids: Vec<String> = state.docs.keys().cloned().collect();
+        // Everything is offered anew on this connection.
+        state.queued.clear();
+        state.waiting.clear();
+        state.in_flight.clear();
+        state.unconfirmed.clear();
+        for id in ids {
+            if let Some(replica) = state.docs.get_mut(&id) {
+                // A new session with the server: what a client keeps of a sync state
+                // between sessions is what the encoding keeps (the shared heads).
+                replica.sync = sync::State::decode(&replica.sync.encode())
+                    .unwrap_or_else(|_| sync::State::new());
+            }
+            state.offer(&id);
+        }
+        drop(state);
         let shared = self.shared.clone();
         let reader = tokio::spawn(async move {
             let ended = loop {
@@ -350,25 +399,6 @@ impl Client {
             shared.progress.send_modify(|n| *n += 1);
         });
 
-        let mut state = self.state();
-        state.ended = None;
-        state.link = Some(Link {
-            me: endpoint.peer_id.clone(),
-            server,
-            out,
-        });
-        let ids: Vec<String> = state.docs.keys().cloned().collect();
-        state.queued.clear();
-        for id in ids {
-            if let Some(replica) = state.docs.get_mut(&id) {
-                // A new session with the server: what a client keeps of a sync state
-                // between sessions is what the encoding keeps (the shared heads).
-                replica.sync = sync::State::decode(&replica.sync.encode())
-                    .unwrap_or_else(|_| sync::State::new());
-            }
-            state.offer(&id);
-        }
-        drop(state);
         *lock(&self.tasks) = vec![writer, reader];
         Ok(())
     }
@@ -465,7 +495,7 @@ impl Client {
                 if done(&state) {
                     return Ok(());
                 }
-                if state.link.is_none() {
+                if state.link.is_none() || state.ended.is_some() {
                     bail!(
                         "{what}: the connection ended ({})",
                         state.ended.as_deref().unwrap_or("not connected")

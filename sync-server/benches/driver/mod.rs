@@ -13,6 +13,7 @@ pub mod client;
 pub mod frame;
 pub mod servers;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use model::client_record::{ClientRecord, NewClient};
@@ -58,6 +59,38 @@ pub fn record(editor: &mut Editor, id: &model::DocumentId, i: usize) -> Document
     };
     Document::<ClientRecord>::create_client(editor, id, TenantId::new(servers::TENANT), new)
         .expect("a valid new client")
+}
+
+/// `n` new records by `author`, with the ids `ids` gives, as (wire id, record).
+pub fn records(
+    ids: &mut Ids,
+    author: &mut Editor,
+    n: usize,
+) -> Vec<(String, Document<ClientRecord>)> {
+    (0..n)
+        .map(|i| {
+            let id = ids.next();
+            let record = record(author, &id, i);
+            (id.to_string(), record)
+        })
+        .collect()
+}
+
+/// Every client asks for every one of `ids` it lacks, and holds each, confirmed.
+pub async fn everywhere(clients: &[Arc<client::Client>], ids: &[String], within: Duration) {
+    for client in clients {
+        for id in ids {
+            client.request(id);
+        }
+    }
+    for client in clients {
+        client
+            .until("every document at every client", within, |s| {
+                ids.iter().all(|id| s.is_confirmed(id))
+            })
+            .await
+            .expect("every document arrives");
+    }
 }
 
 /// The value at `p` (0 to 1) of sorted durations, nearest rank, in milliseconds.

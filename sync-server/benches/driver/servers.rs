@@ -41,7 +41,6 @@ pub struct Usage {
     pub peak_rss_mb: f64,
 }
 
-#[derive(Debug)]
 pub struct ServerProcess {
     pub flavour: Flavour,
     data_dir: PathBuf,
@@ -54,10 +53,28 @@ pub struct ServerProcess {
 }
 
 /// A session on a server: where to connect, and the token for its HTTP API (ours).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Session {
     pub endpoint: Endpoint,
     token: Option<String>,
+}
+
+// Without the password and the tokens.
+impl std::fmt::Debug for ServerProcess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerProcess")
+            .field("flavour", &self.flavour)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
 }
 
 fn free_port() -> anyhow::Result<u16> {

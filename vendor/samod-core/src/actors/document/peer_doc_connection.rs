@@ -115,10 +115,11 @@ impl PeerDocConnection {
         let heads = doc.get_heads();
         // Case-records patch: a document actor generates for every peer after every
         // message, so a document synced with P peers cost P generations (each a bloom
-        // filter and a walk of the change graph) per message it received. Generating
-        // depends only on the document (its heads) and the sync state, and produces
-        // nothing without changing the sync state; so when it produced nothing last
-        // time and neither has changed since, it would produce nothing again.
+        // filter and a walk of the change graph) per message it received. Whether
+        // generating produces anything depends only on the document's applied changes
+        // (its heads) and the sync state, and producing nothing leaves the sync state
+        // as it was; so when it produced nothing last time and neither has changed
+        // since, it would produce nothing again.
         if self.idle_at.as_ref() == Some(&heads) {
             return Vec::new();
         }

@@ -145,3 +145,69 @@ fn only_the_first_message_of_a_request_batch_initiates_a_request() {
     };
     assert_eq!(sync::Message::decode(data).unwrap().heads, doc.get_heads());
 }
+
+// Case-records patch: generating skips a peer whose sync state and document heads are
+// unchanged since it last produced nothing. It must never hold back a message that
+// automerge would send: at every step of a sync with two remote peers editing
+// concurrently, the patched generation sends exactly when plain automerge would.
+#[test]
+fn skipping_idle_peers_never_holds_back_a_message() {
+    let now = UnixTimestamp::now();
+    let mut doc = document();
+    let mut remotes: Vec<(Automerge, sync::State, PeerDocConnection)> = (0..2)
+        .map(|_| {
+            let mut conn = connection();
+            conn.set_share_config(ShareConfig::read_write());
+            (Automerge::new(), sync::State::new(), conn)
+        })
+        .collect();
+    for step in 0..60 {
+        // Someone edits: the server's document, or one of the remotes.
+        match step % 5 {
+            0 => commit(&mut doc, step),
+            1 => commit(&mut remotes[0].0, step),
+            3 => commit(&mut remotes[1].0, step),
+            _ => {}
+        }
+        if step == 42 {
+            // The second remote starts over, empty: only its message tells us that it
+            // needs everything again, while our heads stay the same.
+            remotes[1].0 = Automerge::new();
+            remotes[1].1 = sync::State::new();
+        }
+        for (remote, remote_state, conn) in &mut remotes {
+            let mut plain = conn.sync_state.clone();
+            let automerge_sends = doc.generate_sync_message(&mut plain).is_some();
+            let messages = conn.generate_sync_messages(now, &doc);
+            assert_eq!(!messages.is_empty(), automerge_sends, "step {step}");
+            for (message, _) in messages {
+                remote.receive_sync_message(remote_state, message).unwrap();
+            }
+            if let Some(reply) = remote.generate_sync_message(remote_state) {
+                conn.receive_sync_message(now, &mut doc, reply).unwrap();
+            }
+        }
+    }
+    // And the sync still converges.
+    for _ in 0..10 {
+        for (remote, remote_state, conn) in &mut remotes {
+            for (message, _) in conn.generate_sync_messages(now, &doc) {
+                remote.receive_sync_message(remote_state, message).unwrap();
+            }
+            if let Some(reply) = remote.generate_sync_message(remote_state) {
+                conn.receive_sync_message(now, &mut doc, reply).unwrap();
+            }
+        }
+    }
+    for (remote, _, _) in &remotes {
+        assert_eq!(remote.get_heads(), doc.get_heads());
+    }
+}
+
+fn commit(doc: &mut Automerge, step: usize) {
+    use automerge::transaction::Transactable as _;
+    let mut tx = doc.transaction();
+    tx.put(automerge::ROOT, format!("k{step}"), step as i64)
+        .unwrap();
+    tx.commit();
+}

@@ -414,3 +414,26 @@ fn protocol_and_decode_errors_really_disconnect() {
         assert_eq!(f.hub.dialer_attempt(dialer_id), Some(1));
     }
 }
+
+// Case-records patch: a connection's report (the state of every document it syncs) goes
+// out at once when its phase changes, and otherwise at most once a second.
+#[test]
+fn reports_go_out_at_once_on_a_phase_change_and_at_most_once_a_second_otherwise() {
+    let mut f = Fixture::new(ConnDirection::Incoming, None);
+    let reports = |results: &HubResults| {
+        results
+            .connection_events
+            .iter()
+            .filter(|event| matches!(event, ConnectionEvent::StateChanged { .. }))
+            .count()
+    };
+    assert_eq!(reports(&f.handshake("remote")), 1, "established");
+    f.now = f.now + Duration::from_millis(10);
+    assert_eq!(reports(&f.receive(ephemeral("local"))), 0, "held back");
+    f.now = f.now + Duration::from_millis(500);
+    assert_eq!(reports(&f.event(HubEvent::tick())), 0, "still held back");
+    f.now = f.now + Duration::from_millis(600);
+    assert_eq!(reports(&f.event(HubEvent::tick())), 1, "sent after a second");
+    f.now = f.now + Duration::from_millis(1000);
+    assert_eq!(reports(&f.event(HubEvent::tick())), 0, "nothing new");
+}
