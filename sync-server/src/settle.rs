@@ -13,10 +13,10 @@
 //! The server is the only settler (conflict-rules' single-writer invariant). A document
 //! that does not load as its registered kind is left alone and logged by id.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use automerge::{ActorId, Automerge};
+use automerge::{ActorId, Automerge, ChangeHash};
 use model::catalogue::Catalogue;
 use model::client_contact::{ClientContact, Delivery};
 use model::client_record::ClientRecord;
@@ -67,13 +67,16 @@ pub async fn run(
     blobs: Arc<crate::blobs::Blobs>,
     actor: ActorId,
 ) {
+    // The heads each document had when it was last settled (the server's own change
+    // included): a document that has not changed since needs no settling.
+    let mut settled = HashMap::new();
     while let Some(first) = changed.recv().await {
         let mut batch = BTreeSet::from([first.to_string()]);
         while let Ok(more) = changed.try_recv() {
             batch.insert(more.to_string());
         }
         for id in batch {
-            settle_one(&repo, &registry, (&mail, &blobs), &actor, &id).await;
+            settle_one(&repo, &registry, (&mail, &blobs), &actor, &id, &mut settled).await;
         }
     }
 }
@@ -84,6 +87,7 @@ async fn settle_one(
     (mail, blobs): (&Arc<crate::mail::Mail>, &Arc<crate::blobs::Blobs>),
     actor: &ActorId,
     id: &str,
+    settled: &mut HashMap<String, Vec<ChangeHash>>,
 ) {
     let Some(entry) = registry.entry(id) else {
         return;
@@ -105,13 +109,29 @@ async fn settle_one(
         return;
     };
     let kind = entry.kind;
-    let fact = handle.with_document(|doc| match settle_in(doc, id, kind, &entry.tenant, actor) {
-        Ok(fact) => fact,
-        Err(error) => {
-            tracing::warn!(document = %id, kind = kind.as_str(), %error, "cannot settle");
-            None
-        }
+    // Settling is a function of the document alone (conflict-rules' invariant), so a
+    // document whose heads have not moved since it was last settled (a client's
+    // acknowledgement, which is most messages) would settle to the same facts and write
+    // nothing. Not so for contact documents: settling one also marks the messages the
+    // queue delivered since, which the document does not show.
+    let unchanged = kind != DocKind::ClientContact
+        && settled
+            .get(id)
+            .is_some_and(|heads| handle.with_document(|doc| doc.get_heads()) == *heads);
+    if unchanged {
+        return;
+    }
+    let (fact, heads) = handle.with_document(|doc| {
+        let fact = match settle_in(doc, id, kind, &entry.tenant, actor) {
+            Ok(fact) => fact,
+            Err(error) => {
+                tracing::warn!(document = %id, kind = kind.as_str(), %error, "cannot settle");
+                None
+            }
+        };
+        (fact, doc.get_heads())
     });
+    settled.insert(id.to_owned(), heads);
     let stored = match fact {
         Some(Fact::Responsibilities(grants)) => registry.set_responsibilities(id, grants),
         Some(Fact::Restriction(tenant, on)) => registry.set_timeline_restriction(&tenant, on),
