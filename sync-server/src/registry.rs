@@ -42,6 +42,23 @@ pub enum Registered {
     Again,
 }
 
+/// [`Registry::watch`]: wakes when access to one document may have changed.
+#[derive(Debug)]
+pub struct AccessWatch {
+    everything: watch::Receiver<u64>,
+    document: watch::Receiver<u64>,
+}
+
+impl AccessWatch {
+    /// Waits for the next change; false once the registry is gone.
+    pub async fn changed(&mut self) -> bool {
+        tokio::select! {
+            changed = self.everything.changed() => changed.is_ok(),
+            changed = self.document.changed() => changed.is_ok(),
+        }
+    }
+}
+
 /// What moved when the generation moved: the directory writer updates only the
 /// directories this can touch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +89,13 @@ struct Index {
 pub struct Registry {
     conn: Mutex<Connection>,
     index: RwLock<Index>,
+    /// Moves when access to any document may have changed (an account, a tenant's
+    /// restriction, a new day).
     generation: watch::Sender<u64>,
+    /// Per document: moves when access to that document alone may have changed (its
+    /// registration, its person's responsibilities). Waking every document's watchers
+    /// for these made each registration cost O(documents x peers).
+    watchers: Mutex<HashMap<String, watch::Sender<u64>>>,
     changes: mpsc::UnboundedSender<AccessChange>,
     changes_out: Mutex<Option<mpsc::UnboundedReceiver<AccessChange>>>,
 }
@@ -175,6 +198,7 @@ impl Registry {
             conn: Mutex::new(conn),
             index: RwLock::new(index),
             generation,
+            watchers: Mutex::new(HashMap::new()),
             changes,
             changes_out: Mutex::new(Some(changes_out)),
         })
@@ -200,9 +224,39 @@ impl Registry {
     }
 
     fn bump(&self, change: AccessChange) {
-        self.generation.send_modify(|g| *g += 1);
+        match &change {
+            AccessChange::Document(id) => self.wake(std::iter::once(id.as_str())),
+            AccessChange::Person(person) => {
+                let index = self.read();
+                let belonging = index.by_person.get(person).into_iter().flatten();
+                self.wake(belonging.map(String::as_str).chain([person.as_str()]));
+            }
+            AccessChange::Tenant(_) | AccessChange::Account(_) => {
+                self.generation.send_modify(|g| *g += 1);
+            }
+        }
         // Nobody listening (a test without a directory writer) is fine.
         let _ = self.changes.send(change);
+    }
+
+    fn watchers(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Sender<u64>>> {
+        self.watchers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Wakes whoever watches access to `documents`; forgets documents nobody watches.
+    fn wake<'a>(&self, documents: impl Iterator<Item = &'a str>) {
+        let mut watchers = self.watchers();
+        for doc in documents {
+            if let Some(sender) = watchers.get(doc) {
+                if sender.receiver_count() == 0 {
+                    watchers.remove(doc);
+                } else {
+                    sender.send_modify(|g| *g += 1);
+                }
+            }
+        }
     }
 
     /// Tells the directory writer that `account_id` needs a complete update.
@@ -226,9 +280,23 @@ impl Registry {
             .take()
     }
 
-    /// A receiver that wakes whenever some access may have changed.
+    /// A receiver that wakes whenever access to every document may have changed.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.generation.subscribe()
+    }
+
+    /// Wakes whenever access to `doc_id` may have changed: for everyone's documents, or
+    /// for this one.
+    pub fn watch(&self, doc_id: &str) -> AccessWatch {
+        let document = self
+            .watchers()
+            .entry(doc_id.to_owned())
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe();
+        AccessWatch {
+            everything: self.generation.subscribe(),
+            document,
+        }
     }
 
     pub fn entry(&self, id: &str) -> Option<DocEntry> {

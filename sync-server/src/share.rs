@@ -1,5 +1,5 @@
 //! The share policy samod asks for every (document, peer) pair: the registry's access
-//! decision, re-decided whenever the registry's generation moves.
+//! decision, re-decided whenever access to that document may have changed.
 //!
 //! Peer ids are bound to sessions: `<account id>:<session tag>`, checked against the
 //! token at the websocket upgrade, so the account named in a peer id is authenticated.
@@ -54,7 +54,7 @@ impl samod::SharePolicy for Policy {
         let registry = self.registry.clone();
         let account = account_of(&peer_id).map(str::to_owned);
         let doc = doc_id.to_string();
-        let generation = registry.subscribe();
+        let generation = registry.watch(&doc);
         futures::stream::unfold(
             (generation, None::<Access>),
             move |(mut generation, last)| {
@@ -65,7 +65,7 @@ impl samod::SharePolicy for Policy {
                     loop {
                         // The first decision comes at once; later ones when access may
                         // have changed, and only when it did.
-                        if last.is_some() && generation.changed().await.is_err() {
+                        if last.is_some() && !generation.changed().await {
                             return None;
                         }
                         let access = match &account {

@@ -168,3 +168,62 @@ fn a_locked_account_reads_nothing() {
     assert_eq!(registry.access("rec", &f.counsellor), Access::None);
     assert!(registry.readable_by(&f.counsellor).is_empty());
 }
+
+/// Whether `watch` was woken since the last look (and marks it seen).
+fn woken(watch: &mut AccessWatch) -> bool {
+    let woken = watch.everything.has_changed().expect("open")
+        || watch.document.has_changed().expect("open");
+    watch.everything.mark_unchanged();
+    watch.document.mark_unchanged();
+    woken
+}
+
+#[test]
+fn a_document_is_watched_for_what_can_change_its_access_and_nothing_else() {
+    let f = fixture();
+    let registry = open(&f);
+    let counsellor = registry.viewer(&f.counsellor).expect("active");
+    let grant = |user: &str| Grant {
+        user: user.to_owned(),
+        valid: Period::open(),
+        deactivated: false,
+    };
+    registry
+        .register("rec", DocKind::ClientRecord, None, &counsellor)
+        .expect("record");
+    registry
+        .register("rec2", DocKind::ClientRecord, None, &counsellor)
+        .expect("another record");
+    // A client may ask for a document before it is registered.
+    let mut timeline = registry.watch("tl");
+    let mut record = registry.watch("rec");
+
+    registry
+        .register("tl", DocKind::Timeline, Some("rec"), &counsellor)
+        .expect("timeline");
+    assert!(woken(&mut timeline), "its registration");
+    assert!(!woken(&mut record), "another document's registration");
+
+    registry
+        .register("other", DocKind::ClientRecord, None, &counsellor)
+        .expect("other");
+    registry
+        .set_responsibilities("rec2", vec![grant(&f.counsellor)])
+        .expect("someone else's caretaker");
+    assert!(!woken(&mut timeline), "nothing of its person's");
+
+    registry
+        .set_responsibilities("rec", vec![grant(&f.counsellor)])
+        .expect("its person's caretaker");
+    assert!(woken(&mut timeline), "its person's responsibilities");
+    assert!(woken(&mut record), "the person's own record too");
+
+    registry
+        .set_timeline_restriction("t1", true)
+        .expect("restrict");
+    assert!(woken(&mut timeline), "the tenant's restriction");
+    assert!(
+        woken(&mut record),
+        "the tenant's restriction wakes everyone"
+    );
+}
