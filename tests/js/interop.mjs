@@ -54,18 +54,14 @@ const answer = await new Promise(resolve => {
 })
 say("answer", answer)
 
-// A client learns of a document from its directory and asks again while the server
-// says it is unavailable; a first ask can race the server's own first sync of it.
+// A client learns of a document from its directory and may ask before the server has it,
+// or before the server has decided that this client may read it: the server then says it
+// is unavailable, and syncs it to the client once it may. So wait for that. (Asking again
+// does not work in automerge-repo 2.5.6: removeFromCache throws on an unavailable handle.)
 const findSoon = async url => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await repo.find(url)
-    } catch (error) {
-      if (attempt === 20 || !String(error).includes("unavailable")) throw error
-      await repo.removeFromCache(url.replace("automerge:", ""))
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
-  }
+  const handle = await repo.find(url, { allowableStates: ["ready", "unavailable"] })
+  await handle.whenReady(["ready"])
+  return handle
 }
 const theirs = await findSoon(`automerge:${await nextLine()}`)
 say("found", String(theirs.doc().greeting))
