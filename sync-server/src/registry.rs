@@ -1,7 +1,8 @@
 //! The document registry: every document the server syncs, with what access to it depends
 //! on, kept in SQLite and mirrored in memory so that the share policy answers without a
-//! query. Every change that can alter some user's access bumps a generation counter;
-//! the share policy re-decides its open (document, user) pairs when it moves.
+//! query. Every change that can alter some user's access wakes the watches of the
+//! documents it concerns ([`Registry::watch`]); the share policy re-decides a (document,
+//! user) pair when its document's watch wakes.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
@@ -280,16 +281,16 @@ impl Registry {
             .take()
     }
 
-    /// A receiver that wakes whenever access to every document may have changed.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.generation.subscribe()
-    }
-
     /// Wakes whenever access to `doc_id` may have changed: for everyone's documents, or
     /// for this one.
     pub fn watch(&self, doc_id: &str) -> AccessWatch {
-        let document = self
-            .watchers()
+        let mut watchers = self.watchers();
+        // Peers may ask for ids nobody registered, which no change will ever wake and
+        // prune: so forget unwatched documents whenever the map has doubled.
+        if watchers.len() >= 1024 && watchers.len().is_power_of_two() {
+            watchers.retain(|_, sender| sender.receiver_count() > 0);
+        }
+        let document = watchers
             .entry(doc_id.to_owned())
             .or_insert_with(|| watch::channel(0).0)
             .subscribe();

@@ -1,5 +1,6 @@
 //! The registry over a real SQLite file: registration rules, retries, access from facts,
-//! the generation counter, and everything still there after reopening.
+//! the watches that wake when access may change, and everything still there after
+//! reopening.
 
 use super::*;
 use crate::config::Config;
@@ -104,7 +105,7 @@ fn registration_checks_the_rules_and_is_idempotent() {
 }
 
 #[test]
-fn facts_change_access_bump_the_generation_and_survive_a_restart() {
+fn facts_that_change_access_wake_watches_and_survive_a_restart() {
     let f = fixture();
     let registry = open(&f);
     let counsellor = registry.viewer(&f.counsellor).expect("active");
@@ -114,13 +115,12 @@ fn facts_change_access_bump_the_generation_and_survive_a_restart() {
     registry
         .register("tl", DocKind::Timeline, Some("rec"), &counsellor)
         .expect("timeline");
-    let mut generation = registry.subscribe();
-    generation.mark_unchanged();
+    let mut watch = registry.watch("tl");
 
     registry
         .set_timeline_restriction("t1", true)
         .expect("restrict");
-    assert!(generation.has_changed().expect("open"));
+    assert!(woken(&mut watch));
     assert_eq!(registry.access("tl", &f.counsellor), Access::None);
     assert_eq!(registry.access("rec", &f.counsellor), Access::Write);
 
@@ -137,12 +137,12 @@ fn facts_change_access_bump_the_generation_and_survive_a_restart() {
     assert_eq!(registry.access("tl", &f.counsellor), Access::Write);
     assert_eq!(registry.access("tl", &f.admin), Access::None);
 
-    generation.mark_unchanged();
+    woken(&mut watch);
     registry
         .set_timeline_restriction("t1", true)
         .expect("same again");
     assert!(
-        !generation.has_changed().expect("open"),
+        !woken(&mut watch),
         "an unchanged fact does not wake anybody"
     );
 
