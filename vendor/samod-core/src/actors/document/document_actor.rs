@@ -561,6 +561,17 @@ impl DocumentActor {
                 duration
             }
         };
+        // Case-records patch: automerge panicked on this peer's message (see
+        // `PeerDocConnection::receive_sync_message`): its connection ends, everyone
+        // else's carries on.
+        if self
+            .peer_connections
+            .get(&connection_id)
+            .is_some_and(|conn| conn.panicked)
+        {
+            self.disconnect_after_panic(out, connection_id);
+            return;
+        }
 
         if let Some(duration) = duration {
             let queue_duration = if now >= received_at {
@@ -629,12 +640,16 @@ impl DocumentActor {
             out.pending_sync_messages += loading.pending_msg_count();
             return;
         }
+        let mut panicked = Vec::new();
         for (conn_id, peer_conn) in &mut self.peer_connections {
             let generated = match &mut self.phase {
                 Phase::Ready(ready) => ready.generate_sync_messages(now, &mut self.doc, peer_conn),
                 Phase::Requesting(request) => request.generate_messages(now, &self.doc, peer_conn),
                 Phase::Loading(_) => unreachable!(),
             };
+            if peer_conn.panicked {
+                panicked.push(*conn_id);
+            }
 
             for (msg, duration) in generated {
                 let bytes = match &msg {
@@ -654,6 +669,25 @@ impl DocumentActor {
                 out.send_sync_message(*conn_id, self.document_id.clone(), msg);
             }
         }
+        // Case-records patch: see `handle_sync_message`.
+        for conn_id in panicked {
+            self.disconnect_after_panic(out, conn_id);
+        }
+    }
+
+    /// Case-records patch: ends a connection whose message made automerge panic.
+    fn disconnect_after_panic(&mut self, out: &mut DocActorResult, connection_id: ConnectionId) {
+        tracing::warn!(
+            document_id = %self.document_id,
+            ?connection_id,
+            "automerge panicked on a peer's message; ending that connection"
+        );
+        self.remove_connection(connection_id);
+        out.outgoing_messages
+            .push(DocToHubMsg(DocToHubMsgPayload::Disconnect {
+                connection_id,
+                reason: "the document could not take this connection's message".into(),
+            }));
     }
 
     fn doc_status(&self) -> DocSearchPhase {

@@ -1,5 +1,5 @@
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,30 @@ pub(crate) struct PeerDocConnection {
     // produced nothing, if the sync state has not changed since (see
     // `generate_sync_messages`).
     idle_at: Option<Vec<automerge::ChangeHash>>,
+    // Case-records patch: automerge panicked while taking this peer's message or
+    // generating one for it; the document actor then ends this peer's connection (see
+    // `receive_sync_message`).
+    pub(super) panicked: bool,
+}
+
+/// Case-records patch: the document as it was at `heads`, after automerge panicked while
+/// applying a message to it (see `PeerDocConnection::receive_sync_message`). Rebuilt
+/// from its own changes up to those heads, which excludes whatever the message added. If
+/// even that fails, the memory of this process cannot be trusted, and it stops: what it
+/// acknowledged is on disk, and whoever runs it starts it again.
+fn restore(doc: &mut Automerge, heads: &[automerge::ChangeHash]) {
+    let actor = doc.get_actor().clone();
+    let rebuilt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.fork_at(heads)));
+    match rebuilt {
+        Ok(Ok(mut restored)) => {
+            restored.set_actor(actor);
+            *doc = restored;
+        }
+        _ => {
+            tracing::error!("a document could not be restored after a panic; stopping");
+            std::process::abort();
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +76,7 @@ impl PeerDocConnection {
             last_share_config: None,
             pending_sync_messages: Vec::new(),
             idle_at: None,
+            panicked: false,
         }
     }
 
@@ -95,7 +120,29 @@ impl PeerDocConnection {
     ) -> Result<Duration, AutomergeError> {
         let start = Instant::now();
         self.idle_at = None;
-        doc.receive_sync_message(&mut self.sync_state, msg)?;
+        // Case-records patch: a peer's message must not take the process down. Automerge
+        // trusts what a message claims (a Bloom filter with zero bits divides by zero;
+        // others may be found), and a panic here would unwind through samod's lock on
+        // the document, poisoning it, and end the task that runs every document actor.
+        // So a panic ends this peer's connection (`panicked`), and the document goes
+        // back to the heads it had before the message: automerge parses all of a
+        // message before it applies any of it, but may have applied part when it
+        // panicked.
+        let before = doc.get_heads();
+        let received = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let received = doc.receive_sync_message(&mut self.sync_state, msg);
+            #[cfg(test)]
+            tests::panic_if_asked();
+            received
+        }));
+        match received {
+            Ok(received) => received?,
+            Err(_) => {
+                self.panicked = true;
+                restore(doc, &before);
+                return Err(AutomergeError::Fail);
+            }
+        }
         let duration = start.elapsed();
         self.dirty = true;
         self.state.last_received = Some(now);
@@ -126,7 +173,17 @@ impl PeerDocConnection {
         let mut messages = Vec::new();
         loop {
             let start = Instant::now();
-            let Some(msg) = doc.generate_sync_message(&mut self.sync_state) else {
+            // Case-records patch: generating reads what the peer announced (its Bloom
+            // filters among it); a panic there has changed nothing of the document, and
+            // ends this peer's connection (see `receive_sync_message`).
+            let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                doc.generate_sync_message(&mut self.sync_state)
+            }));
+            let Ok(generated) = generated else {
+                self.panicked = true;
+                return Vec::new();
+            };
+            let Some(msg) = generated else {
                 break;
             };
             let duration = start.elapsed();

@@ -1,3 +1,4 @@
+mod panics;
 mod update_share_policy;
 
 use super::*;

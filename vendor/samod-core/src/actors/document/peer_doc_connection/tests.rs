@@ -211,3 +211,20 @@ fn commit(doc: &mut Automerge, step: usize) {
         .unwrap();
     tx.commit();
 }
+
+// Case-records patch: a panic while taking a message, injected by the tests after
+// automerge applied it (the worst case: the document already changed).
+thread_local! {
+    static PANIC_AFTER_RECEIVE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The next message received on this thread panics after automerge applied it.
+pub(crate) fn panic_after_next_receive() {
+    PANIC_AFTER_RECEIVE.with(|p| p.set(true));
+}
+
+pub(super) fn panic_if_asked() {
+    if PANIC_AFTER_RECEIVE.with(|p| p.replace(false)) {
+        panic!("a panic injected by the test");
+    }
+}
