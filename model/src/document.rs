@@ -338,6 +338,14 @@ impl<T: Schema> Document<T> {
         Ok(())
     }
 
+    /// Whether `key` of the map at `path` holds a map.
+    pub(crate) fn is_map(&self, path: &[&str], key: &str) -> bool {
+        self.map_at(path)
+            .ok()
+            .and_then(|obj| self.doc.get(obj, key).ok().flatten())
+            .is_some_and(|(value, _)| matches!(value, Value::Object(ObjType::Map)))
+    }
+
     /// Whether the map at `path` has `key`; a missing path counts as absent.
     pub(crate) fn has(&self, path: &[&str], key: &str) -> bool {
         self.map_at(path)

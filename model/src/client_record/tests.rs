@@ -234,6 +234,84 @@ fn server_only_fields_count_only_as_the_server_wrote_them() {
     assert!(read.account.has_password);
 }
 
+/// A change of no dependencies from a made-up actor that makes `keys` anew at the root,
+/// with enough operations before them that its maps win the conflict at those keys.
+fn forge_root_maps(doc: &mut Document<ClientRecord>, keys: &[&str]) {
+    use automerge::transaction::Transactable as _;
+    let mut forger = automerge::Automerge::new();
+    forger.set_actor(automerge::ActorId::from(b"forger".to_vec()));
+    forger
+        .transact::<_, _, automerge::AutomergeError>(|tx| {
+            let junk = tx.put_object(automerge::ROOT, "filler", automerge::ObjType::List)?;
+            for i in 0..200 {
+                tx.insert(&junk, i, i as i64)?;
+            }
+            for key in keys {
+                tx.put_object(automerge::ROOT, *key, automerge::ObjType::Map)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    doc.automerge()
+        .apply_changes(forger.get_changes(&[]))
+        .unwrap();
+}
+
+#[test]
+fn a_record_whose_server_only_maps_were_forged_or_lost_still_reads_and_the_server_repairs_it() {
+    let mut e = editor("berater");
+    let mut doc = create(&mut e, "Testklient", true).unwrap();
+    doc.act_as(crate::server_actor([3; 8]));
+    doc.mark_deleted(&mut e, Date::from_ymd(2024, 1, 2).unwrap())
+        .unwrap();
+    forge_root_maps(&mut doc, &["deletion_events", "account"]);
+    let read = doc
+        .read()
+        .expect("an empty account map does not make it unreadable");
+    assert!(
+        read.deletion_events.is_empty(),
+        "the forged, empty map won the conflict at its key"
+    );
+    // The server records the deletion again, into the map that shows.
+    let again = doc
+        .mark_deleted(&mut e, Date::from_ymd(2024, 1, 3).unwrap())
+        .unwrap();
+    doc.set_account_state(&AccountState {
+        last_login_ms: Some(9),
+        invitation_sent_ms: None,
+        has_password: true,
+    })
+    .unwrap();
+    let read = Document::<ClientRecord>::load(&doc.save())
+        .unwrap()
+        .read()
+        .unwrap();
+    assert_eq!(
+        read.deletion_events.keys().collect::<Vec<_>>(),
+        vec![&again]
+    );
+    assert_eq!(read.account.last_login_ms, Some(9));
+
+    // Without the maps at all.
+    let mut bare = create(&mut e, "Ohne Karten", true).unwrap();
+    bare.delete(&[], "deletion_events").unwrap();
+    bare.delete(&[], "account").unwrap();
+    bare.commit();
+    assert_eq!(bare.read().unwrap().deletion_events.len(), 0);
+    bare.act_as(crate::server_actor([4; 8]));
+    let marked = bare
+        .mark_deleted(&mut e, Date::from_ymd(2024, 1, 4).unwrap())
+        .unwrap();
+    assert_eq!(
+        bare.read()
+            .unwrap()
+            .deletion_events
+            .keys()
+            .collect::<Vec<_>>(),
+        vec![&marked]
+    );
+}
+
 #[test]
 fn concurrent_changes_of_one_period_keep_one_whole_period() {
     let mut e = editor("admin");
