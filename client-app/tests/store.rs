@@ -267,3 +267,58 @@ mod damaged {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn the_store_and_its_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profile").join("store.sqlite3");
+    let store = create(&path);
+    store
+        .put_chunk("doc/incremental/1", b"Erstgespraech")
+        .unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+    for entry in std::fs::read_dir(path.parent().unwrap()).unwrap() {
+        let file = entry.unwrap().path();
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    drop(store);
+    // A store made before: opening it tightens what it finds.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _store = Store::open(&path, PASSWORD).unwrap();
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn what_is_deleted_is_overwritten_not_left_in_free_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite3");
+    let store = create(&path);
+    // A large value, sealed: its ciphertext must be gone from every file once deleted.
+    let value = vec![b'x'; 64 * 1024];
+    store.put_chunk("doc/incremental/1", &value).unwrap();
+    let sealed: Vec<u8> = {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.query_row(
+            "SELECT value FROM chunks WHERE key = 'doc/incremental/1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let probe = &sealed[sealed.len() / 2..sealed.len() / 2 + 64];
+    let contains = |all: &[u8]| all.windows(probe.len()).any(|w| w == probe);
+    assert!(
+        contains(&file_bytes(dir.path())),
+        "the sealed value is on disk"
+    );
+    store.forget_document("doc").unwrap();
+    drop(store);
+    // Closing the last connection checkpoints the write-ahead log into the file.
+    assert!(
+        !contains(&file_bytes(dir.path())),
+        "the deleted value is gone"
+    );
+}

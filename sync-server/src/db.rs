@@ -136,6 +136,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, sha256, account)
     ) WITHOUT ROWID;
 "#,
+    r#"
+    -- The hash of a client record's creating change, named at registration: the only
+    -- change but the server's that may write the record's server-only maps (guard.rs).
+    ALTER TABLE documents ADD COLUMN creation TEXT;
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +163,9 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted values (a purged person, an ended session) are overwritten, not left in
+    // the file's free pages.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     migrate(&mut conn)?;
     Ok(conn)

@@ -30,3 +30,27 @@ fn a_newer_database_is_refused_with_a_clear_error() {
     drop(conn);
     assert!(matches!(open(&path), Err(DbError::NewerSchema(99))));
 }
+
+#[test]
+fn deleted_values_do_not_stay_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    let conn = open(&path).unwrap();
+    let marker = "Kieselsteinweg-Geheimnis";
+    conn.execute(
+        "INSERT INTO audit_log (at_ms, actor, action, subject) VALUES (0, NULL, ?1, NULL)",
+        [marker.repeat(200)],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM audit_log", []).unwrap();
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+    drop(conn);
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
+            "the deleted text is still in the file"
+        );
+    }
+}
