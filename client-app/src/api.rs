@@ -167,11 +167,15 @@ pub async fn staff(server: &str, token: &str) -> Result<Vec<StaffMember>, ApiErr
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "request")]
 pub enum Request {
-    /// A new document, before its first sync.
+    /// A new document, before its first sync. A client record names its creating
+    /// change (hex), the only change but the server's that may write its server-only
+    /// fields.
     Register {
         doc: String,
         kind: String,
         person: Option<String>,
+        #[serde(default)]
+        creation: Option<String>,
     },
     DeleteClient {
         record: String,
@@ -227,6 +231,10 @@ pub fn refusal_german(error: &ApiError) -> String {
             "client-not-active" => "die Person ist gesperrt oder gelöscht".into(),
             "login-taken" => "der Accountname ist schon vergeben".into(),
             "forbidden" => "dafür fehlt die Berechtigung".into(),
+            "password-too-weak" | "password-too-common" => {
+                "das Passwort ist zu leicht zu erraten (kein Name, kein Wort mit Jahreszahl)".into()
+            }
+            "password-control-character" => "das Passwort enthält ein Steuerzeichen".into(),
             code if code.starts_with("password") || code.contains("policy") => {
                 "das Passwort erfüllt die Regeln nicht".into()
             }
@@ -267,10 +275,16 @@ impl Request {
 /// Carries out one request.
 pub async fn send(server: &str, token: &str, request: &Request) -> Result<(), ApiError> {
     let (method, path, body) = match request {
-        Request::Register { doc, kind, person } => (
+        Request::Register {
+            doc,
+            kind,
+            person,
+            creation,
+        } => (
             "POST",
             "/api/documents".to_owned(),
-            serde_json::json!({ "id": doc, "kind": kind, "person": person }).to_string(),
+            serde_json::json!({ "id": doc, "kind": kind, "person": person, "creation": creation })
+                .to_string(),
         ),
         Request::DeleteClient { record } => (
             "POST",

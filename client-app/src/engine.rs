@@ -173,10 +173,11 @@ fn store_problem(error: StoreError) -> Ended {
 fn offline(error: &ApiError) -> String {
     match error {
         ApiError::Unreachable(_) => "Server nicht erreichbar".into(),
+        // Also the answer for a locked account: the server does not say which.
         ApiError::Refused { code, .. } if code == "wrong-credentials" => {
-            "Der Server nimmt das Passwort nicht an (wurde es geändert?)".into()
+            "Der Server nimmt das Passwort nicht an (wurde es geändert oder der Zugang gesperrt?)"
+                .into()
         }
-        ApiError::Refused { code, .. } if code == "account-locked" => "Zugang gesperrt".into(),
         ApiError::Refused { code, .. } if code == "rate-limited" => {
             "Zu viele Anmeldeversuche, bitte später erneut".into()
         }

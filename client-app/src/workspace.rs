@@ -33,8 +33,8 @@ pub enum SignInError {
     WrongPassword,
     #[error("Für die erste Anmeldung auf diesem Gerät braucht es eine Verbindung zum Server")]
     FirstLoginNeedsServer,
-    #[error("Der Zugang ist gesperrt")]
-    Locked,
+    #[error("Zu viele Anmeldeversuche, bitte etwas später erneut versuchen")]
+    RateLimited,
     #[error("Der Server lehnt die Anmeldung ab: {0}")]
     Refused(String),
     #[error("Lokaler Speicher: {0}")]
@@ -147,7 +147,7 @@ fn refused(error: ApiError) -> SignInError {
     match error {
         ApiError::Unreachable(_) => SignInError::FirstLoginNeedsServer,
         ApiError::Refused { code, .. } if code == "wrong-credentials" => SignInError::WrongPassword,
-        ApiError::Refused { code, .. } if code == "account-locked" => SignInError::Locked,
+        ApiError::Refused { code, .. } if code == "rate-limited" => SignInError::RateLimited,
         other => SignInError::Refused(other.to_string()),
     }
 }
@@ -605,10 +605,15 @@ impl Workspace {
     ) -> Result<(), WorkError> {
         let doc = id.to_string();
         let changes = typed.automerge().get_changes(&[]);
+        let creation = changes
+            .iter()
+            .find(|change| change.deps().is_empty())
+            .map(|change| change.hash().to_string());
         self.request_quietly(&Request::Register {
             doc: doc.clone(),
             kind: T::KIND.as_str().to_owned(),
             person: person.map(str::to_owned),
+            creation,
         })?;
         self.commit(&doc, &mut typed, changes)?;
         let _ = self.commands.send(Command::Requests);

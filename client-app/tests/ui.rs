@@ -184,8 +184,12 @@ fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
     // both take the new one, and the sync goes on with it.
     click(&mut harness, "Passwort ändern");
     type_into(&mut harness, "Bisheriges Passwort", "Falsch#123x");
-    type_into(&mut harness, "Neues Passwort", "Neu#Passwort7");
-    type_into(&mut harness, "Neues Passwort wiederholen", "Neu#Passwort7");
+    type_into(&mut harness, "Neues Passwort", "Neu#Kranich-Weide7");
+    type_into(
+        &mut harness,
+        "Neues Passwort wiederholen",
+        "Neu#Kranich-Weide7",
+    );
     click(&mut harness, "Passwort speichern");
     assert!(
         harness
@@ -195,8 +199,12 @@ fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
     close_password_window(&mut harness);
     click(&mut harness, "Passwort ändern");
     type_into(&mut harness, "Bisheriges Passwort", common::PASSWORD);
-    type_into(&mut harness, "Neues Passwort", "Neu#Passwort7");
-    type_into(&mut harness, "Neues Passwort wiederholen", "Neu#Passwort7");
+    type_into(&mut harness, "Neues Passwort", "Neu#Kranich-Weide7");
+    type_into(
+        &mut harness,
+        "Neues Passwort wiederholen",
+        "Neu#Kranich-Weide7",
+    );
     click(&mut harness, "Passwort speichern");
     assert!(harness.query_by_label("Passwort geändert").is_some());
     click(&mut harness, "Notizen");
@@ -210,7 +218,7 @@ fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
         client_app::Workspace::sign_in(&how(common::PASSWORD)),
         Err(client_app::workspace::SignInError::WrongPassword)
     ));
-    let again = client_app::Workspace::sign_in(&how("Neu#Passwort7")).unwrap();
+    let again = client_app::Workspace::sign_in(&how("Neu#Kranich-Weide7")).unwrap();
     again.shut_down();
     server.stop();
 }
@@ -619,7 +627,7 @@ fn direct_message_invitation_and_password_for_a_person() {
         server.addr,
         "POST",
         &path,
-        "password=Sonne%232026x&repeat=x",
+        "password=Wolke%23Kranich26&repeat=x",
     );
     assert_eq!(status, 422);
     assert!(page.contains("stimmen nicht überein"));
@@ -627,7 +635,7 @@ fn direct_message_invitation_and_password_for_a_person() {
         server.addr,
         "POST",
         &path,
-        "password=Sonne%232026x&repeat=Sonne%232026x",
+        "password=Wolke%23Kranich26&repeat=Wolke%23Kranich26",
     );
     assert_eq!(status, 200);
     assert!(page.contains("Passwort gespeichert"));
@@ -636,7 +644,7 @@ fn direct_message_invitation_and_password_for_a_person() {
     let login = |password: &str| {
         runtime.block_on(client_app::api::login(&server.url(), "Mia Sonne", password))
     };
-    assert_eq!(login("Sonne#2026x").unwrap().role, "client");
+    assert_eq!(login("Wolke#Kranich26").unwrap().role, "client");
     let last_login = |harness: &mut Harness<'_, App>| {
         harness.step();
         harness
@@ -683,7 +691,10 @@ fn direct_message_invitation_and_password_for_a_person() {
         assert!(Instant::now() < deadline, "the new password never worked");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(login("Sonne#2026x").is_err(), "the old one no longer works");
+    assert!(
+        login("Wolke#Kranich26").is_err(),
+        "the old one no longer works"
+    );
 
     // A person locked until a day cannot log in.
     click(&mut harness, "…");

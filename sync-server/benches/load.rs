@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use driver::client::{Client, SentLog};
 use driver::servers::{Flavour, ServerProcess};
-use driver::{Ids, editor, everywhere, ms, percentile_ms, record, round2};
+use driver::{Ids, editor, everywhere, ms, percentile_ms, record, registrations, round2};
 use serde_json::json;
 
 const PATIENCE: Duration = Duration::from_secs(900);
@@ -89,11 +89,18 @@ async fn main() {
         if i < sizes.groups {
             mine.push(&shared[i]);
         }
-        let names: Vec<String> = mine.iter().map(ToString::to_string).collect();
-        server.register(&sessions[i], &names).await.unwrap();
         let mut author = editor(&logins[i]);
-        for (k, id) in mine.into_iter().enumerate() {
-            client.create(&id.to_string(), record(&mut author, id, i * 2 + k));
+        let mut made: Vec<(String, _)> = mine
+            .into_iter()
+            .enumerate()
+            .map(|(k, id)| (id.to_string(), record(&mut author, id, i * 2 + k)))
+            .collect();
+        server
+            .register(&sessions[i], &registrations(&mut made))
+            .await
+            .unwrap();
+        for (id, record) in made {
+            client.create(&id, record);
         }
     }
     let own: Vec<String> = own.iter().map(ToString::to_string).collect();

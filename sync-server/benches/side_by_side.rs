@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use driver::client::{Client, SentLog};
 use driver::servers::{Flavour, ServerProcess, Usage};
-use driver::{Ids, editor, everywhere, ms, percentile_ms, records, round2};
+use driver::{Ids, editor, everywhere, ms, percentile_ms, records, registrations, round2};
 use serde_json::{Value, json};
 
 const PATIENCE: Duration = Duration::from_secs(600);
@@ -137,15 +137,16 @@ async fn documents(
     let mut server = ServerProcess::new(flavour, dir).unwrap();
     server.start().unwrap();
     let sent = Arc::new(SentLog::default());
-    let records = records(&mut Ids::new(n as u64), &mut editor("anna"), n);
+    let mut records = records(&mut Ids::new(n as u64), &mut editor("anna"), n);
     let names: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
+    let registrations = registrations(&mut records);
 
     // upload
     let mut upload = Figures::default();
     let session = server.session("anna").await.unwrap();
     let before = server.usage().unwrap();
     let started = Instant::now();
-    server.register(&session, &names).await.unwrap();
+    server.register(&session, &registrations).await.unwrap();
     if flavour == Flavour::Ours {
         upload.time("register_ms", started.elapsed());
     }
@@ -220,8 +221,9 @@ async fn latency(flavour: Flavour, c: usize, notes_each: usize, dir: &std::path:
     let mut server = ServerProcess::new(flavour, dir).unwrap();
     server.start().unwrap();
     let sent = Arc::new(SentLog::default());
-    let shared = records(&mut Ids::new(1_000_000 + c as u64), &mut editor("u0"), 5);
+    let mut shared = records(&mut Ids::new(1_000_000 + c as u64), &mut editor("u0"), 5);
     let names: Vec<String> = shared.iter().map(|(id, _)| id.clone()).collect();
+    let registered = registrations(&mut shared);
 
     let mut clients = Vec::new();
     for i in 0..c {
@@ -229,7 +231,7 @@ async fn latency(flavour: Flavour, c: usize, notes_each: usize, dir: &std::path:
         let client = Arc::new(Client::new(sent.clone()));
         client.connect(&session.endpoint).await.unwrap();
         if i == 0 {
-            server.register(&session, &names).await.unwrap();
+            server.register(&session, &registered).await.unwrap();
         }
         clients.push(client);
     }
@@ -321,10 +323,13 @@ async fn offline_burst(flavour: Flavour, sizes: Sizes, dir: &std::path::Path) ->
     server.start().unwrap();
     let sent = Arc::new(SentLog::default());
     let mut anna = editor("anna");
-    let records = records(&mut Ids::new(2_000_000), &mut anna, sizes.burst_records);
+    let mut records = records(&mut Ids::new(2_000_000), &mut anna, sizes.burst_records);
     let names: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
     let session = server.session("anna").await.unwrap();
-    server.register(&session, &names).await.unwrap();
+    server
+        .register(&session, &registrations(&mut records))
+        .await
+        .unwrap();
     let laptop = Client::new(sent.clone());
     laptop.connect(&session.endpoint).await.unwrap();
     for (id, record) in records {

@@ -1,9 +1,11 @@
 //! Accounts and sessions: creating accounts, logging in and out, changing passwords,
-//! locking, and the checks every authenticated request goes through. Failed logins are
-//! rate-limited per account and per address; addresses are held in memory for that only
-//! and never written down.
+//! locking, and the checks every authenticated request goes through. Every password
+//! check goes through the [`Throttle`] first (growing delays, never a lock); addresses
+//! are held in memory for that only, and written down only in the 24-hour access log.
+//! A locked account, an unknown login and a wrong password get the same answer after
+//! the same work, so that the answer tells nobody which logins exist or which password
+//! is right.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,6 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::config::Config;
 use crate::password::{self, PasswordHash, PolicyError};
+use crate::throttle::{Allowance, Refused, Throttle};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -73,10 +76,12 @@ pub enum AccountError {
     /// Wrong login or wrong password: deliberately the same error.
     #[error("wrong login or password")]
     WrongCredentials,
-    #[error("this account is locked")]
-    Locked,
     #[error("too many failed logins; try again later")]
-    RateLimited,
+    RateLimited(Duration),
+    /// Password checks for this login or address are in progress, as many as may run
+    /// at once: the HTTP layer tries again shortly ([`crate::http::patiently`]).
+    #[error("too many password checks at once")]
+    Busy,
     #[error("the session is unknown or has expired")]
     NoSession,
     #[error("the password does not meet the policy: {0}")]
@@ -96,8 +101,7 @@ impl AccountError {
     pub fn code(&self) -> &'static str {
         match self {
             AccountError::WrongCredentials => "wrong-credentials",
-            AccountError::Locked => "account-locked",
-            AccountError::RateLimited => "rate-limited",
+            AccountError::RateLimited(_) | AccountError::Busy => "rate-limited",
             AccountError::NoSession => "no-session",
             AccountError::Policy(p) => p.code(),
             AccountError::LoginTaken => "login-taken",
@@ -114,29 +118,6 @@ struct StoredAccount {
     role: String,
     state: String,
     hash: Option<PasswordHash>,
-}
-
-/// Failed logins within the window, per key.
-#[derive(Debug, Default)]
-struct Failures {
-    by_key: HashMap<String, Vec<u64>>,
-}
-
-impl Failures {
-    fn count(&mut self, key: &str, now: u64, window: Duration) -> usize {
-        let since = now.saturating_sub(window.as_millis() as u64);
-        let entry = self.by_key.entry(key.to_owned()).or_default();
-        entry.retain(|t| *t >= since);
-        entry.len()
-    }
-
-    fn record(&mut self, key: &str, now: u64) {
-        self.by_key.entry(key.to_owned()).or_default().push(now);
-    }
-
-    fn clear(&mut self, key: &str) {
-        self.by_key.remove(key);
-    }
 }
 
 /// A new session: its token (shown once, stored only as a digest) and its account.
@@ -173,17 +154,30 @@ pub struct AccessEntry {
 pub struct Accounts {
     conn: Mutex<Connection>,
     rng: SystemRandom,
-    failures: Mutex<Failures>,
+    throttle: Throttle,
     idle: Duration,
     absolute: Duration,
-    window: Duration,
-    max_per_account: usize,
-    max_per_address: usize,
 }
 
 impl std::fmt::Debug for Accounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Accounts").finish_non_exhaustive()
+    }
+}
+
+fn refused(refused: Refused) -> AccountError {
+    match refused {
+        Refused::Wait(wait) => AccountError::RateLimited(wait),
+        Refused::Busy => AccountError::Busy,
+    }
+}
+
+/// What an unknown login's password is checked against: the same work as a real one.
+fn dummy_hash() -> PasswordHash {
+    PasswordHash {
+        salt: vec![0; 16],
+        iterations: password::ITERATIONS,
+        hash: vec![0; 32],
     }
 }
 
@@ -199,25 +193,26 @@ impl Accounts {
         Self {
             conn: Mutex::new(conn),
             rng: SystemRandom::new(),
-            failures: Mutex::new(Failures::default()),
+            throttle: Throttle::new(Allowance {
+                pair: config.login_failures_before_delay,
+                address: config.login_failures_before_delay_per_address,
+                account: config.login_failures_before_delay_per_login,
+            }),
             idle: config.session_idle(),
             absolute: config.session_absolute(),
-            window: config.login_window(),
-            max_per_account: config.max_failed_logins_per_account as usize,
-            max_per_address: config.max_failed_logins_per_address as usize,
         }
+    }
+
+    /// Forgets throttle state that no longer counts (the server calls this every few
+    /// minutes).
+    pub fn prune_throttle(&self) {
+        self.throttle.prune(now_ms());
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (every write is one
         // statement or one transaction), so a poisoned lock is still usable.
         self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn failures(&self) -> std::sync::MutexGuard<'_, Failures> {
-        self.failures
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -244,7 +239,7 @@ impl Accounts {
         role: Role,
         password: &str,
     ) -> Result<String, AccountError> {
-        password::check_policy(password)?;
+        password::check_policy(password, &[login, tenant])?;
         let stored = password::hash(password, &self.rng)?;
         let id = password::random_hex(&self.rng, 12)?;
         let conn = self.conn();
@@ -371,7 +366,17 @@ impl Accounts {
     /// invitation of the account) in the same transaction, so two submissions at once
     /// cannot both use it. Returns the person.
     pub fn redeem_invitation(&self, token: &str, new: &str) -> Result<String, AccountError> {
-        password::check_policy(new)?;
+        let (login, tenant): (String, String) = self
+            .conn()
+            .query_row(
+                "SELECT a.login, a.tenant FROM invitations i JOIN accounts a ON a.id = i.account_id
+                 WHERE i.token_digest = ?1 AND i.expires_ms > ?2",
+                params![password::token_digest(token), now_ms() as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or(AccountError::NoSession)?;
+        password::check_policy(new, &[&login, &tenant])?;
         let stored = password::hash(new, &self.rng)?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -436,9 +441,8 @@ impl Accounts {
             as u64)
     }
 
-    /// Logs in; returns a new session token. Failed attempts count against the account
-    /// and the address; past the limit, even a right password is refused until the
-    /// window has passed.
+    /// Logs in; returns a new session token. Each attempt goes through the throttle
+    /// first, which may answer that it must wait.
     pub fn login(
         &self,
         login: &str,
@@ -446,48 +450,31 @@ impl Accounts {
         address: IpAddr,
     ) -> Result<Login, AccountError> {
         let now = now_ms();
-        let account_key = format!("login:{}", login.trim().to_lowercase());
-        let address_key = format!("addr:{address}");
-        {
-            let mut failures = self.failures();
-            if failures.count(&account_key, now, self.window) >= self.max_per_account
-                || failures.count(&address_key, now, self.window) >= self.max_per_address
-            {
-                return Err(AccountError::RateLimited);
-            }
-        }
+        let attempt = self.throttle.begin(login, address, now).map_err(refused)?;
         let found = self.find_by_login(login)?;
-        // An unknown login is checked against a dummy hash at the same cost, so the time
-        // an answer takes does not tell which logins exist.
-        let dummy = PasswordHash {
-            salt: vec![0; 16],
-            iterations: password::ITERATIONS,
-            hash: vec![0; 32],
-        };
-        let (account, state, stored) = match found {
+        // An unknown login, an account without a password and a locked one are checked
+        // against a dummy hash at the same cost, and answer as a wrong password does, so
+        // that neither the answer nor its time tells which logins exist, which are
+        // locked, or whether the password was right.
+        let (account, stored) = match found {
             Some(StoredAccount {
                 id,
                 tenant,
                 role,
                 state,
                 hash: Some(hash),
-            }) => (Some((id, tenant, role)), state, hash),
-            Some(StoredAccount {
-                state, hash: None, ..
-            }) => (None, state, dummy),
-            None => (None, String::new(), dummy),
+            }) => {
+                let active = state == AccountState::Active.as_str();
+                (active.then_some((id, tenant, role)), hash)
+            }
+            _ => (None, dummy_hash()),
         };
         let right = password::verify(password, &stored);
         let Some((id, tenant, role)) = account.filter(|_| right) else {
-            let mut failures = self.failures();
-            failures.record(&account_key, now);
-            failures.record(&address_key, now);
+            self.throttle.failed(attempt, now);
             return Err(AccountError::WrongCredentials);
         };
-        if state != AccountState::Active.as_str() {
-            return Err(AccountError::Locked);
-        }
-        self.failures().clear(&account_key);
+        self.throttle.succeeded(attempt, now);
         let token = password::random_hex(&self.rng, 32)?;
         let conn = self.conn();
         conn.execute(
@@ -507,6 +494,16 @@ impl Accounts {
     /// The principal of a valid session; refreshes its idle timer. Expired sessions and
     /// sessions of accounts that are no longer active are ended here.
     pub fn authenticate(&self, token: &str) -> Result<Principal, AccountError> {
+        self.check_session(token, true)
+    }
+
+    /// The principal of a valid session, leaving its idle timer as it is: for checks
+    /// that are not the client's doing (a sync connection's periodic re-check).
+    pub fn session(&self, token: &str) -> Result<Principal, AccountError> {
+        self.check_session(token, false)
+    }
+
+    fn check_session(&self, token: &str, refresh: bool) -> Result<Principal, AccountError> {
         let now = now_ms() as i64;
         let digest = password::token_digest(token);
         let conn = self.conn();
@@ -539,10 +536,12 @@ impl Accounts {
             )?;
             return Err(AccountError::NoSession);
         }
-        conn.execute(
-            "UPDATE sessions SET last_seen_ms = ?1 WHERE token_digest = ?2",
-            params![now, digest],
-        )?;
+        if refresh {
+            conn.execute(
+                "UPDATE sessions SET last_seen_ms = ?1 WHERE token_digest = ?2",
+                params![now, digest],
+            )?;
+        }
         let role = Role::parse(&role).ok_or(AccountError::NoSession)?;
         Ok(Principal {
             account_id,
@@ -559,23 +558,42 @@ impl Accounts {
         Ok(())
     }
 
-    /// Changes the password of the session's account; ends all its other sessions.
-    pub fn change_password(&self, token: &str, old: &str, new: &str) -> Result<(), AccountError> {
+    /// Changes the password of the session's account; ends all its other sessions. The
+    /// old password is checked as a login's is: through the throttle, from `address`.
+    pub fn change_password(
+        &self,
+        token: &str,
+        old: &str,
+        new: &str,
+        address: IpAddr,
+    ) -> Result<(), AccountError> {
         let principal = self.authenticate(token)?;
-        password::check_policy(new)?;
-        let stored: (Vec<u8>, u32, Vec<u8>) = self.conn().query_row(
-            "SELECT salt, iterations, password_hash FROM accounts WHERE id = ?1",
+        let (login, stored): (String, Option<PasswordHash>) = self.conn().query_row(
+            "SELECT login, salt, iterations, password_hash FROM accounts WHERE id = ?1",
             params![principal.account_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    match (r.get(1)?, r.get(2)?, r.get(3)?) {
+                        (Some(salt), Some(iterations), Some(hash)) => Some(PasswordHash {
+                            salt,
+                            iterations,
+                            hash,
+                        }),
+                        _ => None,
+                    },
+                ))
+            },
         )?;
-        let stored = PasswordHash {
-            salt: stored.0,
-            iterations: stored.1,
-            hash: stored.2,
-        };
-        if !password::verify(old, &stored) {
+        password::check_policy(new, &[&login, &principal.tenant])?;
+        let now = now_ms();
+        let attempt = self.throttle.begin(&login, address, now).map_err(refused)?;
+        let right = password::verify(old, &stored.unwrap_or_else(dummy_hash));
+        if !right {
+            self.throttle.failed(attempt, now);
             return Err(AccountError::WrongCredentials);
         }
+        self.throttle.succeeded(attempt, now);
         let fresh = password::hash(new, &self.rng)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -704,7 +722,16 @@ impl Accounts {
         account_id: &str,
         new: &str,
     ) -> Result<(), AccountError> {
-        password::check_policy(new)?;
+        let (login, tenant): (String, String) = self
+            .conn()
+            .query_row(
+                "SELECT login, tenant FROM accounts WHERE id = ?1",
+                params![account_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or(AccountError::NoSuchAccount)?;
+        password::check_policy(new, &[&login, &tenant])?;
         let stored = password::hash(new, &self.rng)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;

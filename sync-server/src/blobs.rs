@@ -14,15 +14,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::accounts::Role;
+use crate::extract::Authenticated;
 use crate::http::{ApiError, AppState, blocking};
-use crate::operations::viewer_of;
 
 #[derive(Debug)]
 pub struct Blobs {
@@ -138,27 +139,56 @@ fn internal(error: rusqlite::Error) -> ApiError {
     ApiError::internal()
 }
 
+/// `PUT /api/blobs/{sha256}`. The token is checked before a byte of the body is read
+/// (the extractors of the request's parts run first); a body longer than
+/// `max_blob_bytes` is refused by its announced length, or as soon as it grows past
+/// it; and an upload that stalls for `upload_idle_seconds` ends.
 pub async fn upload(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Authenticated(who): Authenticated,
     Path(sha256): Path<String>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<StatusCode, ApiError> {
-    let who = viewer_of(&state, &headers).await?;
     if who.role == Role::Client {
         return Err(ApiError::forbidden());
     }
     if !is_hash(&sha256) {
         return Err(ApiError::bad_request("bad-hash"));
     }
+    let limit = state.config.max_blob_bytes;
+    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large");
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let idle = std::time::Duration::from_secs(state.config.upload_idle_seconds);
+    let mut body = body.into_data_stream();
+    let mut data = Vec::with_capacity(announced.unwrap_or(0).min(limit));
+    loop {
+        match tokio::time::timeout(idle, body.next()).await {
+            Err(_) => return Err(ApiError::new(StatusCode::REQUEST_TIMEOUT, "timeout")),
+            Ok(None) => break,
+            Ok(Some(Err(_))) => return Err(ApiError::bad_request("malformed-request")),
+            Ok(Some(Ok(chunk))) => {
+                if data.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                data.extend_from_slice(&chunk);
+            }
+        }
+    }
     let worker = state.clone();
     let added = blocking(move || {
-        if hex_sha256(&body) != sha256 {
+        if hex_sha256(&data) != sha256 {
             return Err(ApiError::unprocessable("hash-mismatch"));
         }
         worker
             .blobs
-            .put(&who.tenant, &sha256, &who.account_id, &body)
+            .put(&who.tenant, &sha256, &who.account_id, &data)
             .map_err(internal)
     })
     .await?;
@@ -171,10 +201,9 @@ pub async fn upload(
 
 pub async fn download(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Authenticated(who): Authenticated,
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
-    let who = viewer_of(&state, &headers).await?;
     if !is_hash(&sha256) {
         return Err(ApiError::not_found());
     }
@@ -191,6 +220,7 @@ pub async fn download(
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CONTENT_DISPOSITION, "attachment"),
             (header::CACHE_CONTROL, "no-store"),
         ],
         found,

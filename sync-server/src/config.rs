@@ -18,13 +18,17 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// A session ends this long after login, however busy.
     pub session_absolute_hours: u64,
-    /// Failed logins allowed per account, and per address, within `login_window_minutes`.
-    pub max_failed_logins_per_account: u32,
-    pub max_failed_logins_per_address: u32,
-    pub login_window_minutes: u64,
+    /// Failed password checks before further tries have to wait (a second, then
+    /// doubling up to 15 minutes; see `throttle`): per login and address, per address,
+    /// and per login from addresses it has not logged in from for a day.
+    pub login_failures_before_delay: u32,
+    pub login_failures_before_delay_per_address: u32,
+    pub login_failures_before_delay_per_login: u32,
     /// The largest websocket message a client may send; a first sync of a big record
     /// history is one message.
     pub max_message_bytes: usize,
+    /// What the compressed parts of one sync message may inflate to.
+    pub max_inflated_bytes: usize,
     /// Per connection: messages a client may send in a burst, and per second after it.
     pub message_burst: u32,
     pub messages_per_second: u32,
@@ -38,6 +42,24 @@ pub struct Config {
     pub invitation_days: u64,
     /// The largest file a counsellor may upload.
     pub max_blob_bytes: usize,
+    /// Connections at once, in all (within the process's file descriptors), and from
+    /// one address until they authenticate a sync websocket.
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
+    /// Sync websockets at once per session, and per account.
+    pub max_websockets_per_session: usize,
+    pub max_websockets_per_account: usize,
+    /// How long a client may take to send a request's head (also the longest a
+    /// kept-alive connection may sit idle), and a whole API request.
+    pub header_read_timeout_seconds: u64,
+    pub request_timeout_seconds: u64,
+    /// An upload ends when no byte of it arrives for this long.
+    pub upload_idle_seconds: u64,
+    /// Proxies whose `X-Forwarded-For` names the client (their own connections are not
+    /// counted per address); empty: nobody's.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The bearer token `/metrics` answers to; without it, `/metrics` is off.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -47,16 +69,26 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
             session_idle_minutes: 30,
             session_absolute_hours: 12,
-            max_failed_logins_per_account: 5,
-            max_failed_logins_per_address: 20,
-            login_window_minutes: 15,
+            login_failures_before_delay: 3,
+            login_failures_before_delay_per_address: 20,
+            login_failures_before_delay_per_login: 10,
             max_message_bytes: 32 * 1024 * 1024,
+            max_inflated_bytes: 128 * 1024 * 1024,
             message_burst: 20_000,
             messages_per_second: 2_000,
             persist_timeout_seconds: 30,
             public_url: None,
             invitation_days: 7,
             max_blob_bytes: 25 * 1024 * 1024,
+            max_connections: 10_000,
+            max_connections_per_address: 128,
+            max_websockets_per_session: 4,
+            max_websockets_per_account: 32,
+            header_read_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            upload_idle_seconds: 30,
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 }
@@ -129,9 +161,5 @@ impl Config {
 
     pub fn session_absolute(&self) -> Duration {
         Duration::from_secs(self.session_absolute_hours * 3600)
-    }
-
-    pub fn login_window(&self) -> Duration {
-        Duration::from_secs(self.login_window_minutes * 60)
     }
 }

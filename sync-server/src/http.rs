@@ -3,11 +3,10 @@
 //! never as a message with personal data in it.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +19,7 @@ use crate::access::Viewer;
 use crate::accounts::{AccountError, Accounts, Principal};
 use crate::config::Config;
 use crate::directory::Directories;
+use crate::extract::{ApiJson, ClientIp};
 use crate::operations;
 use crate::registry::{Registered, Registry, RegistryError};
 use crate::share::peer_id_for;
@@ -48,6 +48,8 @@ pub struct AppState {
     pub sessions_changed: watch::Sender<u64>,
     /// Set once, when the server begins to shut down.
     pub shutdown: watch::Sender<bool>,
+    /// Sync websockets open, per session and per account.
+    pub websockets: Arc<crate::sync::Websockets>,
     pub metrics: Metrics,
 }
 
@@ -79,8 +81,13 @@ impl Metrics {
     }
 }
 
+/// The largest body of any request but an upload: every JSON request is small.
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+
 pub fn router(state: Arc<AppState>) -> Router {
-    let counted = Router::new()
+    // Requests that must be done within `request_timeout_seconds`: all but uploads,
+    // which may take long on a slow line and end when they stall instead (`blobs`).
+    let timed = Router::new()
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
         .route("/api/password", post(change_password))
@@ -109,12 +116,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/invitation/{token}",
             get(crate::person::invitation_page).post(crate::person::invitation_submit),
         )
-        .route(
-            "/api/blobs/{sha256}",
-            put(crate::blobs::upload).get(crate::blobs::download).layer(
-                axum::extract::DefaultBodyLimit::max(state.config.max_blob_bytes),
-            ),
-        )
+        .route("/api/blobs/{sha256}", get(crate::blobs::download))
         .route("/api/staff", get(operations::list_staff))
         .route(
             "/api/accounts",
@@ -129,12 +131,65 @@ pub fn router(state: Arc<AppState>) -> Router {
             put(operations::set_password),
         )
         .route("/sync", get(crate::sync::upgrade))
+        .route_layer(middleware::from_fn_with_state(state.clone(), deadline));
+    let counted = Router::new()
+        .route("/api/blobs/{sha256}", put(crate::blobs::upload))
+        .merge(timed)
         .route_layer(middleware::from_fn_with_state(state.clone(), count_request));
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(counted)
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(middleware::from_fn(secure_headers))
         .with_state(state)
+}
+
+/// Ends a request that takes longer than `request_timeout_seconds` (a client that
+/// sends its body slowly, or not at all) with `408 {"error":"timeout"}`.
+async fn deadline(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let limit = std::time::Duration::from_secs(state.config.request_timeout_seconds);
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "timeout").into_response(),
+    }
+}
+
+/// Headers every answer carries: nothing is sniffed, framed, cached, or told where it
+/// came from (an invitation link holds its token in the path).
+async fn secure_headers(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `/healthz`: answers only when the database does.
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let worker = state.clone();
+    match blocking(move || worker.accounts.count()).await {
+        Ok(_) => "ok".into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
 }
 
 /// Counts every API and sync request for `/metrics`.
@@ -152,14 +207,23 @@ async fn count_request(
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
+    /// Seconds to wait, for a `Retry-After` header.
+    retry_after: Option<u64>,
 }
 
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
+        let retry_after = match &e {
+            AccountError::RateLimited(wait) => Some(wait.as_secs_f64().ceil() as u64),
+            _ => None,
+        };
+        let retry_after = match &e {
+            AccountError::Busy => Some(1),
+            _ => retry_after,
+        };
         let status = match &e {
             AccountError::WrongCredentials | AccountError::NoSession => StatusCode::UNAUTHORIZED,
-            AccountError::Locked => StatusCode::FORBIDDEN,
-            AccountError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AccountError::RateLimited(_) | AccountError::Busy => StatusCode::TOO_MANY_REQUESTS,
             AccountError::Policy(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AccountError::LoginTaken => StatusCode::CONFLICT,
             AccountError::NoSuchAccount => StatusCode::NOT_FOUND,
@@ -171,6 +235,7 @@ impl From<AccountError> for ApiError {
         Self {
             status,
             code: e.code(),
+            retry_after,
         }
     }
 }
@@ -180,6 +245,7 @@ impl From<RegistryError> for ApiError {
         let status = match &e {
             RegistryError::Taken => StatusCode::CONFLICT,
             RegistryError::Forbidden => StatusCode::FORBIDDEN,
+            RegistryError::CreationMissing => StatusCode::BAD_REQUEST,
             RegistryError::Sqlite(_) => {
                 tracing::error!(error = %e, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -188,50 +254,51 @@ impl From<RegistryError> for ApiError {
         Self {
             status,
             code: e.code(),
+            retry_after: None,
         }
     }
 }
 
 impl ApiError {
-    pub fn not_found() -> Self {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
         Self {
-            status: StatusCode::NOT_FOUND,
-            code: "not-found",
+            status,
+            code,
+            retry_after: None,
         }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found")
     }
 
     pub fn forbidden() -> Self {
-        Self {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-        }
+        Self::new(StatusCode::FORBIDDEN, "forbidden")
     }
 
     pub fn unprocessable(code: &'static str) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code,
-        }
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code)
     }
 
     pub fn internal() -> Self {
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-        }
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
     }
 
     pub fn bad_request(code: &'static str) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            code,
-        }
+        Self::new(StatusCode::BAD_REQUEST, code)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(serde_json::json!({ "error": self.code }))).into_response()
+        let mut response =
+            (self.status, Json(serde_json::json!({ "error": self.code }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -263,21 +330,45 @@ pub async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
     }
 }
 
+/// How long a password check waits for its turn while as many checks for its login or
+/// address run as may run at once (`throttle`'s `Refused::Busy`).
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs a password check off the async workers, again and again a moment later while
+/// it is [`AccountError::Busy`], for up to [`PATIENCE`].
+pub async fn patiently<T: Send + 'static>(
+    check: impl Fn() -> Result<T, AccountError> + Send + Sync + 'static,
+) -> Result<T, ApiError> {
+    let check = Arc::new(check);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let attempt = check.clone();
+        match tokio::task::spawn_blocking(move || attempt()).await {
+            Ok(Err(AccountError::Busy)) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Ok(result) => return result.map_err(Into::into),
+            Err(_) => return Err(ApiError::internal()),
+        }
+    }
+}
+
 async fn login(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Json(request): Json<LoginRequest>,
+    ClientIp(address): ClientIp,
+    ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let worker = state.clone();
-    let result = blocking(move || {
+    let result = patiently(move || {
         let result = worker
             .accounts
-            .login(&request.login, &request.password, peer.ip());
+            .login(&request.login, &request.password, address);
         let (account, event) = match &result {
+            Err(AccountError::Busy) => return result,
             Ok(login) => (Some(login.account_id.as_str()), "login"),
             Err(_) => (None, "login-failed"),
         };
-        if let Err(error) = worker.accounts.record_access(peer.ip(), account, event) {
+        if let Err(error) = worker.accounts.record_access(address, account, event) {
             tracing::error!(%error, "cannot write the access log");
         }
         result
@@ -360,15 +451,16 @@ struct PasswordRequest {
 
 async fn change_password(
     State(state): State<Arc<AppState>>,
+    ClientIp(address): ClientIp,
     headers: HeaderMap,
-    Json(request): Json<PasswordRequest>,
+    ApiJson(request): ApiJson<PasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
     let token = bearer(&headers).ok_or(AccountError::NoSession)?;
     let worker = state.clone();
-    blocking(move || {
+    patiently(move || {
         worker
             .accounts
-            .change_password(&token, &request.old, &request.new)
+            .change_password(&token, &request.old, &request.new, address)
     })
     .await?;
     state.session_ended();
@@ -383,6 +475,9 @@ struct RegisterRequest {
     kind: String,
     /// The client record a per-person document belongs to.
     person: Option<String>,
+    /// A client record's creating change (hex): the only change but the server's that
+    /// may write the record's server-only fields.
+    creation: Option<String>,
 }
 
 /// `POST /api/documents`: a client announces a document it created, before syncing it.
@@ -391,7 +486,7 @@ struct RegisterRequest {
 async fn register_document(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Json(request): Json<RegisterRequest>,
+    ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<StatusCode, ApiError> {
     let token = bearer(&headers).ok_or(AccountError::NoSession)?;
     let kind = model::DocKind::parse(&request.kind).ok_or(ApiError::bad_request("unknown-kind"))?;
@@ -405,19 +500,51 @@ async fn register_document(
     {
         return Err(ApiError::bad_request("bad-document-id"));
     }
+    let creation = match request.creation.as_deref() {
+        Some(hex) => Some(
+            hex.parse::<automerge::ChangeHash>()
+                .map_err(|_| ApiError::bad_request("bad-creation"))?,
+        ),
+        None => None,
+    };
     let viewer = viewer(&state, &token).await?;
     let registry = state.registry.clone();
-    let registered =
-        blocking(move || registry.register(&request.id, kind, request.person.as_deref(), &viewer))
-            .await?;
+    let id = request.id.clone();
+    let registered = blocking(move || {
+        registry.register(&id, kind, request.person.as_deref(), creation, &viewer)
+    })
+    .await?;
     Ok(match registered {
-        Registered::New => StatusCode::CREATED,
+        Registered::New => {
+            // The server looks for the new document among its peers at once: a client
+            // that announced it before registering it was told it is unavailable (the
+            // edge answers for unknown documents, and samod never heard of it), and
+            // now samod asks it again, as it asks every peer that may read it.
+            if let Some(doc_id) = crate::wire::canonical(&request.id) {
+                let repo = state.repo.clone();
+                tokio::spawn(async move {
+                    let _ = repo.find(doc_id).await;
+                });
+            }
+            StatusCode::CREATED
+        }
         Registered::Again => StatusCode::OK,
     })
 }
 
-/// Prometheus text format.
-async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+/// Prometheus text format, for the bearer of `metrics_token` only; without the setting
+/// there are no metrics to see.
+async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let allowed = match (&state.config.metrics_token, bearer(&headers)) {
+        // Digests compared, so the comparison's time tells nothing about the token.
+        (Some(expected), Some(given)) => {
+            crate::password::token_digest(expected) == crate::password::token_digest(&given)
+        }
+        _ => false,
+    };
+    if !allowed {
+        return ApiError::not_found().into_response();
+    }
     let m = &state.metrics;
     let mut body = format!(
         "# TYPE sync_server_requests_total counter\nsync_server_requests_total {}\n\
@@ -446,5 +573,5 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             "sync_server_connections_ended_total{{reason=\"{reason}\"}} {count}\n"
         ));
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

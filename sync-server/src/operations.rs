@@ -207,7 +207,7 @@ pub async fn set_contact(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(record): Path<String>,
-    Json(request): Json<ContactRequest>,
+    crate::extract::ApiJson(request): crate::extract::ApiJson<ContactRequest>,
 ) -> Result<(StatusCode, Json<ContactResponse>), ApiError> {
     let who = viewer_of(&state, &headers).await?;
     if who.role == Role::Client {
@@ -354,7 +354,7 @@ pub struct Created {
 pub async fn create_account(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Json(request): Json<NewAccount>,
+    crate::extract::ApiJson(request): crate::extract::ApiJson<NewAccount>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let who = viewer_of(&state, &headers).await?;
     admin(&who)?;
@@ -423,7 +423,7 @@ pub async fn set_password(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(account): Path<String>,
-    Json(request): Json<NewPassword>,
+    crate::extract::ApiJson(request): crate::extract::ApiJson<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
     let who = viewer_of(&state, &headers).await?;
     admin_over(&state, &who, &account).await?;

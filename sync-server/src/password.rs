@@ -1,6 +1,10 @@
 //! Passwords: the policy of the manual (at least 8 characters with a lower-case letter, an
-//! upper-case letter, a digit and a special character), at most 128, and none of the most
-//! common passwords; stored as PBKDF2-HMAC-SHA256 with 600,000 iterations and a random
+//! upper-case letter, a digit and a special character), at most 128 characters and no
+//! control characters, and then hard to guess: zxcvbn's estimate of the guesses needed
+//! must reach [`MIN_GUESSES_LOG10`], with the person's login and tenant and the German words people build
+//! passwords from (the manual's bad examples among them) as its dictionary besides its
+//! English ones, so that "Sommer2027!" or "Schatz75!" is refused although it meets the
+//! composition rule. Stored as PBKDF2-HMAC-SHA256 with 600,000 iterations and a random
 //! salt, and compared in constant time (ring's `pbkdf2::verify`).
 
 use std::num::NonZeroU32;
@@ -13,8 +17,13 @@ pub const MAX_CHARS: usize = 128;
 pub const ITERATIONS: u32 = 600_000;
 const SALT_BYTES: usize = 16;
 
+/// At least 10^9 guesses by zxcvbn's estimate, between its scores 3 (10^8) and 4 (10^10):
+/// the manual's own example "9TGCJ##qk0" (10^10) passes; a dictionary word with a year
+/// and a sign ("Sommer2027!", 10^7) or "Abcdefgh1!" (10^8) does not.
+pub const MIN_GUESSES_LOG10: f64 = 9.0;
+
 /// The most common passwords that the character rules alone would let through, and a few
-/// German classics. Compared without case.
+/// German classics. Compared without case; refused as "too common" whatever zxcvbn says.
 const COMMON: &[&str] = &[
     "Passwort1!",
     "Password1!",
@@ -26,12 +35,6 @@ const COMMON: &[&str] = &[
     "Qwertz123!",
     "Qwerty123!",
     "Hallo123!",
-    "Sommer2024!",
-    "Sommer2025!",
-    "Sommer2026!",
-    "Winter2024!",
-    "Winter2025!",
-    "Winter2026!",
     "Welcome1!",
     "Willkommen1!",
     "Admin123!",
@@ -45,7 +48,145 @@ const COMMON: &[&str] = &[
     "Geheim123!",
     "Start123!",
     "Changeme1!",
-    "Berlin2024!",
+];
+
+/// German words people build passwords from, most common first: zxcvbn's dictionaries
+/// are English. The manual's examples of what not to do are here ("Leon1998",
+/// "Schatz75", "sicheresPasswort", "Traumauto911").
+const GERMAN_WORDS: &[&str] = &[
+    "passwort",
+    "kennwort",
+    "hallo",
+    "schatz",
+    "sommer",
+    "winter",
+    "herbst",
+    "fruehling",
+    "frühling",
+    "sonne",
+    "liebe",
+    "geheim",
+    "willkommen",
+    "start",
+    "anfang",
+    "test",
+    "benutzer",
+    "zugang",
+    "login",
+    "admin",
+    "fussball",
+    "fußball",
+    "bayern",
+    "borussia",
+    "schalke",
+    "werder",
+    "hertha",
+    "dortmund",
+    "deutschland",
+    "berlin",
+    "hamburg",
+    "muenchen",
+    "münchen",
+    "koeln",
+    "köln",
+    "frankfurt",
+    "stuttgart",
+    "leipzig",
+    "dresden",
+    "mausi",
+    "maus",
+    "hase",
+    "hasi",
+    "engel",
+    "prinzessin",
+    "schnucki",
+    "baerchen",
+    "bärchen",
+    "liebling",
+    "familie",
+    "mama",
+    "papa",
+    "oma",
+    "opa",
+    "kinder",
+    "hund",
+    "katze",
+    "pferd",
+    "blume",
+    "himmel",
+    "stern",
+    "herz",
+    "glueck",
+    "glück",
+    "freiheit",
+    "freund",
+    "freundin",
+    "arbeit",
+    "schule",
+    "beratung",
+    "klient",
+    "klientin",
+    "berater",
+    "beraterin",
+    "sicheres",
+    "sicherespasswort",
+    "sicher",
+    "traumauto",
+    "traum",
+    "auto",
+    "leon",
+    "lukas",
+    "lena",
+    "anna",
+    "mia",
+    "emma",
+    "paul",
+    "jonas",
+    "ben",
+    "finn",
+    "lea",
+    "laura",
+    "julia",
+    "sarah",
+    "lisa",
+    "michael",
+    "thomas",
+    "andreas",
+    "stefan",
+    "sabine",
+    "petra",
+    "monika",
+    "januar",
+    "februar",
+    "maerz",
+    "märz",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "dezember",
+    "montag",
+    "freitag",
+    "wochenende",
+    "urlaub",
+    "weihnachten",
+    "ostern",
+    "geburtstag",
+    "qwertz",
+    "asdfgh",
+    "yxcvbn",
+    "abcdef",
+    "aendern",
+    "ändern",
+    "neu",
+    "neues",
+    "mein",
+    "meins",
+    "ich",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -56,8 +197,12 @@ pub enum PolicyError {
     TooLong,
     #[error("a lower-case letter, an upper-case letter, a digit and a special character")]
     MissingClass,
+    #[error("no control characters")]
+    ControlCharacter,
     #[error("one of the most common passwords")]
     Common,
+    #[error("too easy to guess")]
+    TooWeak,
 }
 
 impl PolicyError {
@@ -67,18 +212,25 @@ impl PolicyError {
             PolicyError::TooShort => "password-too-short",
             PolicyError::TooLong => "password-too-long",
             PolicyError::MissingClass => "password-missing-class",
+            PolicyError::ControlCharacter => "password-control-character",
             PolicyError::Common => "password-too-common",
+            PolicyError::TooWeak => "password-too-weak",
         }
     }
 }
 
-pub fn check_policy(password: &str) -> Result<(), PolicyError> {
+/// Checks `password` against the policy; `personal` are words of the person's own
+/// (login, tenant) that make a password guessable.
+pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), PolicyError> {
     let chars = password.chars().count();
     if chars < MIN_CHARS {
         return Err(PolicyError::TooShort);
     }
     if chars > MAX_CHARS {
         return Err(PolicyError::TooLong);
+    }
+    if password.chars().any(char::is_control) {
+        return Err(PolicyError::ControlCharacter);
     }
     let lower = password.chars().any(char::is_lowercase);
     let upper = password.chars().any(char::is_uppercase);
@@ -94,6 +246,15 @@ pub fn check_policy(password: &str) -> Result<(), PolicyError> {
         .any(|common| common.eq_ignore_ascii_case(password))
     {
         return Err(PolicyError::Common);
+    }
+    let words: Vec<&str> = personal
+        .iter()
+        .copied()
+        .filter(|word| !word.is_empty())
+        .chain(GERMAN_WORDS.iter().copied())
+        .collect();
+    if zxcvbn::zxcvbn(password, &words).guesses_log10() < MIN_GUESSES_LOG10 {
+        return Err(PolicyError::TooWeak);
     }
     Ok(())
 }

@@ -21,7 +21,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -82,10 +81,11 @@ pub async fn set_password(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(record): Path<String>,
-    Json(request): Json<NewPassword>,
+    crate::extract::ApiJson(request): crate::extract::ApiJson<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
     let (who, entry, read) = staff_asking_about(&state, &headers, &record).await?;
-    crate::password::check_policy(&request.password).map_err(AccountError::from)?;
+    crate::password::check_policy(&request.password, &[&read.pseudonym, &entry.tenant])
+        .map_err(AccountError::from)?;
     let worker = state.clone();
     let id = record.clone();
     let actor = who.account_id.clone();
@@ -174,7 +174,9 @@ pub async fn send_invitation(
 }
 
 /// A person logged in with their own account: refused (and the new session ended) while
-/// their record is locked or deleted; otherwise the record's "Letztes Login" moves.
+/// their record is locked or deleted, with the answer a wrong password gets (which
+/// people are locked is nobody's business, and the answer must not confirm the
+/// password); otherwise the record's "Letztes Login" moves.
 pub async fn logged_in(state: &Arc<AppState>, account: &str, token: &str) -> Result<(), ApiError> {
     let worker = state.clone();
     let id = account.to_owned();
@@ -186,7 +188,7 @@ pub async fn logged_in(state: &Arc<AppState>, account: &str, token: &str) -> Res
         let worker = state.clone();
         let token = token.to_owned();
         blocking(move || worker.accounts.logout(&token)).await?;
-        return Err(AccountError::Locked.into());
+        return Err(AccountError::WrongCredentials.into());
     }
     let now = crate::accounts::now_ms();
     set_account(state, &record, |account| account.last_login_ms = Some(now)).await
@@ -257,6 +259,15 @@ pub async fn invitation_submit(
             )
         }
         Ok(Err(AccountError::NoSession)) => page(StatusCode::NOT_FOUND, EXPIRED),
+        Ok(Err(AccountError::Policy(
+            crate::password::PolicyError::TooWeak | crate::password::PolicyError::Common,
+        ))) => page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!(
+                "<p><strong>Das Passwort ist zu leicht zu erraten: bitte keinen Namen und kein \
+                 Wort mit Jahreszahl, lieber mehrere unzusammenhängende Wörter.</strong></p>{FORM}"
+            ),
+        ),
         Ok(Err(AccountError::Policy(_))) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
             &format!("<p><strong>Das Passwort erfüllt die Regeln nicht.</strong></p>{FORM}"),

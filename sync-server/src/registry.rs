@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use automerge::ChangeHash;
 use model::{Date, DocKind, Period};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, watch};
@@ -21,6 +22,8 @@ pub enum RegistryError {
     Taken,
     #[error("not allowed")]
     Forbidden,
+    #[error("a client record is registered with the hash of its creating change")]
+    CreationMissing,
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -30,6 +33,7 @@ impl RegistryError {
         match self {
             RegistryError::Taken => "document-id-taken",
             RegistryError::Forbidden => "forbidden",
+            RegistryError::CreationMissing => "creation-missing",
             RegistryError::Sqlite(_) => "internal",
         }
     }
@@ -83,6 +87,9 @@ struct Index {
     directories: HashMap<String, String>,
     /// Active accounts only; a locked or deleted account reads nothing.
     viewers: HashMap<String, Viewer>,
+    /// Client record id to the hash of its creating change, the only change but the
+    /// server's that may write its server-only maps (`guard`).
+    creations: HashMap<String, ChangeHash>,
     facts: Facts,
 }
 
@@ -137,7 +144,7 @@ impl Registry {
         let mut index = Index::default();
         {
             let mut statement =
-                conn.prepare("SELECT id, kind, tenant, person, owner FROM documents")?;
+                conn.prepare("SELECT id, kind, tenant, person, owner, creation FROM documents")?;
             let rows = statement.query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
@@ -145,14 +152,18 @@ impl Registry {
                     r.get::<_, String>(2)?,
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
                 ))
             })?;
             for row in rows {
-                let (id, kind, tenant, person, owner) = row?;
+                let (id, kind, tenant, person, owner, creation) = row?;
                 let Some(kind) = DocKind::parse(&kind) else {
                     tracing::warn!(document = %id, "registry row of an unknown kind ignored");
                     continue;
                 };
+                if let Some(hash) = creation.and_then(|c| c.parse().ok()) {
+                    index.creations.insert(id.clone(), hash);
+                }
                 index.add(
                     id,
                     DocEntry {
@@ -374,18 +385,23 @@ impl Registry {
     }
 
     /// Registers a document for `who`. `person` names the client record a per-person
-    /// document belongs to.
+    /// document belongs to; a client record names the hash of its creating change.
     pub fn register(
         &self,
         id: &str,
         kind: DocKind,
         person: Option<&str>,
+        creation: Option<ChangeHash>,
         who: &Viewer,
     ) -> Result<Registered, RegistryError> {
         let person_entry = person.and_then(|p| self.entry(p));
         if !access::may_register(kind, who, person_entry.as_ref()) {
             return Err(RegistryError::Forbidden);
         }
+        let creation = match kind {
+            DocKind::ClientRecord => Some(creation.ok_or(RegistryError::CreationMissing)?),
+            _ => None,
+        };
         let entry = DocEntry {
             kind,
             tenant: who.tenant.clone(),
@@ -400,12 +416,12 @@ impl Registry {
                 _ => None,
             },
         };
-        self.insert(id, entry, Some(&who.account_id))
+        self.insert(id, entry, Some(&who.account_id), creation)
     }
 
     /// Registers a document the server itself owns (a user's directory).
     pub fn register_own(&self, id: &str, entry: DocEntry) -> Result<Registered, RegistryError> {
-        self.insert(id, entry, None)
+        self.insert(id, entry, None, None)
     }
 
     fn insert(
@@ -413,17 +429,19 @@ impl Registry {
         id: &str,
         entry: DocEntry,
         by: Option<&str>,
+        creation: Option<ChangeHash>,
     ) -> Result<Registered, RegistryError> {
         if let Some(existing) = self.entry(id) {
-            return if existing == entry {
+            let same_creation = creation.is_none_or(|hash| self.creation(id) == Some(hash));
+            return if existing == entry && same_creation {
                 Ok(Registered::Again)
             } else {
                 Err(RegistryError::Taken)
             };
         }
         let inserted = self.conn().execute(
-            "INSERT INTO documents (id, kind, tenant, person, owner, created_by, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO documents (id, kind, tenant, person, owner, created_by, created_ms, creation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
             params![
                 id,
                 entry.kind.as_str(),
@@ -431,13 +449,20 @@ impl Registry {
                 entry.person,
                 entry.owner,
                 by,
-                now_ms() as i64
+                now_ms() as i64,
+                creation.map(|hash| hash.to_string()),
             ],
         )?;
         if inserted == 0 {
             return Err(RegistryError::Taken);
         }
-        self.write().add(id.to_owned(), entry);
+        {
+            let mut index = self.write();
+            if let Some(hash) = creation {
+                index.creations.insert(id.to_owned(), hash);
+            }
+            index.add(id.to_owned(), entry);
+        }
         self.bump(AccessChange::Document(id.to_owned()));
         Ok(Registered::New)
     }
@@ -524,6 +549,25 @@ impl Registry {
             .collect();
         found.sort_by(|a, b| a.0.cmp(&b.0));
         found
+    }
+
+    /// The hash of the creating change of the client record `doc_id`, as registered.
+    pub fn creation(&self, doc_id: &str) -> Option<ChangeHash> {
+        self.read().creations.get(doc_id).copied()
+    }
+
+    /// Records the creating change of a record registered before registrations named it
+    /// (the guard takes the first one it sees); never replaces one.
+    pub fn set_creation(&self, doc_id: &str, hash: ChangeHash) -> Result<(), RegistryError> {
+        self.conn().execute(
+            "UPDATE documents SET creation = ?2 WHERE id = ?1 AND creation IS NULL",
+            params![doc_id, hash.to_string()],
+        )?;
+        self.write()
+            .creations
+            .entry(doc_id.to_owned())
+            .or_insert(hash);
+        Ok(())
     }
 
     /// The account that registered `doc_id` (none for the server's own documents).

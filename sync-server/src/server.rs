@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::db;
 use crate::directory::{self, Directories};
 use crate::http::{self, AppState, Metrics};
+use crate::listener::{self, Gate};
 use crate::registry::Registry;
 use crate::settle::{self, ChangeObserver};
 use crate::share::Policy;
@@ -81,14 +82,15 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         blobs,
         sessions_changed: watch::channel(0).0,
         shutdown: watch::channel(false).0,
+        websockets: Arc::default(),
         metrics: Metrics::default(),
     });
     tokio::spawn(forget_old_accesses(Arc::downgrade(&state)));
     Ok(state)
 }
 
-/// IP addresses older than 24 hours go, also on days nobody logs in; ends with the
-/// server's state.
+/// IP addresses older than 24 hours go, also on days nobody logs in, and throttle state
+/// that no longer counts; ends with the server's state.
 async fn forget_old_accesses(state: std::sync::Weak<AppState>) {
     let mut every = tokio::time::interval(Duration::from_secs(300));
     loop {
@@ -96,11 +98,46 @@ async fn forget_old_accesses(state: std::sync::Weak<AppState>) {
         let Some(state) = state.upgrade() else {
             return;
         };
-        let purged = tokio::task::spawn_blocking(move || state.accounts.purge_access_log()).await;
+        let purged = tokio::task::spawn_blocking(move || {
+            state.accounts.prune_throttle();
+            state.accounts.purge_access_log()
+        })
+        .await;
         if !matches!(purged, Ok(Ok(()))) {
             tracing::error!("cannot purge the access log");
         }
     }
+}
+
+/// The connection limits of `config`, within the descriptors this process may open (a
+/// reserve kept for the database, the listener and samod).
+fn connection_limits(config: &Config) -> listener::Limits {
+    const RESERVE: usize = 64;
+    let mut max_connections = config.max_connections;
+    if let Some(limit) = descriptor_limit() {
+        let available = limit.saturating_sub(RESERVE).max(1);
+        if available < max_connections {
+            tracing::warn!(
+                descriptors = limit,
+                connections = available,
+                "the descriptor limit allows fewer connections than configured"
+            );
+            max_connections = available;
+        }
+    }
+    listener::Limits {
+        max_connections,
+        max_connections_per_address: config.max_connections_per_address,
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),
+        trusted_proxies: config.trusted_proxies.clone(),
+    }
+}
+
+/// The soft limit of open files of this process (Linux: `/proc/self/limits`).
+fn descriptor_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 fn url_for(listen: SocketAddr) -> samod::Url {
@@ -116,16 +153,22 @@ pub async fn run(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::router(state.clone());
+    let gate = Gate::new(connection_limits(&state.config));
     let mailer = tokio::spawn(crate::mail::run(state.clone()));
     let stopping = state.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Upgraded websockets are no longer axum's: tell them ourselves.
-            stopping.shutdown.send_replace(true);
-        })
-        .await?;
+    tokio::spawn(async move {
+        shutdown.await;
+        stopping.shutdown.send_replace(true);
+    });
+    listener::serve(
+        listener,
+        app,
+        gate,
+        state.shutdown.subscribe(),
+        Duration::from_secs(10),
+    )
+    .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while state.metrics.sync_connections.load(Ordering::Relaxed) > 0
         && tokio::time::Instant::now() < deadline

@@ -3,10 +3,10 @@
 //! query string is never logged). The connection then runs through [`connection`], which
 //! stands between the socket and samod:
 //!
-//! - inbound, every frame must be one well-formed protocol message ([`wire::inspect`]),
-//!   no larger than `max_message_bytes`, and within the connection's message budget;
-//!   otherwise the client gets an `error` message and the connection is closed. Other
-//!   connections carry on.
+//! - inbound, every frame must be a binary frame no larger than `max_message_bytes`,
+//!   within the connection's message budget, and pass [`Inbound::judge`] (envelope,
+//!   identity, access, the sync message, budgets, the guard); otherwise the client gets
+//!   an `error` message and the connection is closed. Other connections carry on.
 //! - outbound, a sync message waits until the changes it announces are committed to
 //!   SQLite ([`Persisted::wait_for`]).
 //! - the session is re-checked whenever sessions change on this server and every minute,
@@ -16,20 +16,23 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use samod::{PeerId, Transport};
 use tokio::sync::watch;
 
-use crate::access::Access;
 use crate::accounts::{AccountError, Principal};
-use crate::guard::{self, Check, Refusal};
+use crate::extract::ClientIp;
 use crate::http::{ApiError, AppState, authenticated, bearer};
+use crate::inbound::{Breach, Inbound, Verdict};
+use crate::listener::Slot;
 use crate::share::peer_id_for;
 use crate::storage::Persisted;
+use crate::sync_message::Limits;
 use crate::wire;
 
 /// The token of an upgrade request: the header, else the `token` query parameter.
@@ -45,7 +48,8 @@ fn token_of(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(address): ClientIp,
+    slot: Option<Extension<Slot>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     ws: WebSocketUpgrade,
@@ -60,12 +64,26 @@ pub async fn upgrade(
         Ok(principal) => principal,
         Err(e) => return e.into_response(),
     };
+    let Some(permit) = state.websockets.admit(
+        &principal.account_id,
+        &token,
+        state.config.max_websockets_per_session,
+        state.config.max_websockets_per_account,
+    ) else {
+        return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-connections")
+            .into_response();
+    };
+    // From here on it counts against its account, not its address.
+    let slot = slot.map(|Extension(slot)| slot);
+    if let Some(slot) = &slot {
+        slot.authenticated();
+    }
     let worker = state.clone();
     let account = principal.account_id.clone();
     let logged = crate::http::blocking(move || {
         worker
             .accounts
-            .record_access(peer.ip(), Some(&account), "sync")
+            .record_access(address, Some(&account), "sync")
     })
     .await;
     if logged.is_err() {
@@ -74,7 +92,83 @@ pub async fn upgrade(
     let limit = state.config.max_message_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| connection(state, socket, token, principal, sessions))
+        .on_upgrade(move |socket| async move {
+            // Held as long as the websocket is open.
+            let _held = (permit, slot);
+            connection(state, socket, token, principal, sessions).await;
+        })
+}
+
+/// Sync websockets open per session and per account.
+#[derive(Debug, Default)]
+pub struct Websockets {
+    counts: std::sync::Mutex<WebsocketCounts>,
+}
+
+#[derive(Debug, Default)]
+struct WebsocketCounts {
+    by_account: std::collections::HashMap<String, usize>,
+    by_session: std::collections::HashMap<String, usize>,
+}
+
+impl Websockets {
+    fn counts(&self) -> std::sync::MutexGuard<'_, WebsocketCounts> {
+        // Counts only; a panic elsewhere leaves them consistent.
+        self.counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A place for one more websocket of `account` on the session of `token`, if the
+    /// limits allow it.
+    fn admit(
+        self: &Arc<Self>,
+        account: &str,
+        token: &str,
+        per_session: usize,
+        per_account: usize,
+    ) -> Option<OwnedWebsocketPermit> {
+        let session = crate::password::token_digest(token);
+        let mut counts = self.counts();
+        let of_account = counts.by_account.get(account).copied().unwrap_or(0);
+        let of_session = counts.by_session.get(&session).copied().unwrap_or(0);
+        if of_account >= per_account || of_session >= per_session {
+            return None;
+        }
+        *counts.by_account.entry(account.to_owned()).or_default() += 1;
+        *counts.by_session.entry(session.clone()).or_default() += 1;
+        Some(OwnedWebsocketPermit {
+            websockets: self.clone(),
+            account: account.to_owned(),
+            session,
+        })
+    }
+}
+
+/// An open websocket's place in [`Websockets`], given back when dropped.
+#[derive(Debug)]
+pub struct OwnedWebsocketPermit {
+    websockets: Arc<Websockets>,
+    account: String,
+    session: String,
+}
+
+impl Drop for OwnedWebsocketPermit {
+    fn drop(&mut self) {
+        let mut counts = self.websockets.counts();
+        let WebsocketCounts {
+            by_account,
+            by_session,
+        } = &mut *counts;
+        for (map, key) in [(by_account, &self.account), (by_session, &self.session)] {
+            if let Some(n) = map.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(key);
+                }
+            }
+        }
+    }
 }
 
 /// A token bucket of inbound messages.
@@ -112,35 +206,35 @@ impl Budget {
 /// Why the server ends a connection; the text goes to the client in an `error` message.
 #[derive(Debug, Clone, Copy)]
 enum Ending {
-    Malformed(wire::WireError),
+    Breach(Breach),
     TextFrame,
     TooLarge,
     Flood,
     SessionEnded,
     NotStored,
     ShuttingDown,
-    Refused(Refusal),
 }
 
 impl Ending {
     fn message(self) -> String {
         match self {
-            Ending::Malformed(e) => format!("malformed message: {e}"),
+            Ending::Breach(breach) => breach.to_string(),
             Ending::TextFrame => "text frames are not part of the protocol".into(),
             Ending::TooLarge => "message too large".into(),
             Ending::Flood => "too many messages".into(),
             Ending::SessionEnded => "session ended".into(),
             Ending::NotStored => "the server cannot store changes right now".into(),
             Ending::ShuttingDown => "the server is shutting down".into(),
-            Ending::Refused(refusal) => format!("change refused: {refusal}"),
         }
     }
 
     fn code(self) -> u16 {
         match self {
-            Ending::Malformed(_) | Ending::TextFrame => close_code::PROTOCOL,
-            Ending::TooLarge => close_code::SIZE,
-            Ending::Flood | Ending::SessionEnded | Ending::Refused(_) => close_code::POLICY,
+            Ending::Breach(Breach::Malformed(_) | Breach::SyncMessage(_)) | Ending::TextFrame => {
+                close_code::PROTOCOL
+            }
+            Ending::TooLarge | Ending::Breach(Breach::TooLarge) => close_code::SIZE,
+            Ending::Breach(_) | Ending::Flood | Ending::SessionEnded => close_code::POLICY,
             Ending::NotStored => close_code::ERROR,
             Ending::ShuttingDown => close_code::AWAY,
         }
@@ -148,13 +242,18 @@ impl Ending {
 
     fn metric(self) -> &'static str {
         match self {
-            Ending::Malformed(_) | Ending::TextFrame => "malformed",
-            Ending::TooLarge => "too-large",
+            Ending::Breach(Breach::Malformed(_) | Breach::SyncMessage(_)) | Ending::TextFrame => {
+                "malformed"
+            }
+            Ending::Breach(Breach::Impostor) => "impostor",
+            Ending::Breach(Breach::TooLarge) | Ending::TooLarge => "too-large",
+            Ending::Breach(Breach::TooManyUnavailable) => "unavailable",
+            Ending::Breach(Breach::TooMuchHeld) => "held",
+            Ending::Breach(Breach::Refused(_)) => "refused",
             Ending::Flood => "flood",
             Ending::SessionEnded => "session-ended",
             Ending::NotStored => "not-stored",
             Ending::ShuttingDown => "shutdown",
-            Ending::Refused(_) => "refused",
         }
     }
 }
@@ -168,7 +267,8 @@ async fn connection(
     who: Principal,
     sessions: watch::Receiver<u64>,
 ) {
-    let peer = PeerId::from(peer_id_for(&who.account_id, &token));
+    let peer_id = peer_id_for(&who.account_id, &token);
+    let peer = PeerId::from(peer_id.as_str());
     let (to_samod, samod_in) = futures::channel::mpsc::channel(16);
     let (samod_out, mut from_samod) = futures::channel::mpsc::channel::<Vec<u8>>(16);
     let transport = Transport::new(
@@ -184,10 +284,15 @@ async fn connection(
         .sync_connections
         .fetch_add(1, Ordering::Relaxed);
     let (mut ws_out, mut ws_in) = socket.split();
+    let limits = Limits::for_messages_of(
+        state.config.max_message_bytes,
+        state.config.max_inflated_bytes,
+    );
+    let edge = Inbound::new(peer_id, who.account_id.clone(), limits);
     let ending = relay(
         &state,
         &token,
-        &who.account_id,
+        edge,
         &mut ws_in,
         &mut from_samod,
         to_samod,
@@ -231,7 +336,7 @@ async fn connection(
 async fn relay(
     state: &Arc<AppState>,
     token: &str,
-    account: &str,
+    mut edge: Inbound,
     ws_in: &mut (impl futures::Stream<Item = Result<Message, axum::Error>> + Unpin),
     from_samod: &mut futures::channel::mpsc::Receiver<Vec<u8>>,
     mut to_samod: SamodInbound,
@@ -250,6 +355,8 @@ async fn relay(
     // while samod waits for us to take its answers would stall the connection (seen
     // with a client that sent many requests at once).
     let mut waiting: Option<Vec<u8>> = None;
+    // Whether the client sent anything since the last re-check.
+    let mut active = false;
     loop {
         tokio::select! {
             ready = futures::future::poll_fn(|cx| to_samod.poll_ready(cx)), if waiting.is_some() => {
@@ -267,19 +374,20 @@ async fn relay(
                     if !budget.take() {
                         return Some(Ending::Flood);
                     }
-                    match wire::inspect(&bytes) {
-                        Err(e) => return Some(Ending::Malformed(e)),
-                        Ok(frame) => {
-                            if frame.document_id.is_some_and(|id| wire::canonical(id).is_none()) {
-                                return Some(Ending::Malformed(wire::WireError::NonCanonicalId));
-                            }
-                            if let Err(refusal) = guarded(state, account, &frame).await {
-                                return Some(Ending::Refused(refusal));
+                    active = true;
+                    match edge.judge(state, &bytes).await {
+                        Err(breach) => return Some(Ending::Breach(breach)),
+                        Ok(Verdict::Ignore) => {}
+                        Ok(Verdict::Answer(answer)) => {
+                            if ws_out.send(Message::Binary(answer.into())).await.is_err() {
+                                return None;
                             }
                         }
+                        Ok(Verdict::Forward) => {
+                            state.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
+                            waiting = Some(bytes.to_vec());
+                        }
                     }
-                    state.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
-                    waiting = Some(bytes.to_vec());
                 }
                 Some(Ok(Message::Text(_))) => return Some(Ending::TextFrame),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -305,12 +413,14 @@ async fn relay(
                 }
             }
             changed = sessions.changed() => {
-                if changed.is_err() || !session_valid(state, token).await {
+                if changed.is_err() || !session_valid(state, token, false).await {
                     return Some(Ending::SessionEnded);
                 }
             }
             _ = recheck.tick() => {
-                if !session_valid(state, token).await {
+                // Only what the client sends keeps its session alive: an open but
+                // silent connection ends when the session's idle time is up.
+                if !session_valid(state, token, std::mem::take(&mut active)).await {
                     return Some(Ending::SessionEnded);
                 }
             }
@@ -319,74 +429,19 @@ async fn relay(
     }
 }
 
-/// Runs [`guard::check`] on a sync message for a client record that carries changes,
-/// when the sender may write the record (samod drops anyone else's changes).
-async fn guarded(
-    state: &Arc<AppState>,
-    account: &str,
-    frame: &wire::Frame<'_>,
-) -> Result<(), Refusal> {
-    let (Some(doc), Some(data)) = (frame.document_id, frame.data) else {
-        return Ok(());
-    };
-    if !matches!(frame.kind, "sync" | "request") || !guard::carries_changes(data) {
-        return Ok(());
-    }
-    let is_record = state
-        .registry
-        .entry(doc)
-        .is_some_and(|entry| entry.kind == model::DocKind::ClientRecord);
-    if !is_record || state.registry.access(doc, account) != Access::Write {
-        return Ok(());
-    }
-    let checked = match held_copy(state, doc).await? {
-        Some(handle) => handle.with_document(|held| guard::check(data, Some(held))),
-        None => guard::check(data, None),
-    };
-    let checked = match checked {
-        Check::NeedsHeld => {
-            // The changes build on earlier ones samod has taken but not yet stored.
-            let deadline =
-                Instant::now() + Duration::from_secs(state.config.persist_timeout_seconds);
-            loop {
-                if let Some(handle) = held_copy(state, doc).await? {
-                    break handle.with_document(|held| guard::check(data, Some(held)));
-                }
-                if Instant::now() > deadline {
-                    return Err(Refusal::Unavailable);
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+/// Whether the session of `token` is still valid; `used` refreshes its idle time.
+async fn session_valid(state: &Arc<AppState>, token: &str, used: bool) -> bool {
+    let worker = state.clone();
+    let token = token.to_owned();
+    crate::http::blocking(move || {
+        if used {
+            worker.accounts.authenticate(&token)
+        } else {
+            worker.accounts.session(&token)
         }
-        other => other,
-    };
-    match checked {
-        Check::Refused(refusal) => Err(refusal),
-        Check::Passed | Check::NeedsHeld => Ok(()),
-    }
-}
-
-/// samod's copy of `doc` if the server has stored anything of it; never asks peers.
-async fn held_copy(state: &Arc<AppState>, doc: &str) -> Result<Option<samod::DocHandle>, Refusal> {
-    let registry = state.registry.clone();
-    let id = doc.to_owned();
-    let stored = state.persisted.knows(doc)
-        || tokio::task::spawn_blocking(move || registry.stored(&id))
-            .await
-            .unwrap_or(false);
-    if !stored {
-        return Ok(None);
-    }
-    let doc_id = wire::canonical(doc).ok_or(Refusal::Unavailable)?;
-    match state.repo.find(doc_id).await {
-        Ok(Some(handle)) => Ok(Some(handle)),
-        // Stored but not found: stopping, or storage failing; refuse rather than guess.
-        _ => Err(Refusal::Unavailable),
-    }
-}
-
-async fn session_valid(state: &Arc<AppState>, token: &str) -> bool {
-    authenticated(state, token).await.is_ok()
+    })
+    .await
+    .is_ok()
 }
 
 #[cfg(test)]

@@ -81,7 +81,11 @@ async fn locked_accounts_and_weak_passwords_are_refused_with_codes() {
         .set_state(None, &id, AccountState::Locked)
         .unwrap();
     let (status, body) = server.login("berater", PASSWORD).await;
-    assert_eq!((status, error_of(&body).as_str()), (403, "account-locked"));
+    // The answer a wrong password gets: nobody learns that the account is locked.
+    assert_eq!(
+        (status, error_of(&body).as_str()),
+        (401, "wrong-credentials")
+    );
     let (status, _) = server
         .request("POST", "/api/logout", Some(&token), "")
         .await;
@@ -120,7 +124,9 @@ async fn bad_input_gets_an_error_and_the_server_carries_on() {
     let (status, body) = server.request("GET", "/healthz", None, "").await;
     assert_eq!((status, body.as_str()), (200, "ok"));
     assert_eq!(server.login("admin", PASSWORD).await.0, 200);
-    let (status, metrics) = server.request("GET", "/metrics", None, "").await;
+    let (status, metrics) = server
+        .request("GET", "/metrics", Some(common::METRICS_TOKEN), "")
+        .await;
     assert_eq!(status, 200);
     assert!(
         metrics.contains("sync_server_logins_total{result=\"ok\"} 1"),
@@ -140,7 +146,7 @@ async fn admins_manage_their_tenants_accounts_and_nobody_elses() {
     let (_, body) = server.login("fremdchefin", PASSWORD).await;
     let fremd = token_of(&body);
 
-    let new = r#"{"login":"neu","role":"counsellor","password":"Erst#Passwort1"}"#;
+    let new = r#"{"login":"neu","role":"counsellor","password":"Erst#Kranich-Weide1"}"#;
     let (status, body) = server
         .request("POST", "/api/accounts", Some(&chefin), new)
         .await;
@@ -149,7 +155,7 @@ async fn admins_manage_their_tenants_accounts_and_nobody_elses() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (status, body) = server.login("neu", "Erst#Passwort1").await;
+    let (status, body) = server.login("neu", "Erst#Kranich-Weide1").await;
     assert_eq!(status, 200, "{body}");
     let neu = token_of(&body);
 
@@ -177,8 +183,12 @@ async fn admins_manage_their_tenants_accounts_and_nobody_elses() {
     assert_eq!(status, 204);
     let (status, _) = server.request("POST", "/api/logout", Some(&neu), "").await;
     assert_eq!(status, 401, "the session ended with the lock");
-    let (status, body) = server.login("neu", "Erst#Passwort1").await;
-    assert_eq!((status, error_of(&body).as_str()), (403, "account-locked"));
+    let (status, body) = server.login("neu", "Erst#Kranich-Weide1").await;
+    // The answer a wrong password gets: nobody learns that the account is locked.
+    assert_eq!(
+        (status, error_of(&body).as_str()),
+        (401, "wrong-credentials")
+    );
     let (_, staff) = server.request("GET", "/api/staff", Some(&chefin), "").await;
     assert!(
         !staff.contains("\"neu\""),
@@ -212,7 +222,7 @@ async fn admins_manage_their_tenants_accounts_and_nobody_elses() {
         )
         .await;
     assert_eq!(status, 204);
-    assert_eq!(server.login("neu", "Erst#Passwort1").await.0, 401);
+    assert_eq!(server.login("neu", "Erst#Kranich-Weide1").await.0, 401);
     assert_eq!(server.login("neu", "Zweit#Passwort2").await.0, 200);
 
     let (status, body) = server
@@ -249,7 +259,7 @@ async fn admins_manage_their_tenants_accounts_and_nobody_elses() {
         server.request("POST", &unlock, Some(&chefin), "").await.0,
         404
     );
-    let new = r#"{"login":"klient","role":"client","password":"Erst#Passwort1"}"#;
+    let new = r#"{"login":"klient","role":"client","password":"Erst#Kranich-Weide1"}"#;
     let (status, body) = server
         .request("POST", "/api/accounts", Some(&chefin), new)
         .await;

@@ -9,6 +9,7 @@
 // the Rust client's document, whose id comes on stdin); it then writes a reply into
 // that document and waits for "bye" on stdin.
 
+import * as Automerge from "@automerge/automerge"
 import { Repo } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 import readline from "node:readline"
@@ -33,10 +34,14 @@ const nextLine = (() => {
 // announcement is one the server accepts.
 const repo = new Repo({ network: [], peerId })
 const mine = repo.create({ source: "javascript", greeting: "Grüße aus JavaScript" })
+// A client record is registered with the hash of the change that created it.
+const creation = Automerge.getAllChanges(mine.doc())
+  .map(change => Automerge.decodeChange(change))
+  .find(change => change.deps.length === 0).hash
 const registered = await fetch(`http://${host}/api/documents`, {
   method: "POST",
   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-  body: JSON.stringify({ id: mine.documentId, kind: "client-record" }),
+  body: JSON.stringify({ id: mine.documentId, kind: "client-record", creation }),
 })
 if (registered.status !== 201) fail("registration refused:", registered.status)
 repo.networkSubsystem.addNetworkAdapter(

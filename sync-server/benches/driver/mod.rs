@@ -76,6 +76,25 @@ pub fn records(
         .collect()
 }
 
+/// The hash of a record's creating change, which its registration names.
+pub fn creation(record: &mut Document<ClientRecord>) -> String {
+    record
+        .automerge()
+        .get_changes(&[])
+        .iter()
+        .find(|change| change.deps().is_empty())
+        .map(|change| change.hash().to_string())
+        .unwrap_or_default()
+}
+
+/// What ours registers of `records`: each id with its creating change.
+pub fn registrations(records: &mut [(String, Document<ClientRecord>)]) -> Vec<(String, String)> {
+    records
+        .iter_mut()
+        .map(|(id, record)| (id.clone(), creation(record)))
+        .collect()
+}
+
 /// Every client asks for every one of `ids` it lacks, and holds each, confirmed.
 pub async fn everywhere(clients: &[Arc<client::Client>], ids: &[String], within: Duration) {
     for client in clients {

@@ -46,6 +46,9 @@ pub struct ServerProcess {
     data_dir: PathBuf,
     port: u16,
     child: Option<Child>,
+    /// A command the server runs under (`prlimit …`), and a config file for it (ours).
+    wrapper: Vec<String>,
+    config: Option<PathBuf>,
     admin_password: String,
     admin_token: Option<String>,
     accounts: std::collections::HashSet<String>,
@@ -94,6 +97,8 @@ impl ServerProcess {
             data_dir: data_dir.to_owned(),
             port: free_port()?,
             child: None,
+            wrapper: Vec::new(),
+            config: None,
             admin_password: String::new(),
             admin_token: None,
             accounts: Default::default(),
@@ -127,10 +132,45 @@ impl ServerProcess {
         Ok(server)
     }
 
+    /// Runs the server under `wrapper` from now on (e.g. `prlimit --as=… --`).
+    pub fn wrap(&mut self, wrapper: &[&str]) {
+        self.wrapper = wrapper.iter().map(|s| (*s).to_owned()).collect();
+    }
+
+    /// Starts ours with this configuration file's settings from now on.
+    pub fn configure(&mut self, toml: &str) -> anyhow::Result<()> {
+        let path = self.data_dir.join("sync-server.toml");
+        std::fs::write(&path, toml)?;
+        self.config = Some(path);
+        Ok(())
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// The server binary: this build's, or `BENCH_SERVER_BIN` (another build of ours,
+    /// for before-and-after figures).
+    fn binary() -> PathBuf {
+        std::env::var_os("BENCH_SERVER_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sync-server")))
+    }
+
     fn command(&self) -> Command {
         match self.flavour {
             Flavour::Ours => {
-                let mut command = Command::new(env!("CARGO_BIN_EXE_sync-server"));
+                let mut command = match self.wrapper.split_first() {
+                    Some((program, args)) => {
+                        let mut command = Command::new(program);
+                        command.args(args).arg(Self::binary());
+                        command
+                    }
+                    None => Command::new(Self::binary()),
+                };
+                if let Some(config) = &self.config {
+                    command.arg("--config").arg(config);
+                }
                 command
                     .env("SYNC_SERVER_DATA_DIR", &self.data_dir)
                     .env("SYNC_SERVER_LISTEN", format!("127.0.0.1:{}", self.port))
@@ -205,6 +245,79 @@ impl ServerProcess {
         }
         self.admin_token = None;
         Ok(())
+    }
+
+    /// Whether the process still runs; its exit status once it has stopped.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Resident memory now and at its peak, in MB, and the open file descriptors.
+    pub fn resources(&self) -> anyhow::Result<(f64, f64, usize)> {
+        let pid = self.pid()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let field = |name: &str| -> anyhow::Result<f64> {
+            let kb: f64 = status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .with_context(|| format!("{name} in /proc status"))?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()?;
+            Ok(kb / 1024.0)
+        };
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))?.count();
+        Ok((field("VmRSS:")?, field("VmHWM:")?, fds))
+    }
+
+    /// Sends a signal (`-INT`, `-KILL`, …) and waits up to `wait` for the exit; true if
+    /// it exited.
+    pub fn signal(&mut self, signal: &str, wait: Duration) -> anyhow::Result<bool> {
+        let Some(child) = self.child.as_mut() else {
+            return Ok(true);
+        };
+        Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()?;
+        let deadline = Instant::now() + wait;
+        while child.try_wait()?.is_none() {
+            if Instant::now() > deadline {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child = None;
+        Ok(true)
+    }
+
+    /// The admin's session token (the first admin of `TENANT`).
+    pub async fn admin(&mut self) -> anyhow::Result<String> {
+        if let Some(token) = &self.admin_token {
+            return Ok(token.clone());
+        }
+        let (token, _) = self.login("admin", &self.admin_password).await?;
+        self.admin_token = Some(token.clone());
+        Ok(token)
+    }
+
+    /// An account of `TENANT` with `role`, created through the admin's API; its
+    /// password.
+    pub async fn account(&mut self, login: &str, role: &str) -> anyhow::Result<String> {
+        let admin = self.admin().await?;
+        let password = password_for(login);
+        let body = json!({ "login": login, "role": role, "password": password });
+        let mut http = Http::connect(self.port).await?;
+        let (status, answer) = http
+            .call("POST", "/api/accounts", Some(&admin), Some(body))
+            .await?;
+        if status != 201 {
+            bail!("creating {login}: {status} {answer}");
+        }
+        self.accounts.insert(login.to_owned());
+        Ok(password)
     }
 
     fn pid(&self) -> anyhow::Result<u32> {
@@ -302,34 +415,13 @@ impl ServerProcess {
     }
 
     async fn ensure_account(&mut self, login: &str) -> anyhow::Result<()> {
-        if self.accounts.contains(login) {
-            return Ok(());
+        if !self.accounts.contains(login) {
+            self.account(login, "counsellor").await?;
         }
-        let admin = match &self.admin_token {
-            Some(token) => token.clone(),
-            None => {
-                let (token, _) = self.login("admin", &self.admin_password).await?;
-                self.admin_token = Some(token.clone());
-                token
-            }
-        };
-        let body = json!({
-            "login": login,
-            "role": "counsellor",
-            "password": password_for(login),
-        });
-        let mut http = Http::connect(self.port).await?;
-        let (status, answer) = http
-            .call("POST", "/api/accounts", Some(&admin), Some(body))
-            .await?;
-        if status != 201 {
-            bail!("creating {login}: {status} {answer}");
-        }
-        self.accounts.insert(login.to_owned());
         Ok(())
     }
 
-    async fn login(&self, login: &str, password: &str) -> anyhow::Result<(String, String)> {
+    pub async fn login(&self, login: &str, password: &str) -> anyhow::Result<(String, String)> {
         let mut http = Http::connect(self.port).await?;
         let body = json!({ "login": login, "password": password });
         let (status, answer) = http.call("POST", "/api/login", None, Some(body)).await?;
@@ -346,15 +438,20 @@ impl ServerProcess {
         Ok((field("token")?, field("peer_id")?))
     }
 
-    /// What ours needs before a new document syncs: its registration (client records),
-    /// one request each over one kept-alive connection. Nothing for the reference.
-    pub async fn register(&self, session: &Session, ids: &[String]) -> anyhow::Result<()> {
+    /// What ours needs before a new document syncs: its registration (client records,
+    /// each id with its creating change), one request each over one kept-alive
+    /// connection. Nothing for the reference.
+    pub async fn register(
+        &self,
+        session: &Session,
+        records: &[(String, String)],
+    ) -> anyhow::Result<()> {
         let Some(token) = &session.token else {
             return Ok(());
         };
         let mut http = Http::connect(self.port).await?;
-        for id in ids {
-            let body = json!({ "id": id, "kind": "client-record" });
+        for (id, creation) in records {
+            let body = json!({ "id": id, "kind": "client-record", "creation": creation });
             let (status, answer) = http
                 .call("POST", "/api/documents", Some(token), Some(body))
                 .await?;

@@ -67,10 +67,13 @@ fn locking_refuses_logins_and_ends_sessions_at_once() {
         accounts.authenticate(&token),
         Err(AccountError::NoSession)
     ));
-    assert!(matches!(
-        accounts.login("klient", PASSWORD, here()),
-        Err(AccountError::Locked)
-    ));
+    // The same answer as a wrong password, whether the password is right or not.
+    for password in [PASSWORD, "9TGCJ##qk1"] {
+        assert!(matches!(
+            accounts.login("klient", password, here()),
+            Err(AccountError::WrongCredentials)
+        ));
+    }
     accounts
         .set_state(Some("admin"), &id, AccountState::Active)
         .unwrap();
@@ -79,16 +82,15 @@ fn locking_refuses_logins_and_ends_sessions_at_once() {
         .set_state(Some("admin"), &id, AccountState::Deleted)
         .unwrap();
     assert!(matches!(
-        accounts.login("klient", PASSWORD, here()),
-        Err(AccountError::Locked)
+        accounts.login("klient", PASSWORD, IpAddr::from([10, 0, 0, 3])),
+        Err(AccountError::WrongCredentials)
     ));
 }
 
 #[test]
-fn failed_logins_are_limited_per_account_and_per_address() {
+fn failed_logins_make_further_tries_wait_without_locking_anyone_out() {
     let config = Config {
-        max_failed_logins_per_account: 3,
-        max_failed_logins_per_address: 5,
+        login_failures_before_delay_per_address: 5,
         ..Config::default()
     };
     let (_dir, accounts) = accounts(config);
@@ -98,33 +100,55 @@ fn failed_logins_are_limited_per_account_and_per_address() {
     accounts
         .create(None, "t", "ben", Role::Counsellor, PASSWORD)
         .unwrap();
+    let office = IpAddr::from([10, 0, 0, 2]);
+    accounts.login("ben", PASSWORD, office).unwrap();
     for _ in 0..3 {
         assert!(matches!(
             accounts.login("anna", "falsch", here()),
             Err(AccountError::WrongCredentials)
         ));
     }
-    // Even the right password is refused now, for this account only.
+    // Now even the right password waits a moment, for this login from here only.
     assert!(matches!(
         accounts.login("anna", PASSWORD, here()),
-        Err(AccountError::RateLimited)
+        Err(AccountError::RateLimited(wait)) if wait == Duration::from_secs(1)
     ));
-    assert!(
-        accounts
-            .login("ben", PASSWORD, IpAddr::from([10, 0, 0, 2]))
-            .is_ok()
-    );
-    // Five failures from one address block that address for every account.
-    let attacker = IpAddr::from([192, 0, 2, 1]);
+    assert!(accounts.login("ben", PASSWORD, here()).is_ok());
+    std::thread::sleep(Duration::from_millis(1_100));
+    assert!(accounts.login("anna", PASSWORD, here()).is_ok());
+    // Five failures from one address slow that address for logins new there, but not
+    // for ben, who logged in from there before.
     for login in ["x1", "x2", "x3", "x4", "x5"] {
         assert!(matches!(
-            accounts.login(login, "falsch", attacker),
+            accounts.login(login, "falsch", office),
             Err(AccountError::WrongCredentials)
         ));
     }
     assert!(matches!(
-        accounts.login("ben", PASSWORD, attacker),
-        Err(AccountError::RateLimited)
+        accounts.login("anna", PASSWORD, office),
+        Err(AccountError::RateLimited(_))
+    ));
+    assert!(accounts.login("ben", PASSWORD, office).is_ok());
+}
+
+#[test]
+fn the_old_password_of_a_change_is_throttled_like_a_login() {
+    let (_dir, accounts) = accounts(Config::default());
+    accounts
+        .create(None, "t", "anna", Role::Counsellor, PASSWORD)
+        .unwrap();
+    let token = accounts.login("anna", PASSWORD, here()).unwrap().token;
+    let elsewhere = IpAddr::from([10, 9, 9, 9]);
+    let new = "Neu!Kranich-Weide7";
+    for _ in 0..3 {
+        assert!(matches!(
+            accounts.change_password(&token, "falsch", new, elsewhere),
+            Err(AccountError::WrongCredentials)
+        ));
+    }
+    assert!(matches!(
+        accounts.change_password(&token, PASSWORD, new, elsewhere),
+        Err(AccountError::RateLimited(_))
     ));
 }
 
@@ -154,16 +178,22 @@ fn changing_the_password_needs_the_old_one_and_ends_other_sessions() {
         .unwrap();
     let laptop = accounts.login("anna", PASSWORD, here()).unwrap().token;
     let desktop = accounts.login("anna", PASSWORD, here()).unwrap().token;
-    let new = "Neu!Pass2026x";
+    let new = "Neu!Kranich-Weide7";
     assert!(matches!(
-        accounts.change_password(&laptop, "falsch", new),
+        accounts.change_password(&laptop, "falsch", new, here()),
         Err(AccountError::WrongCredentials)
     ));
     assert!(matches!(
-        accounts.change_password(&laptop, PASSWORD, "schwach"),
+        accounts.change_password(&laptop, PASSWORD, "schwach", here()),
         Err(AccountError::Policy(_))
     ));
-    accounts.change_password(&laptop, PASSWORD, new).unwrap();
+    assert!(matches!(
+        accounts.change_password(&laptop, PASSWORD, "Anna2026!", here()),
+        Err(AccountError::Policy(PolicyError::TooWeak))
+    ));
+    accounts
+        .change_password(&laptop, PASSWORD, new, here())
+        .unwrap();
     assert!(accounts.authenticate(&laptop).is_ok());
     assert!(matches!(
         accounts.authenticate(&desktop),
@@ -215,7 +245,7 @@ fn a_password_set_by_an_admin_ends_the_sessions_and_replaces_the_old_one() {
         Err(AccountError::Policy(_))
     ));
     accounts
-        .set_password(Some("admin"), &id, "Neu#Passwort1")
+        .set_password(Some("admin"), &id, "Neu#Kranich-Weide7")
         .unwrap();
     assert!(matches!(
         accounts.authenticate(&token),
@@ -225,7 +255,9 @@ fn a_password_set_by_an_admin_ends_the_sessions_and_replaces_the_old_one() {
         accounts.login("berater", PASSWORD, here()),
         Err(AccountError::WrongCredentials)
     ));
-    accounts.login("berater", "Neu#Passwort1", here()).unwrap();
+    accounts
+        .login("berater", "Neu#Kranich-Weide7", here())
+        .unwrap();
     assert_eq!(accounts.id_of("berater").unwrap(), id);
     let listed = accounts.list(Some("t")).unwrap();
     assert_eq!(listed.len(), 1);

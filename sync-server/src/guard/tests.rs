@@ -3,6 +3,8 @@ use model::client_record::{ClientRecord, NewClient};
 use model::{Date, Document, Editor, NodeId, TenantId, UserId};
 
 use super::*;
+use automerge::ChangeHash;
+use automerge::transaction::Transactable as _;
 
 fn editor(user: &str) -> Editor {
     Editor::with_stepping_clock(UserId::new(user), NodeId::new("n"), 1_000)
@@ -52,6 +54,17 @@ fn message(
     .encode()
 }
 
+/// The hash of a record's creating change, as its registration names it.
+fn creation_of(record: &mut Document<ClientRecord>) -> ChangeHash {
+    record
+        .automerge()
+        .get_changes(&[])
+        .into_iter()
+        .find(|c| c.deps().is_empty())
+        .unwrap()
+        .hash()
+}
+
 fn day() -> Date {
     Date::from_ymd(2026, 11, 24).unwrap()
 }
@@ -59,8 +72,9 @@ fn day() -> Date {
 #[test]
 fn a_new_record_passes_and_ordinary_edits_pass() {
     let mut client = record();
+    let creation = creation_of(&mut client);
     let created = message(&mut client, &[], true);
-    assert_eq!(check(&created, None), Check::Passed);
+    assert_eq!(check(&created, None, Some(creation)), Check::Passed);
 
     let server = client.fork().into_automerge();
     let before = client.heads();
@@ -69,29 +83,33 @@ fn a_new_record_passes_and_ordinary_edits_pass() {
         .unwrap();
     client.lock(&mut editor("anna"), None).unwrap();
     let edit = message(&mut client, &before, false);
-    assert_eq!(check(&edit, Some(&server)), Check::Passed);
+    assert_eq!(
+        check(&edit, Some(server.clone()), Some(creation)),
+        Check::Passed
+    );
 }
 
 #[test]
 fn nobody_else_writes_under_a_server_actor() {
     let mut forger = record();
+    let creation = creation_of(&mut forger);
     let earlier = forger.fork().into_automerge();
     forger.act_as(model::server_actor([1; 8]));
     let before = forger.heads();
     forger.mark_deleted(&mut editor("chefin"), day()).unwrap();
     let forged = message(&mut forger, &before, false);
     assert_eq!(
-        check(&forged, Some(&earlier)),
+        check(&forged, Some(earlier.clone()), Some(creation)),
         Check::Refused(Refusal::ServerActor)
     );
     assert_eq!(
-        check(&forged, None),
+        check(&forged, None, Some(creation)),
         Check::NeedsHeld,
         "it builds on changes the server has not stored: check against its copy"
     );
     let holding = forger.fork().into_automerge();
     assert_eq!(
-        check(&forged, Some(&holding)),
+        check(&forged, Some(holding.clone()), Some(creation)),
         Check::Passed,
         "a change the server already has is only repeated"
     );
@@ -100,6 +118,7 @@ fn nobody_else_writes_under_a_server_actor() {
 #[test]
 fn a_client_cannot_touch_what_only_the_server_writes() {
     let mut server = record();
+    let creation = creation_of(&mut server);
     server.act_as(model::server_actor([1; 8]));
     server.mark_deleted(&mut editor("chefin"), day()).unwrap();
     let mut client = server.fork();
@@ -110,7 +129,7 @@ fn a_client_cannot_touch_what_only_the_server_writes() {
     client.restore(&mut editor("anna")).unwrap();
     let restore = message(&mut client, &before, false);
     assert_eq!(
-        check(&restore, Some(&held)),
+        check(&restore, Some(held.clone()), Some(creation)),
         Check::Refused(Refusal::ServerOnlyField)
     );
 
@@ -126,7 +145,7 @@ fn a_client_cannot_touch_what_only_the_server_writes() {
         .unwrap();
     let account = message(&mut client, &before, false);
     assert_eq!(
-        check(&account, Some(&held)),
+        check(&account, Some(held.clone()), Some(creation)),
         Check::Refused(Refusal::ServerOnlyField)
     );
 }
@@ -134,6 +153,7 @@ fn a_client_cannot_touch_what_only_the_server_writes() {
 #[test]
 fn a_change_hidden_behind_a_whole_document_chunk_is_still_seen() {
     let mut client = record();
+    let creation = creation_of(&mut client);
     let held = client.fork().into_automerge();
     let before = client.heads();
     client.restore(&mut editor("anna")).unwrap();
@@ -154,7 +174,7 @@ fn a_change_hidden_behind_a_whole_document_chunk_is_still_seen() {
     }
     .encode();
     assert_eq!(
-        check(&sneaky, Some(&held)),
+        check(&sneaky, Some(held.clone()), Some(creation)),
         Check::Refused(Refusal::ServerOnlyField)
     );
 }
@@ -162,7 +182,123 @@ fn a_change_hidden_behind_a_whole_document_chunk_is_still_seen() {
 #[test]
 fn garbage_is_refused() {
     assert_eq!(
-        check(&[0xff, 0x01], None),
+        check(&[0xff, 0x01], None, None),
         Check::Refused(Refusal::Undecodable)
+    );
+}
+
+/// A change of no dependencies from a made-up actor that makes the server-only maps
+/// anew: enough operations before them that its maps win the conflict at their keys.
+fn forged_root(keys: &[&str]) -> Vec<u8> {
+    let mut doc = Automerge::new();
+    doc.set_actor(ActorId::from(b"forged-actor".to_vec()));
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+        let junk = tx.put_object(automerge::ROOT, "filler", automerge::ObjType::List)?;
+        for i in 0..200 {
+            tx.insert(&junk, i, i as i64)?;
+        }
+        for key in keys {
+            tx.put_object(automerge::ROOT, *key, automerge::ObjType::Map)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let change = doc.get_changes(&[]).remove(0);
+    Message {
+        heads: vec![change.hash()],
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: ChunkList::from(vec![change.raw_bytes().to_vec()]),
+        flags: None,
+        version: MessageVersion::V1,
+    }
+    .encode()
+}
+
+#[test]
+fn only_the_registered_creation_may_write_the_maps_however_it_is_made() {
+    let mut server = record();
+    let creation = creation_of(&mut server);
+    server.act_as(model::server_actor([1; 8]));
+    server.mark_deleted(&mut editor("chefin"), day()).unwrap();
+    let held = server.into_automerge();
+    for keys in [
+        &["deletion_events", "account"][..],
+        &["deletion_events"],
+        &["account"],
+    ] {
+        let forged = forged_root(keys);
+        assert_eq!(
+            check(&forged, Some(held.clone()), Some(creation)),
+            Check::Refused(Refusal::ServerOnlyField),
+            "{keys:?}"
+        );
+        assert_eq!(
+            check(&forged, None, Some(creation)),
+            Check::Refused(Refusal::ServerOnlyField),
+            "{keys:?}, before the server holds anything"
+        );
+    }
+    // A change of no dependencies that leaves the maps alone is nobody's concern.
+    assert_eq!(
+        check(
+            &forged_root(&["elsewhere"]),
+            Some(held.clone()),
+            Some(creation)
+        ),
+        Check::Passed
+    );
+    // Another record's creation is not this one's.
+    let mut other = Document::<ClientRecord>::create_client(
+        &mut editor("ben"),
+        &model::DocumentId::from_bytes([9; 16]),
+        TenantId::new("t1"),
+        NewClient {
+            pseudonym: "Schlehe".into(),
+            ..NewClient::default()
+        },
+    )
+    .unwrap();
+    let foreign = message(&mut other, &[], true);
+    assert_eq!(
+        check(&foreign, None, Some(creation)),
+        Check::Refused(Refusal::ServerOnlyField)
+    );
+}
+
+#[test]
+fn a_record_registered_without_its_creation_takes_the_first_one_it_sees() {
+    let mut client = record();
+    let creation = creation_of(&mut client);
+    let created = message(&mut client, &[], true);
+    assert_eq!(check(&created, None, None), Check::Created(creation));
+    let held = client.fork().into_automerge();
+    assert_eq!(
+        check(&forged_root(&["deletion_events"]), Some(held), None),
+        Check::Refused(Refusal::ServerOnlyField),
+        "once the server holds the record, no other change may touch the maps"
+    );
+    // Two creations at once: only one can be the record's.
+    let mut genuine = record();
+    let mut chunks: Vec<Vec<u8>> = genuine
+        .automerge()
+        .get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    let forged = Message::decode(&forged_root(&["account"])).unwrap();
+    chunks.extend(forged.changes.iter().map(<[u8]>::to_vec));
+    let both = Message {
+        heads: Vec::new(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: ChunkList::from(chunks),
+        flags: None,
+        version: MessageVersion::V1,
+    }
+    .encode();
+    assert_eq!(
+        check(&both, None, None),
+        Check::Refused(Refusal::ServerOnlyField)
     );
 }

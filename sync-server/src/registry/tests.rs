@@ -36,6 +36,9 @@ fn fixture() -> Fixture {
     }
 }
 
+/// The creating change a client record is registered with.
+const CREATION: automerge::ChangeHash = automerge::ChangeHash([7; 32]);
+
 fn open(f: &Fixture) -> Registry {
     Registry::open(db::open(&f.path).expect("db")).expect("registry")
 }
@@ -48,37 +51,73 @@ fn registration_checks_the_rules_and_is_idempotent() {
     let admin = registry.viewer(&f.admin).expect("active");
     assert_eq!(
         registry
-            .register("rec", DocKind::ClientRecord, None, &counsellor)
+            .register(
+                "rec",
+                DocKind::ClientRecord,
+                None,
+                Some(CREATION),
+                &counsellor
+            )
             .expect("record"),
         Registered::New
     );
     assert_eq!(
         registry
-            .register("rec", DocKind::ClientRecord, None, &counsellor)
+            .register(
+                "rec",
+                DocKind::ClientRecord,
+                None,
+                Some(CREATION),
+                &counsellor
+            )
             .expect("retry"),
         Registered::Again
     );
     assert!(matches!(
-        registry.register("rec", DocKind::Group, None, &counsellor),
+        registry.register("rec", DocKind::Group, None, None, &counsellor),
         Err(RegistryError::Taken)
     ));
+    assert!(
+        matches!(
+            registry.register(
+                "rec",
+                DocKind::ClientRecord,
+                None,
+                Some(automerge::ChangeHash([8; 32])),
+                &counsellor
+            ),
+            Err(RegistryError::Taken)
+        ),
+        "the same id with another creating change"
+    );
     assert!(matches!(
-        registry.register("contact", DocKind::ClientContact, Some("rec"), &counsellor),
+        registry.register("rec2", DocKind::ClientRecord, None, None, &counsellor),
+        Err(RegistryError::CreationMissing)
+    ));
+    assert_eq!(registry.creation("rec"), Some(CREATION));
+    assert!(matches!(
+        registry.register(
+            "contact",
+            DocKind::ClientContact,
+            Some("rec"),
+            None,
+            &counsellor
+        ),
         Err(RegistryError::Forbidden)
     ));
     assert!(matches!(
-        registry.register("tl", DocKind::Timeline, Some("nope"), &counsellor),
+        registry.register("tl", DocKind::Timeline, Some("nope"), None, &counsellor),
         Err(RegistryError::Forbidden)
     ));
     registry
-        .register("contact", DocKind::ClientContact, Some("rec"), &admin)
+        .register("contact", DocKind::ClientContact, Some("rec"), None, &admin)
         .expect("admin registers contact data");
     registry
-        .register("notes", DocKind::Notebook, Some("rec"), &counsellor)
+        .register("notes", DocKind::Notebook, Some("rec"), None, &counsellor)
         .expect("notebook");
     let stranger = registry.viewer(&f.other_tenant).expect("active");
     assert!(matches!(
-        registry.register("tl2", DocKind::Timeline, Some("rec"), &stranger),
+        registry.register("tl2", DocKind::Timeline, Some("rec"), None, &stranger),
         Err(RegistryError::Forbidden)
     ));
 
@@ -91,6 +130,8 @@ fn registration_checks_the_rules_and_is_idempotent() {
 
     let reopened = open(&f);
     assert_eq!(reopened.entry("notes"), registry.entry("notes"));
+    assert_eq!(reopened.creation("rec"), Some(CREATION));
+    assert_eq!(reopened.creation("notes"), None);
     assert_eq!(
         reopened
             .readable_by(&f.counsellor)
@@ -110,10 +151,16 @@ fn facts_that_change_access_wake_watches_and_survive_a_restart() {
     let registry = open(&f);
     let counsellor = registry.viewer(&f.counsellor).expect("active");
     registry
-        .register("rec", DocKind::ClientRecord, None, &counsellor)
+        .register(
+            "rec",
+            DocKind::ClientRecord,
+            None,
+            Some(CREATION),
+            &counsellor,
+        )
         .expect("record");
     registry
-        .register("tl", DocKind::Timeline, Some("rec"), &counsellor)
+        .register("tl", DocKind::Timeline, Some("rec"), None, &counsellor)
         .expect("timeline");
     let mut watch = registry.watch("tl");
 
@@ -157,7 +204,13 @@ fn a_locked_account_reads_nothing() {
     let registry = open(&f);
     let counsellor = registry.viewer(&f.counsellor).expect("active");
     registry
-        .register("rec", DocKind::ClientRecord, None, &counsellor)
+        .register(
+            "rec",
+            DocKind::ClientRecord,
+            None,
+            Some(CREATION),
+            &counsellor,
+        )
         .expect("record");
     let config = Config::default();
     let accounts = crate::accounts::Accounts::new(db::open(&f.path).expect("db"), &config);
@@ -189,23 +242,41 @@ fn a_document_is_watched_for_what_can_change_its_access_and_nothing_else() {
         deactivated: false,
     };
     registry
-        .register("rec", DocKind::ClientRecord, None, &counsellor)
+        .register(
+            "rec",
+            DocKind::ClientRecord,
+            None,
+            Some(CREATION),
+            &counsellor,
+        )
         .expect("record");
     registry
-        .register("rec2", DocKind::ClientRecord, None, &counsellor)
+        .register(
+            "rec2",
+            DocKind::ClientRecord,
+            None,
+            Some(CREATION),
+            &counsellor,
+        )
         .expect("another record");
     // A client may ask for a document before it is registered.
     let mut timeline = registry.watch("tl");
     let mut record = registry.watch("rec");
 
     registry
-        .register("tl", DocKind::Timeline, Some("rec"), &counsellor)
+        .register("tl", DocKind::Timeline, Some("rec"), None, &counsellor)
         .expect("timeline");
     assert!(woken(&mut timeline), "its registration");
     assert!(!woken(&mut record), "another document's registration");
 
     registry
-        .register("other", DocKind::ClientRecord, None, &counsellor)
+        .register(
+            "other",
+            DocKind::ClientRecord,
+            None,
+            Some(CREATION),
+            &counsellor,
+        )
         .expect("other");
     registry
         .set_responsibilities("rec2", vec![grant(&f.counsellor)])

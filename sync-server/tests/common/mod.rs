@@ -13,11 +13,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+pub mod hostile;
+
 pub const PASSWORD: &str = "9TGCJ##qk0";
+
+/// What the test servers' `/metrics` answers to.
+pub const METRICS_TOKEN: &str = "metrics-test-token";
 
 pub fn config(dir: &tempfile::TempDir) -> Config {
     Config {
         data_dir: dir.path().to_owned(),
+        metrics_token: Some(METRICS_TOKEN.into()),
         ..Config::default()
     }
 }
