@@ -52,6 +52,27 @@ pub async fn create_registered(
     Ok(id)
 }
 
+/// The server's own work on a document panicked; nothing else was hurt.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the server's own work on a document failed")]
+pub struct Panicked;
+
+/// Runs `f` on samod's copy of a document, under samod's lock on it. A panic in `f` (a
+/// bug meeting a document nobody foresaw) is caught here: unwinding through samod's
+/// lock would poison it, and every later use of the document, and the task that runs
+/// every document actor, would panic too.
+pub fn held<R>(
+    handle: &samod::DocHandle,
+    f: impl FnOnce(&mut Automerge) -> R,
+) -> Result<R, Panicked> {
+    let result = handle
+        .with_document(|doc| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(doc))));
+    result.map_err(|_| {
+        tracing::error!(document = %handle.document_id(), "the server's work on a document panicked");
+        Panicked
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthoringError<E> {
     #[error(transparent)]

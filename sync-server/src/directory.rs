@@ -34,6 +34,8 @@ pub enum DirectoryError {
     Document(#[from] model::DocumentError),
     #[error(transparent)]
     Create(#[from] CreateError),
+    #[error(transparent)]
+    Panicked(#[from] authoring::Panicked),
 }
 
 const PERSIST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -125,7 +127,10 @@ impl Directories {
             }
             Err(_) => return Err(DirectoryError::Stopped),
         };
-        Ok(handle.with_document(|doc| directory::update_in_place(doc, wanted, complete))?)
+        let updated = authoring::held(&handle, |doc| {
+            directory::update_in_place(doc, wanted, complete)
+        })?;
+        Ok(updated?)
     }
 
     /// Brings every directory `changes` can affect up to date.

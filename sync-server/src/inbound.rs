@@ -228,7 +228,9 @@ async fn held_copy(
     }
     let doc_id = wire::canonical(doc).ok_or(Refusal::Unavailable)?;
     match state.repo.find(doc_id).await {
-        Ok(Some(handle)) => Ok(Some(handle.with_document(|held| held.clone()))),
+        Ok(Some(handle)) => crate::authoring::held(&handle, |held| held.clone())
+            .map(Some)
+            .map_err(|_| Refusal::Unavailable),
         // Stored but not found: stopping, or storage failing; refuse rather than guess.
         _ => Err(Refusal::Unavailable),
     }

@@ -72,9 +72,9 @@ async fn handle_of(state: &AppState, id: &str) -> Result<samod::DocHandle, ApiEr
 
 /// A document as the server holds it now, read through `model`.
 pub(crate) async fn read_as_server<T: Schema>(state: &AppState, id: &str) -> Result<T, ApiError> {
-    let bytes = handle_of(state, id)
-        .await?
-        .with_document(|doc| doc.save_nocompress());
+    let handle = handle_of(state, id).await?;
+    let bytes =
+        authoring::held(&handle, |doc| doc.save_nocompress()).map_err(|_| ApiError::internal())?;
     Document::<T>::load(&bytes)
         .and_then(|d| d.read())
         .map_err(|_| ApiError::internal())
@@ -91,8 +91,8 @@ where
 {
     let handle = handle_of(state, id).await?;
     let actor = state.server_actor.clone();
-    let (result, heads) = handle
-        .with_document(|doc| authoring::edit(doc, &actor, edit))
+    let (result, heads) = authoring::held(&handle, |doc| authoring::edit(doc, &actor, edit))
+        .map_err(|_| ApiError::internal())?
         .map_err(|error| match error {
             AuthoringError::Edit(e) => e.into(),
             other => {

@@ -121,7 +121,7 @@ async fn settle_one(
     if unchanged {
         return;
     }
-    let (fact, heads) = handle.with_document(|doc| {
+    let settled_now = authoring::held(&handle, |doc| {
         let fact = match settle_in(doc, id, kind, &entry.tenant, actor) {
             Ok(fact) => fact,
             Err(error) => {
@@ -131,6 +131,9 @@ async fn settle_one(
         };
         (fact, doc.get_heads())
     });
+    let Ok((fact, heads)) = settled_now else {
+        return;
+    };
     settled.insert(id.to_owned(), heads);
     let stored = match fact {
         Some(Fact::Responsibilities(grants)) => registry.set_responsibilities(id, grants),
@@ -157,12 +160,12 @@ async fn settle_one(
             .await;
             for sent in queued.unwrap_or_default() {
                 let sent = model::EntityId::new(sent);
-                let marked = handle.with_document(|doc| {
+                let marked = authoring::held(&handle, |doc| {
                     authoring::edit(doc, actor, |d: &mut Document<ClientContact>| {
                         d.set_delivery(&sent, Delivery::Sent)
                     })
                 });
-                if marked.is_err() {
+                if !matches!(marked, Ok(Ok(_))) {
                     tracing::error!(document = %id, "cannot mark a direct message as sent");
                 }
             }

@@ -213,6 +213,8 @@ enum Ending {
     SessionEnded,
     NotStored,
     ShuttingDown,
+    /// samod ended the connection (a message it could not take).
+    Closed,
 }
 
 impl Ending {
@@ -225,6 +227,7 @@ impl Ending {
             Ending::SessionEnded => "session ended".into(),
             Ending::NotStored => "the server cannot store changes right now".into(),
             Ending::ShuttingDown => "the server is shutting down".into(),
+            Ending::Closed => "the server ended the connection".into(),
         }
     }
 
@@ -235,7 +238,7 @@ impl Ending {
             }
             Ending::TooLarge | Ending::Breach(Breach::TooLarge) => close_code::SIZE,
             Ending::Breach(_) | Ending::Flood | Ending::SessionEnded => close_code::POLICY,
-            Ending::NotStored => close_code::ERROR,
+            Ending::NotStored | Ending::Closed => close_code::ERROR,
             Ending::ShuttingDown => close_code::AWAY,
         }
     }
@@ -254,6 +257,7 @@ impl Ending {
             Ending::SessionEnded => "session-ended",
             Ending::NotStored => "not-stored",
             Ending::ShuttingDown => "shutdown",
+            Ending::Closed => "closed",
         }
     }
 }
@@ -400,7 +404,9 @@ async fn relay(
                 }
             },
             outbound = from_samod.next() => {
-                let bytes = outbound?;
+                let Some(bytes) = outbound else {
+                    return Some(Ending::Closed);
+                };
                 if let Ok(frame) = wire::inspect(&bytes)
                     && let (Some(doc), Some(heads)) = (frame.document_id, wire::reflected_heads(&frame))
                     && !persisted.wait_for(doc, &heads, persist_timeout).await
