@@ -53,7 +53,10 @@ const ATTACKS: &[(&str, Attack)] = &[
     }),
     ("idle_tcp", |t, s| Box::pin(idle_tcp(t, s))),
     ("half_sent_requests", |t, s| Box::pin(half_sent(t, s))),
-    ("login_names", |t, s| Box::pin(login_names(t, s))),
+    ("login_names", |t, s| Box::pin(login_names(t, s, 1_000_000))),
+    ("login_names_60k", |t, s| {
+        Box::pin(login_names(t, s, 60_000))
+    }),
     ("unknown_ids", |t, s| Box::pin(unknown_ids(t, s))),
     ("big_heads", |t, s| Box::pin(big_heads(t, s))),
     ("blob_bodies", |t, s| Box::pin(blob_bodies(t, s))),
@@ -407,13 +410,13 @@ async fn half_sent(target: &mut Target, sizes: Sizes) -> anyhow::Result<Value> {
     }))
 }
 
-/// Failed logins with long made-up names, and then some more once rate-limited.
-async fn login_names(target: &mut Target, sizes: Sizes) -> anyhow::Result<Value> {
+/// Failed logins with long made-up names (`length` bytes), each from another address.
+async fn login_names(target: &mut Target, sizes: Sizes, length: usize) -> anyhow::Result<Value> {
     let count = sizes.pick(1_000, 20);
     let addr = target.server.addr();
     let before = target.resources();
     let mut answers = std::collections::BTreeMap::<u16, usize>::new();
-    let filler = "x".repeat(1_000_000);
+    let filler = "x".repeat(length);
     for i in 0..count {
         let source = IpAddr::V4(Ipv4Addr::new(127, 1, (i / 250) as u8, (i % 250 + 1) as u8));
         let (status, _) =
@@ -424,6 +427,7 @@ async fn login_names(target: &mut Target, sizes: Sizes) -> anyhow::Result<Value>
     let after = target.resources();
     Ok(json!({
         "attempts": count,
+        "name_bytes": length,
         "answers": answers,
         "rss_before_mb": mb(before.0),
         "rss_after_mb": mb(after.0),
@@ -570,12 +574,13 @@ async fn concurrent_wrong(target: &mut Target, sizes: Sizes) -> anyhow::Result<V
     Ok(json!({ "attempts": count, "answers": answers }))
 }
 
-/// Wrong passwords for one account, each from another address, for a while.
+/// Wrong passwords for one account, each from another address, 32 at a time, for a
+/// while.
 async fn rotating_addresses(target: &mut Target, sizes: Sizes) -> anyhow::Result<Value> {
     let seconds = sizes.pick(60, 3) as u64;
     let addr = target.server.addr();
     let started = Instant::now();
-    let workers: Vec<_> = (0..8u8)
+    let workers: Vec<_> = (0..32u8)
         .map(|w| {
             tokio::spawn(async move {
                 let mut answers = std::collections::BTreeMap::<u16, usize>::new();

@@ -135,6 +135,11 @@ pub struct State {
     waiting: HashSet<String>,
     /// Why the last connection ended, when the server said so or it broke.
     pub ended: Option<String>,
+    /// The changes this client made, by document, and those of them the server has
+    /// acknowledged: announced heads that contain them (the server announces only
+    /// heads it has on disk).
+    authored: HashMap<ChangeHash, String>,
+    acknowledged: HashSet<ChangeHash>,
 }
 
 impl State {
@@ -152,6 +157,16 @@ impl State {
 
     pub fn arrivals(&self) -> usize {
         self.arrivals.len()
+    }
+
+    /// The changes this client made that the server has acknowledged.
+    pub fn acknowledged(&self) -> &HashSet<ChangeHash> {
+        &self.acknowledged
+    }
+
+    /// How many changes this client made.
+    pub fn authored(&self) -> usize {
+        self.authored.len()
     }
 
     /// Offers `document` to the server now, or, when the window is full, once enough
@@ -239,6 +254,26 @@ impl State {
                 if let Err(e) = doc.sync().receive_sync_message(&mut replica.sync, message) {
                     self.ended = Some(format!("a sync message that does not apply: {e}"));
                     return;
+                }
+                // What the server announced it has, of what we made.
+                if let Some(theirs) = replica.sync.their_heads.clone() {
+                    let known: Vec<ChangeHash> = theirs
+                        .into_iter()
+                        .filter(|h| doc.get_change_by_hash(h).is_some())
+                        .collect();
+                    let later: HashSet<ChangeHash> = doc
+                        .get_changes_meta(&known)
+                        .iter()
+                        .map(|c| c.hash)
+                        .collect();
+                    for (hash, of) in &self.authored {
+                        if *of == document
+                            && !later.contains(hash)
+                            && doc.get_change_by_hash(hash).is_some()
+                        {
+                            self.acknowledged.insert(*hash);
+                        }
+                    }
                 }
                 if doc.get_heads() != before {
                     let now = Instant::now();
@@ -445,12 +480,45 @@ impl Client {
         let mut state = self.state();
         let replica = state.docs.get_mut(id).context("no such document here")?;
         let record = replica.record()?;
+        let before = record.heads();
         record.add_note(editor, text)?;
         for head in record.heads() {
             self.shared.sent.record(head);
         }
+        let made: Vec<ChangeHash> = record
+            .automerge()
+            .get_changes(&before)
+            .iter()
+            .map(|c| c.hash())
+            .collect();
+        for hash in made {
+            state.authored.insert(hash, id.to_owned());
+        }
         state.push(id);
         Ok(())
+    }
+
+    /// Whether our replica of `id` holds the change `hash`.
+    pub fn has_change(&self, id: &str, hash: &ChangeHash) -> bool {
+        self.state()
+            .docs
+            .get_mut(id)
+            .is_some_and(|replica| replica.body.automerge().get_change_by_hash(hash).is_some())
+    }
+
+    /// The changes this client made that the server has acknowledged, by document.
+    pub fn acknowledged_changes(&self) -> Vec<(String, ChangeHash)> {
+        let state = self.state();
+        state
+            .acknowledged
+            .iter()
+            .filter_map(|hash| Some((state.authored.get(hash)?.clone(), *hash)))
+            .collect()
+    }
+
+    /// Whether this client is connected now.
+    pub fn connected(&self) -> bool {
+        self.state().link.is_some()
     }
 
     pub fn heads(&self, id: &str) -> Vec<ChangeHash> {

@@ -46,6 +46,7 @@ pub fn bloom(entries: u64, bits_per_entry: u64, probes: u64, bits: usize) -> Vec
 }
 
 /// One `have` of a sync message: the heads it was last in sync at, and a Bloom filter.
+#[derive(Debug, Clone)]
 pub struct Have {
     pub last_sync: Vec<[u8; 32]>,
     pub bloom: Vec<u8>,
