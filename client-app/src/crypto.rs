@@ -1,6 +1,6 @@
 //! Encryption at rest: a key derived from the user's password (PBKDF2-HMAC-SHA256), and
 //! AES-256-GCM over every value the local store keeps. A lost laptop must not leak
-//! social-work data (DESIGN.md section 4).
+//! social-work data.
 //!
 //! Each sealed value is `nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes)`, with a fresh
 //! random nonce, and carries its place in the store (table and key) as associated data:

@@ -1,8 +1,9 @@
 //! The participation status machine of the assistant ("Assistent für Maßnahmeänderungen"),
-//! exactly as DOMAIN.md's table: one [`step`] per action, which either applies it to the
-//! timeline state or says why it cannot ([`Rejection`]). The fold replays every action
-//! through it; [`apply`] runs it before an action is recorded, so a person is never allowed
-//! to record what could not apply; [`available_actions`] is what the assistant offers.
+//! exactly as the participation manual's table: one [`step`] per action, which either
+//! applies it to the timeline state or says why it cannot ([`Rejection`]). The fold
+//! replays every action through it; [`apply`] runs it before an action is recorded, so a
+//! person is never allowed to record what could not apply; [`available_actions`] is what
+//! the assistant offers.
 //!
 //! # Dates and order
 //! Actions apply in the order (business date, stamp, id); corrections and removal are not

@@ -1,4 +1,4 @@
-//! The client record (DESIGN.md section 2): who the person is, their status, notes,
+//! The client record (ARCHITECTURE.md, "Documents follow who may read them"): who the person is, their status, notes,
 //! responsibilities and the claims to be their primary caretaker ("Stammberater:in",
 //! "Primärer Betreuer"). Read by all staff of the tenant.
 //!

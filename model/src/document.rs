@@ -28,7 +28,7 @@ const SCHEMA_KEY: &str = "schema";
 /// the same, and JavaScript replicas keep counting in UTF-16.
 const TEXT_ENCODING: TextEncoding = TextEncoding::Utf8CodeUnit;
 
-/// The document kinds of DESIGN.md section 2.
+/// The document kinds (ARCHITECTURE.md, "Documents follow who may read them").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Hydrate, Reconcile)]
 pub enum DocKind {
     ClientRecord,

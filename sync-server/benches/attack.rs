@@ -107,10 +107,13 @@ impl Target {
         self.server.resources().unwrap_or((0.0, 0.0, 0))
     }
 
+    /// Whether `/healthz` answers someone else (from another address than the
+    /// attacker's, which may be capped).
     async fn healthy(&self) -> bool {
+        let elsewhere = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
         let answer = tokio::time::timeout(
             Duration::from_secs(5),
-            hostile::http_from(LOOPBACK, self.server.addr(), "GET", "/healthz", None, ""),
+            hostile::http_from(elsewhere, self.server.addr(), "GET", "/healthz", None, ""),
         )
         .await;
         matches!(answer, Ok((200, _)))
@@ -129,20 +132,8 @@ impl Target {
         };
         let id = hostile::doc_id(rand_bytes());
         let mut record = new_record(&id);
-        let creation = hostile::creating_change(&record);
-        let body = json!({
-            "id": id, "kind": "client-record", "creation": creation.to_string()
-        })
-        .to_string();
-        let (status, _) = hostile::http_from(
-            LOOPBACK,
-            self.server.addr(),
-            "POST",
-            "/api/documents",
-            Some(&anna.token),
-            &body,
-        )
-        .await;
+        let (status, _) =
+            hostile::register_record(self.server.addr(), &anna.token, &id, &record).await;
         if status != 201 {
             return false;
         }
@@ -257,18 +248,8 @@ async fn forged_root_change(target: &mut Target, _: Sizes) -> anyhow::Result<Val
     let anna = target.login("anna").await?;
     let id = hostile::doc_id(rand_bytes());
     let mut record = new_record(&id);
-    let creation = hostile::creating_change(&record);
-    let body = json!({ "id": id, "kind": "client-record", "creation": creation.to_string() });
     let addr = target.server.addr();
-    let (status, _) = hostile::http_from(
-        LOOPBACK,
-        addr,
-        "POST",
-        "/api/documents",
-        Some(&anna.token),
-        &body.to_string(),
-    )
-    .await;
+    let (status, _) = hostile::register_record(addr, &anna.token, &id, &record).await;
     anyhow::ensure!(status == 201, "registration: {status}");
     let mut raw = Raw::connect(addr, &anna.token, &anna.peer_id)
         .await

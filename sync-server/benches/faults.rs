@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use driver::client::{Client, SentLog};
 use driver::servers::{Flavour, ServerProcess, Session};
-use driver::{Ids, editor, record, registrations};
+use driver::{editor, own_and_shared};
 use serde_json::json;
 
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -46,33 +46,14 @@ async fn main() {
     let logins: Vec<String> = (0..WRITERS).map(|i| format!("w{}", i / 2)).collect();
     let sessions: Vec<Session> = server.sessions(&logins).await.unwrap();
     let clients: Vec<Arc<Client>> = (0..WRITERS)
-        .map(|_| Arc::new(Client::new(sent.clone())))
+        .map(|_| Arc::new(Client::new(sent.clone()).tracking_acknowledged()))
         .collect();
-    let mut ids = Ids::new(7_000_000);
-    let own: Vec<model::DocumentId> = (0..WRITERS).map(|_| ids.next()).collect();
-    let shared: Vec<model::DocumentId> = (0..SHARED).map(|_| ids.next()).collect();
     for (i, client) in clients.iter().enumerate() {
         client.connect(&sessions[i].endpoint).await.unwrap();
-        let mut mine = vec![&own[i]];
-        if i < SHARED {
-            mine.push(&shared[i]);
-        }
-        let mut author = editor(&logins[i]);
-        let mut made: Vec<(String, _)> = mine
-            .into_iter()
-            .enumerate()
-            .map(|(k, id)| (id.to_string(), record(&mut author, id, i * 2 + k)))
-            .collect();
-        server
-            .register(&sessions[i], &registrations(&mut made))
-            .await
-            .unwrap();
-        for (id, record) in made {
-            client.create(&id, record);
-        }
     }
-    let shared: Vec<String> = shared.iter().map(ToString::to_string).collect();
-    let own: Vec<String> = own.iter().map(ToString::to_string).collect();
+    let (own, shared) = own_and_shared(&server, &clients, &sessions, &logins, SHARED, 7_000_000)
+        .await
+        .unwrap();
     // Everyone holds the shared records.
     for client in &clients {
         for id in &shared {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use driver::client::{Client, SentLog};
 use driver::servers::{Flavour, ServerProcess};
-use driver::{Ids, editor, everywhere, ms, percentile_ms, record, registrations, round2};
+use driver::{editor, everywhere, ms, own_and_shared, percentile_ms, round2};
 use serde_json::json;
 
 const PATIENCE: Duration = Duration::from_secs(900);
@@ -63,6 +63,11 @@ async fn main() {
     };
     let work = tempfile::tempdir().unwrap();
     let mut server = ServerProcess::new(Flavour::Ours, work.path()).unwrap();
+    // Every client runs on this machine, so every connection comes from one address:
+    // more than the default cap per address allows before the websockets authenticate.
+    server
+        .configure("max_connections_per_address = 1000")
+        .unwrap();
     server.start().unwrap();
     let sent = Arc::new(SentLog::default());
 
@@ -81,30 +86,16 @@ async fn main() {
     }
 
     // Every client's own record, and the groups' shared ones (made by the group's first).
-    let mut ids = Ids::new(3_000_000);
-    let own: Vec<model::DocumentId> = (0..sizes.clients).map(|_| ids.next()).collect();
-    let shared: Vec<model::DocumentId> = (0..sizes.groups).map(|_| ids.next()).collect();
-    for (i, client) in clients.iter().enumerate() {
-        let mut mine = vec![&own[i]];
-        if i < sizes.groups {
-            mine.push(&shared[i]);
-        }
-        let mut author = editor(&logins[i]);
-        let mut made: Vec<(String, _)> = mine
-            .into_iter()
-            .enumerate()
-            .map(|(k, id)| (id.to_string(), record(&mut author, id, i * 2 + k)))
-            .collect();
-        server
-            .register(&sessions[i], &registrations(&mut made))
-            .await
-            .unwrap();
-        for (id, record) in made {
-            client.create(&id, record);
-        }
-    }
-    let own: Vec<String> = own.iter().map(ToString::to_string).collect();
-    let shared: Vec<String> = shared.iter().map(ToString::to_string).collect();
+    let (own, shared) = own_and_shared(
+        &server,
+        &clients,
+        &sessions,
+        &logins,
+        sizes.groups,
+        3_000_000,
+    )
+    .await
+    .unwrap();
     let everything: Vec<String> = own.iter().chain(&shared).cloned().collect();
     everywhere(&clients, &everything, PATIENCE).await;
     let set_up = started.elapsed();

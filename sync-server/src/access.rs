@@ -1,6 +1,6 @@
-//! Who may read and write which document: DESIGN.md section 2's table as one pure
-//! function. Everything the server sends or accepts goes through [`decide`]; the UI's
-//! hiding of things is a courtesy, not the control.
+//! Who may read and write which document, as one pure function. Everything the server
+//! sends or accepts goes through [`decide`]; the UI's hiding of things is a courtesy,
+//! not the control.
 //!
 //! Rules, for a user of the document's tenant (any other tenant gets nothing):
 //!

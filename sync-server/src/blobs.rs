@@ -1,8 +1,8 @@
-//! Uploaded files (DESIGN.md section 2): blobs, not CRDTs. Content-addressed by SHA-256,
+//! Uploaded files: blobs, not CRDTs. Content-addressed by SHA-256,
 //! kept in SQLite per tenant (so one tenant cannot learn what another stored), and
 //! readable only by a counsellor who uploaded that content and owns a staff notebook
 //! that references it: documents are visible only to the counsellor who uploaded them
-//! (DOMAIN.md). A reference alone is not enough: an admin reads every notebook and could
+//! (as the manual says). A reference alone is not enough: an admin reads every notebook and could
 //! copy a hash into a notebook of their own.
 //!
 //! - `PUT /api/blobs/{sha256}` (staff): the body must hash to the address, and be at most

@@ -55,6 +55,8 @@ pub struct Config {
     pub request_timeout_seconds: u64,
     /// An upload ends when no byte of it arrives for this long.
     pub upload_idle_seconds: u64,
+    /// A sync connection ends when the client takes nothing it is sent for this long.
+    pub write_timeout_seconds: u64,
     /// Proxies whose `X-Forwarded-For` names the client (their own connections are not
     /// counted per address); empty: nobody's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -87,6 +89,7 @@ impl Default for Config {
             header_read_timeout_seconds: 10,
             request_timeout_seconds: 30,
             upload_idle_seconds: 30,
+            write_timeout_seconds: 30,
             trusted_proxies: Vec::new(),
             metrics_token: None,
         }

@@ -1,5 +1,5 @@
 //! Directories: each user's list of the documents they may read, written by the server
-//! only (DESIGN.md section 2). A client learns from it that a record exists, that it
+//! only. A client learns from it that a record exists, that it
 //! lost access, or that a record was purged; samod by itself announces none of these.
 //!
 //! A directory is created, empty, at the user's first login ([`Directories::ensure`]);

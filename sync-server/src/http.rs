@@ -332,7 +332,7 @@ pub async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
 
 /// How long a password check waits for its turn while as many checks for its login or
 /// address run as may run at once (`throttle`'s `Refused::Busy`).
-const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Runs a password check off the async workers, again and again a moment later while
 /// it is [`AccountError::Busy`], for up to [`PATIENCE`].

@@ -42,6 +42,44 @@ pub const MAX_UNAVAILABLE: usize = 10_000;
 /// client holding 100,000 documents with a head each announces about 3 MB.
 pub const MAX_HELD_BYTES: usize = 16 * 1024 * 1024;
 
+/// A token bucket of inbound messages.
+#[derive(Debug)]
+pub struct Budget {
+    tokens: f64,
+    burst: f64,
+    per_second: f64,
+    last: Instant,
+}
+
+impl Budget {
+    pub fn new(burst: u32, per_second: u32) -> Self {
+        Self {
+            tokens: f64::from(burst),
+            burst: f64::from(burst),
+            per_second: f64::from(per_second),
+            last: Instant::now(),
+        }
+    }
+
+    pub fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Ephemeral messages (presence, cursors) are relayed to every other peer of the
+/// document, so each costs the server many times over: a burst of 100, then 20 a second.
+const EPHEMERAL_BURST: u32 = 100;
+const EPHEMERAL_PER_SECOND: u32 = 20;
+
 /// Why a frame ends its connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Breach {
@@ -57,6 +95,8 @@ pub enum Breach {
     TooManyUnavailable,
     #[error("too much announced state")]
     TooMuchHeld,
+    #[error("too many ephemeral messages")]
+    EphemeralFlood,
     #[error("change refused: {0}")]
     Refused(#[from] Refusal),
 }
@@ -81,6 +121,7 @@ pub struct Inbound {
     unavailable: usize,
     held: HashMap<String, usize>,
     held_total: usize,
+    ephemeral: Budget,
 }
 
 impl Inbound {
@@ -92,6 +133,7 @@ impl Inbound {
             unavailable: 0,
             held: HashMap::new(),
             held_total: 0,
+            ephemeral: Budget::new(EPHEMERAL_BURST, EPHEMERAL_PER_SECOND),
         }
     }
 
@@ -134,6 +176,9 @@ impl Inbound {
             return Ok(Verdict::Answer(wire::unavailable_frame(&self.peer, doc)));
         }
         if !carries_state {
+            if frame.kind == "ephemeral" && !self.ephemeral.take() {
+                return Err(Breach::EphemeralFlood);
+            }
             return Ok(Verdict::Forward);
         }
         let data = frame.data.ok_or(WireError::BadField)?;

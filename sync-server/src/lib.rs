@@ -13,7 +13,7 @@
 //! - [`listener`]: accepting connections: caps per address and in all, header timeouts.
 //! - [`storage`]: the automerge-repo (samod) document storage in SQLite, and which
 //!   changes are on disk.
-//! - [`access`]: who may read and write which document (DESIGN.md section 2).
+//! - [`access`]: who may read and write which document.
 //! - [`registry`]: every document the server syncs, and the facts access depends on.
 //! - [`share`]: samod's share policy over the registry; peer ids bound to sessions.
 //! - [`wire`]: the protocol frames, checked at the edge.

@@ -171,7 +171,6 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        let _ = stream.set_nodelay(true);
         let app = app.clone();
         let header_timeout = gate.limits.header_read_timeout;
         let mut closing = closing.subscribe();

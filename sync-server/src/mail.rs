@@ -1,4 +1,4 @@
-//! The outbound mail queue (DESIGN.md section 5). What the server sends to people (direct
+//! The outbound mail queue. What the server sends to people (direct
 //! messages now; invitations next) goes into `mail_queue` in SQLite first, in the same
 //! step that decides to send it, and a worker delivers it.
 //!

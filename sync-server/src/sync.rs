@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
@@ -28,7 +28,7 @@ use tokio::sync::watch;
 use crate::accounts::{AccountError, Principal};
 use crate::extract::ClientIp;
 use crate::http::{ApiError, AppState, authenticated, bearer};
-use crate::inbound::{Breach, Inbound, Verdict};
+use crate::inbound::{Breach, Budget, Inbound, Verdict};
 use crate::listener::Slot;
 use crate::share::peer_id_for;
 use crate::storage::Persisted;
@@ -171,38 +171,6 @@ impl Drop for OwnedWebsocketPermit {
     }
 }
 
-/// A token bucket of inbound messages.
-struct Budget {
-    tokens: f64,
-    burst: f64,
-    per_second: f64,
-    last: Instant,
-}
-
-impl Budget {
-    fn new(burst: u32, per_second: u32) -> Self {
-        Self {
-            tokens: f64::from(burst),
-            burst: f64::from(burst),
-            per_second: f64::from(per_second),
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
-        self.tokens = (self.tokens + refill).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// Why the server ends a connection; the text goes to the client in an `error` message.
 #[derive(Debug, Clone, Copy)]
 enum Ending {
@@ -215,6 +183,8 @@ enum Ending {
     ShuttingDown,
     /// samod ended the connection (a message it could not take).
     Closed,
+    /// The client did not take what the server sent for `write_timeout_seconds`.
+    TooSlow,
 }
 
 impl Ending {
@@ -228,6 +198,7 @@ impl Ending {
             Ending::NotStored => "the server cannot store changes right now".into(),
             Ending::ShuttingDown => "the server is shutting down".into(),
             Ending::Closed => "the server ended the connection".into(),
+            Ending::TooSlow => "the connection does not take what it is sent".into(),
         }
     }
 
@@ -237,7 +208,9 @@ impl Ending {
                 close_code::PROTOCOL
             }
             Ending::TooLarge | Ending::Breach(Breach::TooLarge) => close_code::SIZE,
-            Ending::Breach(_) | Ending::Flood | Ending::SessionEnded => close_code::POLICY,
+            Ending::Breach(_) | Ending::Flood | Ending::SessionEnded | Ending::TooSlow => {
+                close_code::POLICY
+            }
             Ending::NotStored | Ending::Closed => close_code::ERROR,
             Ending::ShuttingDown => close_code::AWAY,
         }
@@ -253,11 +226,13 @@ impl Ending {
             Ending::Breach(Breach::TooManyUnavailable) => "unavailable",
             Ending::Breach(Breach::TooMuchHeld) => "held",
             Ending::Breach(Breach::Refused(_)) => "refused",
+            Ending::Breach(Breach::EphemeralFlood) => "flood",
             Ending::Flood => "flood",
             Ending::SessionEnded => "session-ended",
             Ending::NotStored => "not-stored",
             Ending::ShuttingDown => "shutdown",
             Ending::Closed => "closed",
+            Ending::TooSlow => "too-slow",
         }
     }
 }
@@ -306,15 +281,19 @@ async fn connection(
     .await;
     if let Some(ending) = ending {
         state.metrics.count_ending(ending.metric());
-        let _ = ws_out
-            .send(Message::Binary(wire::error_frame(&ending.message()).into()))
-            .await;
-        let _ = ws_out
-            .send(Message::Close(Some(CloseFrame {
-                code: ending.code(),
-                reason: ending.metric().into(),
-            })))
-            .await;
+        // A client that does not read gets a moment for the goodbye, not more.
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            ws_out
+                .send(Message::Binary(wire::error_frame(&ending.message()).into()))
+                .await?;
+            ws_out
+                .send(Message::Close(Some(CloseFrame {
+                    code: ending.code(),
+                    reason: ending.metric().into(),
+                })))
+                .await
+        })
+        .await;
         // A closing handshake, not a hang-up: read (and drop) what the client still
         // sends until it closes too, for a moment at most. Closing a socket with unread
         // data makes the kernel reset the connection, and the client may then never
@@ -328,7 +307,7 @@ async fn connection(
         })
         .await;
     }
-    let _ = ws_out.close().await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), ws_out.close()).await;
     state
         .metrics
         .sync_connections
@@ -350,6 +329,9 @@ async fn relay(
     let config = &state.config;
     let persisted: &Persisted = &state.persisted;
     let persist_timeout = Duration::from_secs(config.persist_timeout_seconds);
+    // A client that stops reading would otherwise make samod queue, without bound,
+    // everything the connection is sent.
+    let write_timeout = Duration::from_secs(config.write_timeout_seconds);
     let mut budget = Budget::new(config.message_burst, config.messages_per_second);
     let mut shutdown = state.shutdown.subscribe();
     let mut recheck = tokio::time::interval(Duration::from_secs(60));
@@ -383,8 +365,15 @@ async fn relay(
                         Err(breach) => return Some(Ending::Breach(breach)),
                         Ok(Verdict::Ignore) => {}
                         Ok(Verdict::Answer(answer)) => {
-                            if ws_out.send(Message::Binary(answer.into())).await.is_err() {
-                                return None;
+                            let sent = tokio::time::timeout(
+                                write_timeout,
+                                ws_out.send(Message::Binary(answer.into())),
+                            )
+                            .await;
+                            match sent {
+                                Err(_) => return Some(Ending::TooSlow),
+                                Ok(Err(_)) => return None,
+                                Ok(Ok(())) => {}
                             }
                         }
                         Ok(Verdict::Forward) => {
@@ -414,8 +403,10 @@ async fn relay(
                     return Some(Ending::NotStored);
                 }
                 state.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
-                if ws_out.send(Message::Binary(bytes.into())).await.is_err() {
-                    return None;
+                match tokio::time::timeout(write_timeout, ws_out.send(Message::Binary(bytes.into()))).await {
+                    Err(_) => return Some(Ending::TooSlow),
+                    Ok(Err(_)) => return None,
+                    Ok(Ok(())) => {}
                 }
             }
             changed = sessions.changed() => {

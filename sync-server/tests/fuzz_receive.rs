@@ -171,19 +171,7 @@ fn structured_sync_messages_through_the_real_receive_path_under_a_memory_cap() {
             tx.put(automerge::ROOT, "kind", "client-record")
         })
         .unwrap();
-        let body = serde_json::json!({
-            "id": id, "kind": "client-record",
-            "creation": hostile::creating_change(&doc).to_string(),
-        });
-        let (status, _) = hostile::http_from(
-            HOME,
-            addr,
-            "POST",
-            "/api/documents",
-            Some(&anna.token),
-            &body.to_string(),
-        )
-        .await;
+        let (status, _) = hostile::register_record(addr, &anna.token, &id, &doc).await;
         assert_eq!(status, 201);
         let mut raw = Raw::connect(addr, &anna.token, &anna.peer_id)
             .await

@@ -87,24 +87,19 @@ impl Setup {
         )
         .unwrap()
         .into_automerge();
-        let body = serde_json::json!({
-            "id": id,
-            "kind": "client-record",
-            "creation": hostile::creating_change(&record).to_string(),
-        });
-        let (status, answer) = self
-            .http(
-                "POST",
-                "/api/documents",
-                Some(&anna.token),
-                &body.to_string(),
-            )
-            .await;
+        let (status, answer) =
+            hostile::register_record(self.server.addr, &anna.token, &id, &record).await;
         assert_eq!(status, 201, "{answer}");
         let mut raw = self.raw(anna).await;
         let mut state = sync::State::new();
         assert!(raw.sync_doc(&id, &mut record, &mut state, WAIT).await);
         (id, record, state, raw)
+    }
+
+    /// `raw` is ended with `error`, and everyone else is still served.
+    async fn ends_only(&mut self, raw: &mut Raw, error: &str) {
+        assert_eq!(raw.error_within(WAIT).await.as_deref(), Some(error));
+        assert!(self.others_served().await);
     }
 
     /// Whether a colleague's new record still reaches another colleague, and
@@ -349,19 +344,7 @@ async fn a_record_made_without_server_only_maps_can_still_be_deleted_and_restore
     .unwrap();
     bare.commit();
     let mut record = bare.document().clone();
-    let body = serde_json::json!({
-        "id": id,
-        "kind": "client-record",
-        "creation": hostile::creating_change(&record).to_string(),
-    });
-    let (status, _) = setup
-        .http(
-            "POST",
-            "/api/documents",
-            Some(&anna.token),
-            &body.to_string(),
-        )
-        .await;
+    let (status, _) = hostile::register_record(setup.server.addr, &anna.token, &id, &record).await;
     assert_eq!(status, 201);
     let mut raw = setup.raw(&anna).await;
     assert!(
@@ -605,11 +588,7 @@ async fn announced_state_over_many_documents_has_a_budget() {
             break;
         }
     }
-    assert_eq!(
-        raw.error_within(WAIT).await.as_deref(),
-        Some("too much announced state")
-    );
-    assert!(setup.others_served().await);
+    setup.ends_only(&mut raw, "too much announced state").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -984,4 +963,101 @@ async fn a_silent_websocket_does_not_keep_its_session_alive() {
         .http("POST", "/api/logout", Some(&anna.token), "")
         .await;
     assert_eq!(status, 401, "the session expired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ephemeral_messages_relayed_to_everyone_have_a_budget() {
+    let mut setup = Setup::new("", &[]);
+    let anna = setup.login("anna").await;
+    let (id, _, _, _keep) = setup.record(&anna, "Weide").await;
+    let mut raw = setup.raw(&anna).await;
+    let data = vec![0xa0u8; 1_000];
+    for i in 0..300u64 {
+        let frame = hostile::cbor_map(&[
+            ("type", hostile::Cbor::Text("ephemeral")),
+            ("senderId", hostile::Cbor::Text(&anna.peer_id)),
+            ("targetId", hostile::Cbor::Text(hostile::SERVER_PEER)),
+            ("documentId", hostile::Cbor::Text(&id)),
+            ("sessionId", hostile::Cbor::Text("s1")),
+            ("count", hostile::Cbor::Uint(i)),
+            ("data", hostile::Cbor::Bytes(&data)),
+        ]);
+        if !raw.send(frame).await {
+            break;
+        }
+    }
+    setup
+        .ends_only(&mut raw, "too many ephemeral messages")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_ended_instead_of_queued_for() {
+    use automerge::transaction::Transactable as _;
+    let mut setup = Setup::new("write_timeout_seconds = 2\nmetrics_token = \"m\"", &[]);
+    let anna = setup.login("anna").await;
+    let ben = setup.login("ben").await;
+    // A group of anna's with 8 MB in it that does not compress.
+    let id = hostile::doc_id(rand_bytes());
+    let mut big = Automerge::new();
+    big.transact::<_, _, automerge::AutomergeError>(|tx| {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..8 {
+            let noise: Vec<u8> = (0..1 << 20)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            tx.put(
+                automerge::ROOT,
+                format!("part{i}"),
+                automerge::ScalarValue::Bytes(noise),
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let body = serde_json::json!({ "id": id, "kind": "group" }).to_string();
+    assert_eq!(
+        setup
+            .http("POST", "/api/documents", Some(&anna.token), &body)
+            .await
+            .0,
+        201
+    );
+    let mut a = setup.raw(&anna).await;
+    assert!(
+        a.sync_doc(
+            &id,
+            &mut big,
+            &mut sync::State::new(),
+            Duration::from_secs(60)
+        )
+        .await
+    );
+    // Ben asks for it and reads nothing.
+    let mut slow = Raw::connect_reading_nothing(setup.server.addr, &ben.token, &ben.peer_id)
+        .await
+        .unwrap();
+    slow.send(hostile::doc_frame(
+        "request",
+        &ben.peer_id,
+        &id,
+        &hostile::empty_request(),
+    ))
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, metrics) = setup.http("GET", "/metrics", Some("m"), "").await;
+        if metrics.contains("reason=\"too-slow\"} 1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never ended: {metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(slow);
+    assert!(setup.others_served().await);
 }

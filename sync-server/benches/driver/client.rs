@@ -140,6 +140,9 @@ pub struct State {
     /// heads it has on disk).
     authored: HashMap<ChangeHash, String>,
     acknowledged: HashSet<ChangeHash>,
+    /// Whether to work out `acknowledged` (a walk of the document per message, so only
+    /// where a scenario asks for it: it would distort timings).
+    track_acknowledged: bool,
 }
 
 impl State {
@@ -256,7 +259,9 @@ impl State {
                     return;
                 }
                 // What the server announced it has, of what we made.
-                if let Some(theirs) = replica.sync.their_heads.clone() {
+                if self.track_acknowledged
+                    && let Some(theirs) = replica.sync.their_heads.clone()
+                {
                     let known: Vec<ChangeHash> = theirs
                         .into_iter()
                         .filter(|h| doc.get_change_by_hash(h).is_some())
@@ -330,6 +335,13 @@ impl Client {
             }),
             tasks: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Works out which of its changes the server acknowledged (see
+    /// [`Self::acknowledged_changes`]).
+    pub fn tracking_acknowledged(self) -> Self {
+        self.state().track_acknowledged = true;
+        self
     }
 
     /// Offers at most `window` documents at a time (0: all at once, as automerge-repo

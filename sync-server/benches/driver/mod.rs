@@ -95,6 +95,44 @@ pub fn registrations(records: &mut [(String, Document<ClientRecord>)]) -> Vec<(S
         .collect()
 }
 
+/// Every client's own record, and `groups` shared ones (the first `groups` clients each
+/// make one), registered with the server and created at their makers: the own records'
+/// ids, then the shared ones'.
+pub async fn own_and_shared(
+    server: &servers::ServerProcess,
+    clients: &[Arc<client::Client>],
+    sessions: &[servers::Session],
+    logins: &[String],
+    groups: usize,
+    tag: u64,
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let mut ids = Ids::new(tag);
+    let own: Vec<model::DocumentId> = clients.iter().map(|_| ids.next()).collect();
+    let shared: Vec<model::DocumentId> = (0..groups).map(|_| ids.next()).collect();
+    for (i, client) in clients.iter().enumerate() {
+        let mut mine = vec![&own[i]];
+        if i < groups {
+            mine.push(&shared[i]);
+        }
+        let mut author = editor(&logins[i]);
+        let mut made: Vec<(String, _)> = mine
+            .into_iter()
+            .enumerate()
+            .map(|(k, id)| (id.to_string(), record(&mut author, id, i * 2 + k)))
+            .collect();
+        server
+            .register(&sessions[i], &registrations(&mut made))
+            .await?;
+        for (id, record) in made {
+            client.create(&id, record);
+        }
+    }
+    Ok((
+        own.iter().map(ToString::to_string).collect(),
+        shared.iter().map(ToString::to_string).collect(),
+    ))
+}
+
 /// Every client asks for every one of `ids` it lacks, and holds each, confirmed.
 pub async fn everywhere(clients: &[Arc<client::Client>], ids: &[String], within: Duration) {
     for client in clients {

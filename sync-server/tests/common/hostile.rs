@@ -201,6 +201,30 @@ pub fn creating_change(doc: &Automerge) -> ChangeHash {
         .unwrap()
 }
 
+/// Registers the client record `id` (held in `doc`) with its creating change; the
+/// status and the body of the answer.
+pub async fn register_record(
+    server: SocketAddr,
+    token: &str,
+    id: &str,
+    doc: &Automerge,
+) -> (u16, String) {
+    let body = serde_json::json!({
+        "id": id,
+        "kind": "client-record",
+        "creation": creating_change(doc).to_string(),
+    });
+    http_from(
+        IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        server,
+        "POST",
+        "/api/documents",
+        Some(token),
+        &body.to_string(),
+    )
+    .await
+}
+
 /// A TCP connection to `server` from `source` (any 127.x.y.z address on Linux).
 pub async fn connect_from(source: IpAddr, server: SocketAddr) -> std::io::Result<TcpStream> {
     let socket = TcpSocket::new_v4()?;
@@ -314,6 +338,38 @@ impl Raw {
         if !me.is_empty() {
             raw.send(join(me)).await;
         }
+        Ok(raw)
+    }
+
+    /// Like [`Raw::connect`], over a socket whose receive buffer is tiny: a client that
+    /// reads nothing then really holds the server's writes up.
+    pub async fn connect_reading_nothing(
+        server: SocketAddr,
+        token: &str,
+        me: &str,
+    ) -> Result<Self, String> {
+        let socket = TcpSocket::new_v4().map_err(|e| e.to_string())?;
+        socket
+            .set_recv_buffer_size(4096)
+            .map_err(|e| e.to_string())?;
+        let stream = socket.connect(server).await.map_err(|e| e.to_string())?;
+        let mut request = format!("ws://{server}/sync").into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (ws, _) = tokio_tungstenite::client_async(request, stream)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut raw = Self {
+            ws: tokio_tungstenite::WebSocketStream::from_raw_socket(
+                tokio_tungstenite::MaybeTlsStream::Plain(ws.into_inner()),
+                tokio_tungstenite::tungstenite::protocol::Role::Client,
+                None,
+            )
+            .await,
+            me: me.to_owned(),
+        };
+        raw.send(join(me)).await;
         Ok(raw)
     }
 
