@@ -5,6 +5,7 @@
 //! - [`crypto`]: the key from the password (PBKDF2) and AES-256-GCM for every stored value.
 //! - [`store`]: the SQLite file: documents (samod's chunks), derived rows, unsynced
 //!   changes, queued requests; one transaction per local edit.
+//! - `owner_only`: the store's files and directory readable by their owner only.
 //! - [`storage`]: samod's storage over the store.
 //! - [`rows`]: what the lists need of each document.
 //! - [`api`]: the server's HTTP API (login, colleagues, registration, admins' requests).
@@ -17,6 +18,7 @@ pub mod api;
 pub mod crypto;
 pub mod engine;
 pub mod german;
+mod owner_only;
 pub mod rows;
 pub mod storage;
 pub mod store;

@@ -134,31 +134,6 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Social-work data, even sealed: only this user may read the store, its directory,
-/// and the files SQLite keeps beside it (it gives those the database file's mode).
-#[cfg(unix)]
-fn owner_only(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn owner_only(_path: &Path, _mode: u32) -> std::io::Result<()> {
-    Ok(())
-}
-
-/// Creates the (empty) store file readable by its owner only, before SQLite opens it.
-fn create_private(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).map(drop)
-}
-
 const SCHEMA: &str = "
     CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
     CREATE TABLE chunks (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -185,9 +160,9 @@ impl Store {
         }
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| corrupt(path, e))?;
-            owner_only(parent, 0o700).map_err(|e| corrupt(path, e))?;
+            crate::owner_only::set(parent, 0o700).map_err(|e| corrupt(path, e))?;
         }
-        create_private(path).map_err(|e| corrupt(path, e))?;
+        crate::owner_only::create(path).map_err(|e| corrupt(path, e))?;
         let salt: [u8; SALT_LEN] = crypto::random()?;
         let vault = Vault::derive(password, &salt, iterations);
         let mut conn = Connection::open(path)?;
@@ -254,7 +229,7 @@ impl Store {
             file.push(suffix);
             let file = std::path::PathBuf::from(file);
             if file.exists() {
-                owner_only(&file, 0o600).map_err(|e| corrupt(path, e))?;
+                crate::owner_only::set(&file, 0o600).map_err(|e| corrupt(path, e))?;
             }
         }
         let store = Self {

@@ -40,10 +40,10 @@ pub struct ClientRecord {
     pub primary_label: Option<String>,
     pub created: Stamp,
     pub created_by: UserId,
-    #[autosurgeon(hydrate = "lenient_account")]
+    #[autosurgeon(hydrate = "lenient::account")]
     pub account: AccountState,
     pub lock_events: BTreeMap<EntityId, LockEvent>,
-    #[autosurgeon(hydrate = "lenient_deletion_events")]
+    #[autosurgeon(hydrate = "lenient::deletion_events")]
     pub deletion_events: BTreeMap<EntityId, DeletionEvent>,
     pub notes: BTreeMap<EntityId, Note>,
     pub responsibilities: BTreeMap<EntityId, Responsibility>,
@@ -71,40 +71,6 @@ impl Schema for ClientRecord {
                 .unwrap_or(false),
         };
     }
-}
-
-/// The server-only fields are read leniently: whatever someone else put there (an empty
-/// map, no map, an entry of another shape) must not make the record unreadable, and
-/// [`Schema::vet`] keeps only what the server wrote anyway.
-fn lenient_account<D: autosurgeon::ReadDoc>(
-    doc: &D,
-    obj: &automerge::ObjId,
-    prop: autosurgeon::Prop<'_>,
-) -> Result<AccountState, autosurgeon::HydrateError> {
-    Ok(AccountState::hydrate(doc, obj, prop).unwrap_or_default())
-}
-
-fn lenient_deletion_events<D: autosurgeon::ReadDoc>(
-    doc: &D,
-    obj: &automerge::ObjId,
-    prop: autosurgeon::Prop<'_>,
-) -> Result<BTreeMap<EntityId, DeletionEvent>, autosurgeon::HydrateError> {
-    let key = match &prop {
-        autosurgeon::Prop::Key(key) => key.to_string(),
-        autosurgeon::Prop::Index(_) => return Ok(BTreeMap::new()),
-    };
-    let Ok(Some((automerge::Value::Object(automerge::ObjType::Map), map))) = doc.get(obj, key)
-    else {
-        return Ok(BTreeMap::new());
-    };
-    Ok(doc
-        .map_range(&map, ..)
-        .filter_map(|item| {
-            let event =
-                DeletionEvent::hydrate(doc, &map, autosurgeon::Prop::Key(item.key.clone())).ok()?;
-            Some((EntityId::new(item.key), event))
-        })
-        .collect())
 }
 
 /// Written by the server only: the client's own account.
@@ -827,6 +793,8 @@ impl Document<ClientRecord> {
 pub fn acknowledgement_key(notice: &str, user: &UserId) -> String {
     note_key(notice, user)
 }
+
+mod lenient;
 
 #[cfg(test)]
 mod tests;

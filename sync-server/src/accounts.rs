@@ -129,9 +129,6 @@ pub struct Login {
     pub role: Role,
 }
 
-/// How long IP addresses stay in the access log.
-pub const ACCESS_LOG_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// One account, as admins and IT see it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AccountSummary {
@@ -140,15 +137,6 @@ pub struct AccountSummary {
     pub login: String,
     pub role: &'static str,
     pub state: &'static str,
-}
-
-/// One line of the access log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessEntry {
-    pub at_ms: u64,
-    pub ip: String,
-    pub account_id: Option<String>,
-    pub event: String,
 }
 
 pub struct Accounts {
@@ -326,83 +314,6 @@ impl Accounts {
             .optional()?)
     }
 
-    /// An invitation to set the password of `account`: the token for the link (only its
-    /// digest is stored), valid for `valid_for`.
-    pub fn invite(
-        &self,
-        account: &str,
-        person: &str,
-        valid_for: Duration,
-    ) -> Result<String, AccountError> {
-        let token = password::random_hex(&self.rng, 32)?;
-        let valid_for = u64::try_from(valid_for.as_millis()).unwrap_or(u64::MAX);
-        let expires = now_ms().saturating_add(valid_for).min(i64::MAX as u64);
-        self.conn().execute(
-            "INSERT INTO invitations (token_digest, account_id, person, expires_ms)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![
-                password::token_digest(&token),
-                account,
-                person,
-                expires as i64
-            ],
-        )?;
-        Ok(token)
-    }
-
-    /// The person an invitation is for, while it is valid.
-    pub fn invitation(&self, token: &str) -> Result<Option<String>, AccountError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT person FROM invitations WHERE token_digest = ?1 AND expires_ms > ?2",
-                params![password::token_digest(token), now_ms() as i64],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    /// Sets the password through an invitation, which is then used up (with every other
-    /// invitation of the account) in the same transaction, so two submissions at once
-    /// cannot both use it. Returns the person.
-    pub fn redeem_invitation(&self, token: &str, new: &str) -> Result<String, AccountError> {
-        let (login, tenant): (String, String) = self
-            .conn()
-            .query_row(
-                "SELECT a.login, a.tenant FROM invitations i JOIN accounts a ON a.id = i.account_id
-                 WHERE i.token_digest = ?1 AND i.expires_ms > ?2",
-                params![password::token_digest(token), now_ms() as i64],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?
-            .ok_or(AccountError::NoSession)?;
-        password::check_policy(new, &[&login, &tenant])?;
-        let stored = password::hash(new, &self.rng)?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let found: Option<(String, String)> = tx
-            .query_row(
-                "DELETE FROM invitations WHERE token_digest = ?1 AND expires_ms > ?2
-                 RETURNING account_id, person",
-                params![password::token_digest(token), now_ms() as i64],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let (account, person) = found.ok_or(AccountError::NoSession)?;
-        tx.execute("DELETE FROM invitations WHERE account_id = ?1", [&account])?;
-        let changed = tx.execute(
-            "UPDATE accounts SET salt = ?1, iterations = ?2, password_hash = ?3 WHERE id = ?4",
-            params![stored.salt, stored.iterations, stored.hash, account],
-        )?;
-        if changed == 0 {
-            return Err(AccountError::NoSuchAccount);
-        }
-        tx.execute("DELETE FROM sessions WHERE account_id = ?1", [&account])?;
-        Self::audit(&tx, None, "password-set-by-invitation", Some(&account))?;
-        tx.commit()?;
-        Ok(person)
-    }
-
     fn find_by_login(&self, login: &str) -> Result<Option<StoredAccount>, AccountError> {
         let found = self
             .conn()
@@ -471,10 +382,12 @@ impl Accounts {
         };
         let right = password::verify(password, &stored);
         let Some((id, tenant, role)) = account.filter(|_| right) else {
-            self.throttle.failed(attempt, now);
+            // The wait counts from when the failure is known, not from the start of a
+            // check that may have taken a second on a busy server.
+            self.throttle.failed(attempt, now_ms());
             return Err(AccountError::WrongCredentials);
         };
-        self.throttle.succeeded(attempt, now);
+        self.throttle.succeeded(attempt, now_ms());
         let token = password::random_hex(&self.rng, 32)?;
         let conn = self.conn();
         conn.execute(
@@ -590,10 +503,12 @@ impl Accounts {
         let attempt = self.throttle.begin(&login, address, now).map_err(refused)?;
         let right = password::verify(old, &stored.unwrap_or_else(dummy_hash));
         if !right {
-            self.throttle.failed(attempt, now);
+            // The wait counts from when the failure is known, not from the start of a
+            // check that may have taken a second on a busy server.
+            self.throttle.failed(attempt, now_ms());
             return Err(AccountError::WrongCredentials);
         }
-        self.throttle.succeeded(attempt, now);
+        self.throttle.succeeded(attempt, now_ms());
         let fresh = password::hash(new, &self.rng)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -613,57 +528,6 @@ impl Accounts {
         Self::audit(&tx, Some(&principal.account_id), "password-changed", None)?;
         tx.commit()?;
         Ok(())
-    }
-
-    /// Records an access with its IP address, and forgets accesses older than
-    /// [`ACCESS_LOG_RETENTION`].
-    pub fn record_access(
-        &self,
-        address: IpAddr,
-        account_id: Option<&str>,
-        event: &str,
-    ) -> Result<(), AccountError> {
-        let now = now_ms();
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO access_log (at_ms, ip, account_id, event) VALUES (?1, ?2, ?3, ?4)",
-            params![now as i64, address.to_string(), account_id, event],
-        )?;
-        Self::forget_old_accesses(&conn, now)
-    }
-
-    /// Deletes access-log entries older than [`ACCESS_LOG_RETENTION`]; the server runs
-    /// this at start and every few minutes, so quiet days keep nothing longer.
-    pub fn purge_access_log(&self) -> Result<(), AccountError> {
-        Self::forget_old_accesses(&self.conn(), now_ms())
-    }
-
-    fn forget_old_accesses(conn: &Connection, now: u64) -> Result<(), AccountError> {
-        let cutoff = now.saturating_sub(ACCESS_LOG_RETENTION.as_millis() as u64);
-        conn.execute(
-            "DELETE FROM access_log WHERE at_ms < ?1",
-            params![cutoff as i64],
-        )?;
-        Ok(())
-    }
-
-    /// The access log of the last 24 hours, oldest first (for IT, through the command
-    /// line only).
-    pub fn access_log(&self) -> Result<Vec<AccessEntry>, AccountError> {
-        let cutoff = now_ms().saturating_sub(ACCESS_LOG_RETENTION.as_millis() as u64);
-        let conn = self.conn();
-        let mut statement = conn.prepare(
-            "SELECT at_ms, ip, account_id, event FROM access_log WHERE at_ms >= ?1 ORDER BY at_ms",
-        )?;
-        let rows = statement.query_map(params![cutoff as i64], |r| {
-            Ok(AccessEntry {
-                at_ms: r.get::<_, i64>(0)? as u64,
-                ip: r.get(1)?,
-                account_id: r.get(2)?,
-                event: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The tenant of the account `account_id`.
@@ -784,6 +648,10 @@ impl Accounts {
         Ok(())
     }
 }
+
+mod access_log;
+mod invitations;
+pub use access_log::{ACCESS_LOG_RETENTION, AccessEntry};
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,88 @@
+//! Invitations ("Einladung versenden"): a token for the link in the e-mail, stored as
+//! its digest, valid for a while, and used up in the transaction that sets the password.
+
+use std::time::Duration;
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{AccountError, Accounts, now_ms};
+use crate::password;
+
+impl Accounts {
+    /// An invitation to set the password of `account`: the token for the link (only its
+    /// digest is stored), valid for `valid_for`.
+    pub fn invite(
+        &self,
+        account: &str,
+        person: &str,
+        valid_for: Duration,
+    ) -> Result<String, AccountError> {
+        let token = password::random_hex(&self.rng, 32)?;
+        let valid_for = u64::try_from(valid_for.as_millis()).unwrap_or(u64::MAX);
+        let expires = now_ms().saturating_add(valid_for).min(i64::MAX as u64);
+        self.conn().execute(
+            "INSERT INTO invitations (token_digest, account_id, person, expires_ms)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                password::token_digest(&token),
+                account,
+                person,
+                expires as i64
+            ],
+        )?;
+        Ok(token)
+    }
+
+    /// The person an invitation is for, while it is valid.
+    pub fn invitation(&self, token: &str) -> Result<Option<String>, AccountError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT person FROM invitations WHERE token_digest = ?1 AND expires_ms > ?2",
+                params![password::token_digest(token), now_ms() as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Sets the password through an invitation, which is then used up (with every other
+    /// invitation of the account) in the same transaction, so two submissions at once
+    /// cannot both use it. Returns the person.
+    pub fn redeem_invitation(&self, token: &str, new: &str) -> Result<String, AccountError> {
+        let (login, tenant): (String, String) = self
+            .conn()
+            .query_row(
+                "SELECT a.login, a.tenant FROM invitations i JOIN accounts a ON a.id = i.account_id
+                 WHERE i.token_digest = ?1 AND i.expires_ms > ?2",
+                params![password::token_digest(token), now_ms() as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or(AccountError::NoSession)?;
+        password::check_policy(new, &[&login, &tenant])?;
+        let stored = password::hash(new, &self.rng)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: Option<(String, String)> = tx
+            .query_row(
+                "DELETE FROM invitations WHERE token_digest = ?1 AND expires_ms > ?2
+                 RETURNING account_id, person",
+                params![password::token_digest(token), now_ms() as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (account, person) = found.ok_or(AccountError::NoSession)?;
+        tx.execute("DELETE FROM invitations WHERE account_id = ?1", [&account])?;
+        let changed = tx.execute(
+            "UPDATE accounts SET salt = ?1, iterations = ?2, password_hash = ?3 WHERE id = ?4",
+            params![stored.salt, stored.iterations, stored.hash, account],
+        )?;
+        if changed == 0 {
+            return Err(AccountError::NoSuchAccount);
+        }
+        tx.execute("DELETE FROM sessions WHERE account_id = ?1", [&account])?;
+        Self::audit(&tx, None, "password-set-by-invitation", Some(&account))?;
+        tx.commit()?;
+        Ok(person)
+    }
+}
