@@ -7,19 +7,25 @@
 //! Two replicas with the same changes compute the same view, whatever order they merged in.
 //!
 //! # Layout
+//! Each module uses only modules listed above it; the architecture test refuses circles.
+//! - [`participation`]: the participation status machine: [`participation::step`] applies
+//!   one assistant action or says why not ([`Rejection`]), in the order
+//!   [`participation::ordered`] gives. Its module docs state the rules for dates and order.
+//! - [`notice`]: notices, who they concern, and their stable ids.
+//! - [`vacation`]: the yearly vacation summary.
+//! - [`working_time`]: the rule that applies on a day across three levels; overlaps.
 //! - [`record`]: the client record: status, the one primary caretaker, responsibilities,
 //!   notes. Its module docs state the resolution rules.
-//! - [`assistant`]: the participation status machine, what the assistant offers, and
-//!   [`assistant::apply`], which records an action only if it applies.
 //! - [`timeline`]: the fold of a timeline through the status machine.
-//! - [`working_time`]: the rule that applies on a day across three levels; overlaps.
-//! - [`vacation`]: the yearly vacation summary.
+//! - [`assistant`]: what the assistant offers, and [`assistant::apply`], which records an
+//!   action only if it applies.
 //! - [`tenant`]: uniqueness of pseudonyms and client ids across a tenant's records.
 //! - [`settle`]: writing the outcome back, idempotently.
-//! - [`notice`]: notices and who they concern.
+//! - `testing` (unit tests only): editors on a stepping clock and records the tests share.
 
 pub mod assistant;
 pub mod notice;
+pub mod participation;
 pub mod record;
 pub mod settle;
 pub mod tenant;
@@ -29,8 +35,8 @@ pub mod timeline;
 pub mod vacation;
 pub mod working_time;
 
-pub use assistant::{Participation, Rejection, Section, Status};
 pub use notice::{Notice, NoticeKind, RuleLevel};
+pub use participation::{Participation, Rejection, Section, Status};
 pub use record::{ClientStatus, RecordView, fold_record};
 pub use settle::{settle_record, settle_timeline};
 pub use timeline::{TimelineView, fold_timeline};

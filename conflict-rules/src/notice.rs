@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use model::{EntityId, ParticipationId, Stamp, UserId};
 
-use crate::assistant::Rejection;
+use crate::participation::Rejection;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -145,6 +145,12 @@ impl RuleLevel {
             RuleLevel::Participant => "participant",
         }
     }
+}
+
+/// The canonical order of notices, by id: a fold's output must not depend on the order
+/// in which it found them.
+pub(crate) fn sort_notices(notices: &mut [Notice]) {
+    notices.sort_by(|a, b| a.id.cmp(&b.id));
 }
 
 /// FNV-1a, 64 bits: a stable digest for ids made of other ids. Written out here because

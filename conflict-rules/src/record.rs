@@ -28,7 +28,7 @@ use model::client_record::{
 };
 use model::{Date, EntityId, Period, Stamp, Supersedes, UserId, heads};
 
-use crate::notice::{Notice, NoticeKind, digest};
+use crate::notice::{Notice, NoticeKind, digest, sort_notices};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordView {
@@ -419,12 +419,6 @@ pub fn fold_record(record: &ClientRecord) -> (RecordView, Vec<Notice>) {
         },
         notices,
     )
-}
-
-/// The canonical order of notices, by id: a fold's output must not depend on the order
-/// in which it found them.
-pub(crate) fn sort_notices(notices: &mut [Notice]) {
-    notices.sort_by(|a, b| a.id.cmp(&b.id));
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The fold of a participation timeline: every assistant action replayed in the order
-//! (business date, stamp, id) through [`crate::assistant::step`]; what did not apply is
+//! (business date, stamp, id) through [`crate::participation::step`]; what did not apply is
 //! kept as rejected, with a notice for its author; a removal tells the other authors whose
 //! work it took along. Working-time overlaps and the vacation summary come with it.
 
@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use model::timeline::{ActionOutcome, ParticipationDetails, Timeline};
 use model::{EntityId, ParticipationId, UserId};
 
-use crate::assistant::{Participation, Rejection, State, ordered, step};
-use crate::notice::{Notice, NoticeKind, RuleLevel};
+use crate::notice::{Notice, NoticeKind, RuleLevel, sort_notices};
+use crate::participation::{Participation, Rejection, State, ordered, step};
 use crate::vacation::{YearSummary, summary};
 use crate::working_time::overlap_notices;
 
@@ -139,7 +139,7 @@ pub fn fold_timeline(timeline: &Timeline) -> (TimelineView, Vec<Notice>) {
         .into_iter()
         .map(|n| n.with_acknowledgements(&timeline.acknowledgements))
         .collect();
-    crate::record::sort_notices(&mut notices);
+    sort_notices(&mut notices);
     (
         TimelineView {
             participations,

@@ -1,8 +1,11 @@
 //! Tests of `assistant`.
 
 use super::*;
-use model::timeline::{Enrolment, ProgrammeType, SectionCorrection, StageDef, Transfer};
-use model::{DocumentId, Period, ProgrammeId, TenantId, UserId};
+use model::timeline::{
+    Enrolment, Interruption, ParticipationResult, ProgrammeSnapshot, ProgrammeType,
+    SectionCorrection, StageDef, Transfer,
+};
+use model::{DocumentId, Period, ProgrammeId, SiteId, TenantId, UserId};
 
 fn day(d: u32) -> Date {
     Date::from_ymd(2024, 1, 1).unwrap().plus_days(u64::from(d))

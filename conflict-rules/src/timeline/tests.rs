@@ -8,7 +8,7 @@ use model::timeline::{
 use model::vacation::{VacationEntry, VacationKind};
 use model::{Date, Days, Document, DocumentId, NodeId, Period, ProgrammeId, TenantId};
 
-use crate::assistant::Status;
+use crate::participation::Status;
 use crate::settle::settle_timeline;
 
 fn day(m: u32, d: u32) -> Date {
