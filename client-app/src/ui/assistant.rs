@@ -12,8 +12,8 @@ use model::timeline::{
 };
 use model::{Date, EntityId, ParticipationId, ProgrammeId, SiteId};
 
-use super::timeline::{optional_date, period, required_date, site_choice};
-use super::{error_line, field};
+use super::input::{optional_date, period, required_date};
+use super::widgets::{error_line, field, site_choice};
 use crate::german;
 use crate::workspace::{CatalogueView, Workspace};
 
@@ -26,6 +26,30 @@ enum Page {
     Result(Offer),
 }
 
+/// A participation by id, with the timeline document that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipationRef {
+    /// The timeline document.
+    pub doc: String,
+    pub id: ParticipationId,
+}
+
+impl ParticipationRef {
+    pub fn of(timeline: &crate::workspace::TimelineRead, participation: &Participation) -> Self {
+        Self {
+            doc: timeline.doc.clone(),
+            id: participation.id.clone(),
+        }
+    }
+}
+
+/// The participation the assistant works on, as folded, with its timeline document.
+#[derive(Debug, Clone)]
+pub struct Assisted {
+    pub doc: String,
+    pub participation: Participation,
+}
+
 /// What became of the assistant this frame.
 #[derive(Debug)]
 pub enum Outcome {
@@ -34,15 +58,14 @@ pub enum Outcome {
     Done {
         message: String,
         /// The participation to document from now on, if it changed.
-        current: Option<(String, ParticipationId)>,
+        current: Option<ParticipationRef>,
     },
 }
 
 #[derive(Debug)]
 pub struct Assistant {
-    /// The participation it works on (with its timeline document); none for a person in
-    /// no participation.
-    on: Option<(String, Participation)>,
+    /// The participation it works on; none for a person in no participation.
+    on: Option<Assisted>,
     page: Page,
     leave: Option<Offer>,
     programme: Option<ProgrammeId>,
@@ -117,7 +140,7 @@ fn stage_choice(
 const LEAVING: [Offer; 4] = [Offer::End, Offer::Abort, Offer::Suspend, Offer::Remove];
 
 impl Assistant {
-    pub fn new(on: Option<(String, Participation)>) -> Self {
+    pub fn new(on: Option<Assisted>) -> Self {
         let today = german::today().german();
         let mut assistant = Self {
             on,
@@ -143,21 +166,21 @@ impl Assistant {
             quick: false,
             error: None,
         };
-        if let Some((_, p)) = &assistant.on {
-            assistant.site = p.current().and_then(|s| s.site.clone());
+        if let Some(on) = &assistant.on {
+            assistant.site = on.participation.current().and_then(|s| s.site.clone());
         }
         assistant
     }
 
     /// Opened at a given page, e.g. from a section's "Abschnittswechsel durchführen".
-    pub fn at(on: (String, Participation), offer: Offer) -> Self {
+    pub fn at(on: Assisted, offer: Offer) -> Self {
         let mut assistant = Self::new(Some(on));
         assistant.open(offer);
         assistant
     }
 
     fn participation(&self) -> Option<&Participation> {
-        self.on.as_ref().map(|(_, p)| p)
+        self.on.as_ref().map(|on| &on.participation)
     }
 
     fn offers(&self) -> Vec<Offer> {
@@ -677,7 +700,9 @@ impl Assistant {
         };
         let waiting = matches!(&kind, ActionKind::Enrol(e) if e.waiting_list);
         let (doc, participation) = match &self.on {
-            Some((doc, p)) if offer != Offer::Enrol => (Some(doc.clone()), Some(p.id.clone())),
+            Some(on) if offer != Offer::Enrol => {
+                (Some(on.doc.clone()), Some(on.participation.id.clone()))
+            }
             _ => (None, None),
         };
         match workspace.assist(person, doc.as_deref(), participation.as_ref(), date, kind) {
@@ -689,18 +714,21 @@ impl Assistant {
                 let (message, current) = match offer {
                     Offer::Enrol if waiting => (
                         "Die Person steht auf der Warteliste der Maßnahme.".to_owned(),
-                        Some((doc, action)),
+                        Some(ParticipationRef { doc, id: action }),
                     ),
                     Offer::Enrol => (
                         "Die Person ist eingebucht und aktiv. Die neue Maßnahme ist jetzt „in Bearbeitung“: \
                          alle Einträge werden zu ihr gespeichert."
                             .to_owned(),
-                        Some((doc, action)),
+                        Some(ParticipationRef { doc, id: action }),
                     ),
                     Offer::Transfer => (
                         "Umgebucht: die Folgemaßnahme ist jetzt aktiv und führt die Dokumentation fort."
                             .to_owned(),
-                        Some((doc, EntityId::new(format!("{action}.next")))),
+                        Some(ParticipationRef {
+                            doc,
+                            id: EntityId::new(format!("{action}.next")),
+                        }),
                     ),
                     Offer::Remove => ("Die Teilnahme wurde entfernt.".to_owned(), None),
                     other => (

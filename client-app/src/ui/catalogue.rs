@@ -7,8 +7,8 @@ use egui::RichText;
 use model::ProgrammeId;
 use model::timeline::{ProgrammeType, StageDef};
 
-use super::timeline::{CatalogueWorkingTime, rule_line};
-use super::{error_line, field};
+use super::widgets::{error_line, field};
+use super::working_time::{CatalogueWorkingTime, rule_line};
 use crate::workspace::Workspace;
 
 const TYPES: [ProgrammeType; 7] = [

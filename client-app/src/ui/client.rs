@@ -14,9 +14,10 @@ use model::client_record::ClientRecord;
 use model::notebook::{ContactKind, MonitoringInput, Notebook};
 use model::{EntityId, UserId};
 
+use super::members::status_text;
 use super::profile_form::{Action, ProfileForm};
 use super::timeline::TimelineTab;
-use super::{error_line, field, members::status_text};
+use super::widgets::{error_line, field};
 use crate::api::Request;
 use crate::german;
 use crate::rows::{Row, RowStatus};

@@ -6,7 +6,7 @@ use egui::RichText;
 use model::client_record::NewClient;
 use model::group::Group;
 
-use super::{error_line, field};
+use super::widgets::{error_line, field};
 use crate::german;
 use crate::rows::{MemberRow, RowStatus};
 use crate::workspace::{Filter, MemberQuery, Sort, Workspace};

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use egui::RichText;
 use model::client_record::ClientRecord;
 
-use super::field;
+use super::widgets::{error_line, field};
 use crate::workspace::{CatalogueView, Workspace};
 
 #[derive(Debug)]
@@ -60,7 +60,7 @@ impl ProfileForm {
             let on = self.criteria.entry(key.clone()).or_default();
             ui.checkbox(on, label);
         }
-        super::error_line(ui, &self.error);
+        error_line(ui, &self.error);
         let (save, cancel) = ui
             .horizontal(|ui| {
                 (

@@ -9,8 +9,8 @@ use egui::RichText;
 use model::client_record::{ClientRecord, NewResponsibility, ResponsibilityKind};
 use model::{EntityId, TenantId, UserId};
 
-use super::field;
-use super::timeline::period;
+use super::input::{date_text, period};
+use super::widgets::field;
 use crate::workspace::Workspace;
 
 /// The kind chosen in the form: the primary caretaker, or one of the others.
@@ -34,10 +34,6 @@ struct Form {
 #[derive(Debug, Default)]
 pub struct Responsibilities {
     form: Option<Form>,
-}
-
-fn date_text(date: Option<model::Date>) -> String {
-    date.map(|d| d.german()).unwrap_or_default()
 }
 
 impl Responsibilities {

@@ -4,8 +4,8 @@
 
 use model::timeline::{ProgrammeType, TypeSpecific};
 
-use super::field;
-use super::timeline::optional_date;
+use super::input::optional_date;
+use super::widgets::field;
 
 /// Which part a programme type has, with the values as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,11 +10,15 @@
 mod assistant;
 mod catalogue;
 mod client;
+mod input;
 mod members;
 mod profile_form;
 mod responsibilities;
 mod timeline;
 mod type_specific;
+mod vacation;
+mod widgets;
+mod working_time;
 
 use std::path::PathBuf;
 
@@ -25,6 +29,7 @@ use crate::workspace::{SignIn, Workspace};
 
 pub use client::ClientWindow;
 pub use members::Members;
+pub use widgets::{error_line, field};
 
 /// The whole app: signing in, then working.
 pub struct App {
@@ -75,19 +80,6 @@ pub struct Work {
 impl std::fmt::Debug for Work {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Work").finish_non_exhaustive()
-    }
-}
-
-/// A labelled one-line text field.
-pub fn field(ui: &mut egui::Ui, label: &str, value: &mut String) -> egui::Response {
-    let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).desired_width(260.0))
-        .labelled_by(label.id)
-}
-
-pub fn error_line(ui: &mut egui::Ui, error: &Option<String>) {
-    if let Some(error) = error {
-        ui.colored_label(Color32::from_rgb(190, 30, 30), error);
     }
 }
 
