@@ -3,10 +3,14 @@
 //! sync, keeps the derived rows in memory for the lists, and carries out edits: each
 //! edit goes through `model`, lands in the store in one transaction (changes, row,
 //! unsynced count) and is handed to the sync.
+//!
+//! This file holds the workspace itself and the one path every edit takes (read, edit,
+//! commit, create). What it offers the screens is split by noun beside it:
+//! `account` (signing in, the own password), `lists` (what the lists read), `outbox`
+//! (requests for the server, by name: the screens never build one), `files` (uploaded
+//! documents) and `participation` (timelines, the catalogue, working time, vacation).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use automerge::ActorId;
@@ -18,30 +22,22 @@ use model::group::Group;
 use model::{DocKind, Document, DocumentId, Editor, NodeId, Schema, TenantId, UserId};
 use tokio::sync::mpsc;
 
-use crate::api::{self, ApiError, Request};
+use crate::api::Request;
 use crate::engine::{self, Command, SyncStatus};
-use crate::rows::{self, GroupRow, MemberRow, Row};
+use crate::rows::{self, GroupRow, Row};
 use crate::storage::Changed;
-use crate::store::{Profile, Session, Store, StoreError};
+use crate::store::{Profile, Store, StoreError};
 
+mod account;
+mod files;
+mod lists;
+mod outbox;
 mod participation;
-pub use participation::{CatalogueView, ParticipationEdit, TimelineRead, refusal, rejection_text};
 
-#[derive(Debug, thiserror::Error)]
-pub enum SignInError {
-    #[error("Benutzername oder Passwort falsch")]
-    WrongPassword,
-    #[error("Für die erste Anmeldung auf diesem Gerät braucht es eine Verbindung zum Server")]
-    FirstLoginNeedsServer,
-    #[error("Zu viele Anmeldeversuche, bitte etwas später erneut versuchen")]
-    RateLimited,
-    #[error("Der Server lehnt die Anmeldung ab: {0}")]
-    Refused(String),
-    #[error("Lokaler Speicher: {0}")]
-    Store(#[from] StoreError),
-    #[error("Die Hintergrund-Synchronisation startet nicht: {0}")]
-    Runtime(String),
-}
+pub use account::{SignIn, SignInError, password_problem, store_path};
+pub use lists::{ContactData, Filter, MemberQuery, Sort};
+use participation::CachedCatalogue;
+pub use participation::{CatalogueView, ParticipationEdit, TimelineRead, refusal, rejection_text};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkError {
@@ -64,56 +60,6 @@ impl From<model::DocumentError> for WorkError {
         WorkError::from(model::Error::from(error))
     }
 }
-
-/// How to sign in.
-#[derive(Debug, Clone)]
-pub struct SignIn {
-    pub data_dir: PathBuf,
-    pub server: String,
-    pub login: String,
-    pub password: String,
-    /// PBKDF2 rounds for a new local store ([`crate::crypto::ITERATIONS`]); tests lower it.
-    pub iterations: NonZeroU32,
-}
-
-/// The store file of one login on one server. Its name tells neither.
-pub fn store_path(data_dir: &Path, server: &str, login: &str) -> PathBuf {
-    let who = format!("{}\n{}", api::base_url(server), login.trim().to_lowercase());
-    let digest = ring::digest::digest(&ring::digest::SHA256, who.as_bytes());
-    let name: String = digest.as_ref()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    data_dir.join(format!("{name}.store"))
-}
-
-/// The member list's filter ("eigene", "alle", a given counsellor's).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Filter {
-    Own,
-    #[default]
-    All,
-    Of(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Sort {
-    #[default]
-    Name,
-    LastLogin,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MemberQuery {
-    pub search: String,
-    pub filter: Filter,
-    pub sort: Sort,
-    /// Only bookmarked people ("Merkliste").
-    pub bookmarked: bool,
-}
-
-/// The merged catalogue and the (document, generation) pairs it was read from.
-type CachedCatalogue = (Vec<(String, u64)>, Arc<CatalogueView>);
 
 pub struct Workspace {
     runtime: tokio::runtime::Runtime,
@@ -143,64 +89,7 @@ impl std::fmt::Debug for Workspace {
     }
 }
 
-fn refused(error: ApiError) -> SignInError {
-    match error {
-        ApiError::Unreachable(_) => SignInError::FirstLoginNeedsServer,
-        ApiError::Refused { code, .. } if code == "wrong-credentials" => SignInError::WrongPassword,
-        ApiError::Refused { code, .. } if code == "rate-limited" => SignInError::RateLimited,
-        other => SignInError::Refused(other.to_string()),
-    }
-}
-
 impl Workspace {
-    /// Signs in: opens this machine's store with the password, or, the first time,
-    /// logs in online and creates it. Then starts the background sync.
-    pub fn sign_in(how: &SignIn) -> Result<Self, SignInError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .thread_name("sync")
-            .build()
-            .map_err(|e| SignInError::Runtime(e.to_string()))?;
-        let path = store_path(&how.data_dir, &how.server, &how.login);
-        let store = if path.exists() {
-            match Store::open(&path, &how.password) {
-                Err(StoreError::WrongPassword) => return Err(SignInError::WrongPassword),
-                other => other?,
-            }
-        } else {
-            let answer = runtime
-                .block_on(api::login(&how.server, &how.login, &how.password))
-                .map_err(refused)?;
-            if answer.role == "client" {
-                return Err(SignInError::Refused(
-                    "Klient:innen-Zugänge arbeiten nicht mit dieser App".into(),
-                ));
-            }
-            let staff = runtime
-                .block_on(api::staff(&how.server, &answer.token))
-                .unwrap_or_default();
-            let device: [u8; 16] = crate::crypto::random().map_err(StoreError::from)?;
-            let profile = Profile {
-                server: api::base_url(&how.server),
-                login: how.login.trim().to_owned(),
-                account_id: answer.account_id,
-                tenant: answer.tenant,
-                role: answer.role,
-                directory_id: answer.directory_id,
-                device: device.iter().map(|b| format!("{b:02x}")).collect(),
-                session: Some(Session {
-                    token: answer.token,
-                    peer_id: answer.peer_id,
-                }),
-                staff,
-                last_sync_ms: None,
-            };
-            Store::create(&path, &how.password, &profile, how.iterations)?
-        };
-        Self::start(runtime, Arc::new(store), how.password.clone())
-    }
-
     fn start(
         runtime: tokio::runtime::Runtime,
         store: Arc<Store>,
@@ -348,11 +237,6 @@ impl Workspace {
         self.unsynced
     }
 
-    /// Requests waiting for the server, oldest first.
-    pub fn pending_requests(&self) -> &[Request] {
-        &self.requests
-    }
-
     pub fn rows_version(&self) -> u64 {
         self.rows_version
     }
@@ -380,122 +264,6 @@ impl Workspace {
                     format!("Mitarbeiter:in {}", id.chars().take(6).collect::<String>())
                 }
             })
-    }
-
-    // --- lists -------------------------------------------------------------------
-
-    pub fn member(&self, doc: &str) -> Option<&MemberRow> {
-        match self.rows.get(doc)? {
-            Row::Member(row) => Some(row),
-            _ => None,
-        }
-    }
-
-    /// The member list: search by pseudonym, name or client id; filter; sort.
-    pub fn members(&self, query: &MemberQuery) -> Vec<(&str, &MemberRow)> {
-        let needle = query.search.trim().to_lowercase();
-        let bookmarked = if query.bookmarked {
-            self.bookmarks()
-        } else {
-            BTreeSet::new()
-        };
-        let mut found: Vec<(&str, &MemberRow)> = self
-            .rows
-            .iter()
-            .filter_map(|(doc, row)| match row {
-                Row::Member(member) => Some((doc.as_str(), member)),
-                _ => None,
-            })
-            .filter(|(doc, row)| {
-                (!query.bookmarked || bookmarked.contains(*doc))
-                    && match &query.filter {
-                        Filter::All => true,
-                        Filter::Own => row.primary.as_deref() == Some(self.me()),
-                        Filter::Of(user) => row.primary.as_deref() == Some(user.as_str()),
-                    }
-                    && (needle.is_empty()
-                        || row.pseudonym.to_lowercase().contains(&needle)
-                        || row.name.to_lowercase().contains(&needle)
-                        || row.first_name.to_lowercase().contains(&needle)
-                        || row.client_id.to_lowercase().contains(&needle))
-            })
-            .collect();
-        match query.sort {
-            Sort::Name => found
-                .sort_by_cached_key(|(doc, row)| (row.pseudonym.to_lowercase(), doc.to_string())),
-            Sort::LastLogin => {
-                found.sort_by(|a, b| b.1.last_login_ms.cmp(&a.1.last_login_ms).then(a.0.cmp(b.0)))
-            }
-        }
-        found
-    }
-
-    /// The people this user bookmarked ("Merkliste").
-    pub fn bookmarks(&self) -> BTreeSet<String> {
-        self.rows
-            .values()
-            .filter_map(|row| match row {
-                Row::Bookmarks { owner, persons } if owner == self.me() => {
-                    Some(persons.iter().cloned())
-                }
-                _ => None,
-            })
-            .flatten()
-            .collect()
-    }
-
-    pub fn groups(&self, search: &str) -> Vec<(&str, &GroupRow)> {
-        let needle = search.trim().to_lowercase();
-        let mut found: Vec<(&str, &GroupRow)> = self
-            .rows
-            .iter()
-            .filter_map(|(doc, row)| match row {
-                Row::Group(group) if !group.deleted => Some((doc.as_str(), group)),
-                _ => None,
-            })
-            .filter(|(_, g)| needle.is_empty() || g.name.to_lowercase().contains(&needle))
-            .collect();
-        found.sort_by_cached_key(|(doc, g)| (g.name.to_lowercase(), doc.to_string()));
-        found
-    }
-
-    /// A person's other documents: `(doc, row)` of contact, timeline and own notebook.
-    pub fn documents_of(&self, person: &str) -> Vec<(&str, &Row)> {
-        self.rows
-            .iter()
-            .filter(|(_, row)| match row {
-                Row::Contact { person: p, .. } | Row::Timeline { person: p } => p == person,
-                Row::Notebook { person: p, .. } => p == person,
-                _ => false,
-            })
-            .map(|(doc, row)| (doc.as_str(), row))
-            .collect()
-    }
-
-    /// Every person's contact data (admins read contact documents), by person.
-    pub fn contacts(&self) -> HashMap<&str, (Option<String>, Option<String>)> {
-        self.rows
-            .values()
-            .filter_map(|row| match row {
-                Row::Contact {
-                    person,
-                    email,
-                    phone,
-                } => Some((person.as_str(), (email.clone(), phone.clone()))),
-                _ => None,
-            })
-            .collect()
-    }
-
-    pub fn contact_of(&self, person: &str) -> Option<(Option<String>, Option<String>)> {
-        self.rows.values().find_map(|row| match row {
-            Row::Contact {
-                person: p,
-                email,
-                phone,
-            } if p == person => Some((email.clone(), phone.clone())),
-            _ => None,
-        })
     }
 
     // --- documents -------------------------------------------------------------------
@@ -626,20 +394,6 @@ impl Workspace {
         ))
     }
 
-    fn request_quietly(&self, request: &Request) -> Result<(), WorkError> {
-        let json = serde_json::to_vec(request).map_err(|e| WorkError::Invalid(e.to_string()))?;
-        self.store.push_request(&json)?;
-        Ok(())
-    }
-
-    /// Queues a request for the server; it goes as soon as the server is reachable.
-    pub fn request(&mut self, request: Request) -> Result<(), WorkError> {
-        self.request_quietly(&request)?;
-        let _ = self.commands.send(Command::Requests);
-        self.reload_counts();
-        Ok(())
-    }
-
     /// "Klient:in anlegen": the record (and the contact data, through the server).
     pub fn create_client(
         &mut self,
@@ -730,143 +484,6 @@ impl Workspace {
         Ok(id.to_string())
     }
 
-    /// "Hochladen": the file's content is kept here (sealed) and queued for the server;
-    /// its name, hash and size go into this user's notebook of the person. Works offline.
-    pub fn upload_document(&mut self, person: &str, path: &Path) -> Result<(), WorkError> {
-        const MAX_BYTES: u64 = 25 * 1024 * 1024;
-        let unreadable = |e: std::io::Error| {
-            WorkError::Invalid(format!("Die Datei lässt sich nicht lesen: {e}"))
-        };
-        let size = std::fs::metadata(path).map_err(unreadable)?.len();
-        if size > MAX_BYTES {
-            return Err(WorkError::Invalid("Die Datei ist größer als 25 MB".into()));
-        }
-        let data = std::fs::read(path).map_err(unreadable)?;
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let sha256: String = ring::digest::digest(&ring::digest::SHA256, &data)
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        self.store.put_blob(&sha256, &data)?;
-        let notebook = self.own_notebook(person)?;
-        let media_type = media_type(&file_name);
-        self.edit::<model::notebook::Notebook, _>(&notebook, |d, e| {
-            Ok(
-                d.add_document(e, &file_name, &sha256, data.len() as u64, media_type)
-                    .map(|_| ())?,
-            )
-        })?;
-        self.request(Request::UploadBlob {
-            record: person.to_owned(),
-            sha256,
-        })
-    }
-
-    /// "Alle herunterladen": every document of this user's notebook of the person into
-    /// `dir`, from the store or, where this device does not have it, from the server.
-    /// Returns how many files were written.
-    pub fn download_documents(&mut self, person: &str, dir: &Path) -> Result<usize, WorkError> {
-        let notebooks: Vec<String> = self
-            .rows
-            .iter()
-            .filter(|(_, row)| {
-                matches!(row, Row::Notebook { person: p, author } if p == person && author == self.me())
-            })
-            .map(|(doc, _)| doc.clone())
-            .collect();
-        let cannot_write = |e: std::io::Error| {
-            WorkError::Invalid(format!("Der Ordner ist nicht beschreibbar: {e}"))
-        };
-        std::fs::create_dir_all(dir).map_err(cannot_write)?;
-        let mut written = 0;
-        for notebook in notebooks {
-            let read: model::notebook::Notebook = self.read(&notebook)?;
-            for meta in read.documents.values() {
-                let data = match self.store.blob(&meta.sha256)? {
-                    Some(data) => data,
-                    None => {
-                        let data = self.fetch_blob(&meta.sha256)?;
-                        self.store.put_blob(&meta.sha256, &data)?;
-                        data
-                    }
-                };
-                let target = free_name(dir, &meta.file_name);
-                std::fs::write(&target, data).map_err(cannot_write)?;
-                written += 1;
-            }
-        }
-        Ok(written)
-    }
-
-    fn fetch_blob(&self, sha256: &str) -> Result<Vec<u8>, WorkError> {
-        let offline = || {
-            WorkError::Invalid(
-                "Ein Dokument liegt nicht auf diesem Gerät; zum Herunterladen braucht es den Server"
-                    .into(),
-            )
-        };
-        let token = self
-            .profile
-            .session
-            .as_ref()
-            .ok_or_else(offline)?
-            .token
-            .clone();
-        self.runtime
-            .block_on(api::get_blob(&self.profile.server, &token, sha256))
-            .map_err(|_| offline())
-    }
-
-    /// "Passwort ändern": on the server (which needs the current password and ends the
-    /// sessions), then the local store is resealed under the new one in one transaction,
-    /// and the sync logs in again with it. Needs the server.
-    pub fn change_own_password(&mut self, old: &str, new: &str) -> Result<(), WorkError> {
-        if let Some(problem) = password_problem(new) {
-            return Err(WorkError::Invalid(problem.into()));
-        }
-        let token = self
-            .profile
-            .session
-            .as_ref()
-            .map(|s| s.token.clone())
-            .unwrap_or_default();
-        let changed =
-            self.runtime
-                .block_on(api::change_password(&self.profile.server, &token, old, new));
-        match changed {
-            Ok(()) => {}
-            Err(ApiError::Unreachable(_)) => {
-                return Err(WorkError::Invalid(
-                    "Zum Ändern des Passworts braucht es den Server".into(),
-                ));
-            }
-            Err(ApiError::Refused { code, .. }) if code == "wrong-credentials" => {
-                return Err(WorkError::Invalid(
-                    "Das bisherige Passwort stimmt nicht".into(),
-                ));
-            }
-            Err(error) if error.is_no_session() => {
-                return Err(WorkError::Invalid(
-                    "Die Sitzung ist abgelaufen; bitte warten, bis die Verbindung wieder steht"
-                        .into(),
-                ));
-            }
-            Err(error) => {
-                return Err(WorkError::Invalid(format!(
-                    "Der Server lehnt ab: {}",
-                    api::refusal_german(&error)
-                )));
-            }
-        }
-        self.store.change_password(new)?;
-        let _ = self.commands.send(Command::Password(new.to_owned()));
-        Ok(())
-    }
-
     /// Stops the sync (after handing samod what it holds to the store).
     pub fn shut_down(self) {
         let _ = self.commands.send(Command::Stop);
@@ -879,55 +496,4 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len() / 2)
         .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
         .collect()
-}
-
-/// A guess from the file name, for the notebook's metadata.
-fn media_type(file_name: &str) -> &'static str {
-    let extension = file_name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_lowercase())
-        .unwrap_or_default();
-    match extension.as_str() {
-        "pdf" => "application/pdf",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "txt" => "text/plain",
-        "doc" => "application/msword",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "odt" => "application/vnd.oasis.opendocument.text",
-        _ => "application/octet-stream",
-    }
-}
-
-/// `dir/name`, or `dir/name (2)` and so on when that exists.
-fn free_name(dir: &Path, name: &str) -> PathBuf {
-    let (stem, extension) = match name.rsplit_once('.') {
-        Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
-        _ => (name, String::new()),
-    };
-    let mut candidate = dir.join(name);
-    let mut n = 2;
-    while candidate.exists() {
-        candidate = dir.join(format!("{stem} ({n}){extension}"));
-        n += 1;
-    }
-    candidate
-}
-
-/// The password rules of the manuals (at least 8 characters with a lower-case and an
-/// upper-case letter, a digit and a special character), checked before the server is
-/// asked (it checks them again).
-pub fn password_problem(password: &str) -> Option<&'static str> {
-    let has = |f: fn(char) -> bool| password.chars().any(f);
-    if password.chars().count() < 8 {
-        Some("Das Passwort braucht mindestens 8 Zeichen")
-    } else if !(has(char::is_lowercase)
-        && has(char::is_uppercase)
-        && has(|c| c.is_ascii_digit())
-        && has(|c| !c.is_alphanumeric()))
-    {
-        Some("Das Passwort braucht Klein- und Großbuchstaben, eine Ziffer und ein Sonderzeichen")
-    } else {
-        None
-    }
 }

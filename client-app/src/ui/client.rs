@@ -18,10 +18,9 @@ use super::members::status_text;
 use super::profile_form::{Action, ProfileForm};
 use super::timeline::TimelineTab;
 use super::widgets::{error_line, field};
-use crate::api::Request;
 use crate::german;
 use crate::rows::{Row, RowStatus};
-use crate::workspace::Workspace;
+use crate::workspace::{ContactData, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tab {
@@ -187,13 +186,7 @@ impl ClientWindow {
                         }
                     });
                 }
-                let pending: Vec<&'static str> = workspace
-                    .pending_requests()
-                    .iter()
-                    .filter(|r| r.record() == Some(self.doc.as_str()))
-                    .map(Request::german)
-                    .collect();
-                for request in pending {
+                for request in workspace.waiting_for(&self.doc) {
                     ui.label(RichText::new(format!("Wartet: {request}")).italics());
                 }
                 ui.horizontal(|ui| {
@@ -288,14 +281,9 @@ impl ClientWindow {
                 if ui.button("Speichern").clicked() {
                     form.error = if form.password != form.repeat {
                         Some("Die beiden Passwörter stimmen nicht überein".into())
-                    } else if let Some(problem) = crate::workspace::password_problem(&form.password) {
-                        Some(problem.into())
                     } else {
                         workspace
-                            .request(Request::SetPersonPassword {
-                                record: self.doc.clone(),
-                                password: form.password.clone(),
-                            })
+                            .set_person_password(&self.doc, &form.password)
                             .err()
                             .map(|e| e.to_string())
                     };
@@ -443,12 +431,7 @@ impl ClientWindow {
                     ui.close();
                 }
                 if ui.button("Einladung versenden").clicked() {
-                    self.error = workspace
-                        .request(Request::SendInvitation {
-                            record: doc.clone(),
-                        })
-                        .err()
-                        .map(|e| e.to_string());
+                    self.error = workspace.send_invitation(&doc).err().map(|e| e.to_string());
                     ui.close();
                 }
             }
@@ -457,23 +440,21 @@ impl ClientWindow {
                 ui.close();
             }
             if workspace.is_admin() {
-                let request = if status == Some(RowStatus::Deleted) {
-                    (
-                        "Wiederherstellen",
-                        Request::RestoreClient {
-                            record: doc.clone(),
-                        },
-                    )
-                } else {
-                    (
-                        "Löschen",
-                        Request::DeleteClient {
-                            record: doc.clone(),
-                        },
-                    )
-                };
-                if ui.button(request.0).clicked() {
-                    self.error = workspace.request(request.1).err().map(|e| e.to_string());
+                let deleted = status == Some(RowStatus::Deleted);
+                if ui
+                    .button(if deleted {
+                        "Wiederherstellen"
+                    } else {
+                        "Löschen"
+                    })
+                    .clicked()
+                {
+                    let done = if deleted {
+                        workspace.restore_client(&doc)
+                    } else {
+                        workspace.delete_client(&doc)
+                    };
+                    self.error = done.err().map(|e| e.to_string());
                     ui.close();
                 }
             }
@@ -541,7 +522,8 @@ impl ClientWindow {
                 ui.label(record.language.clone().unwrap_or_else(|| "–".into()));
                 ui.end_row();
                 if workspace.is_admin() {
-                    let (email, phone) = workspace.contact_of(&doc).unwrap_or_default();
+                    let ContactData { email, phone } =
+                        workspace.contact_of(&doc).unwrap_or_default();
                     ui.label("E-Mail-Adresse");
                     ui.label(email.unwrap_or_else(|| "–".into()));
                     ui.end_row();

@@ -192,8 +192,8 @@ impl Members {
                     .members(&self.query)
                     .into_iter()
                     .map(|(doc, row)| {
-                        let contact = contacts.get(doc).map(|(email, phone)| {
-                            [email.as_deref(), phone.as_deref()]
+                        let contact = contacts.get(doc).map(|contact| {
+                            [contact.email.as_deref(), contact.phone.as_deref()]
                                 .into_iter()
                                 .flatten()
                                 .collect::<Vec<_>>()

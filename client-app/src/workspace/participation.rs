@@ -23,6 +23,14 @@ use model::{
 use super::{WorkError, Workspace};
 use crate::rows::Row;
 
+/// The merged catalogue, with what it was read from.
+#[derive(Debug)]
+pub(super) struct CachedCatalogue {
+    /// The catalogue documents and their generations when it was read.
+    read_at: Vec<(String, u64)>,
+    view: Arc<CatalogueView>,
+}
+
 /// The tenant's catalogue as this device knows it.
 #[derive(Debug, Clone, Default)]
 pub struct CatalogueView {
@@ -123,10 +131,10 @@ impl Workspace {
             .iter()
             .map(|doc| (doc.clone(), self.generation_of(doc)))
             .collect();
-        if let Some((at, view)) = &*self.catalogue_cache.borrow()
-            && *at == key
+        if let Some(cached) = &*self.catalogue_cache.borrow()
+            && cached.read_at == key
         {
-            return view.clone();
+            return cached.view.clone();
         }
         let mut view = CatalogueView::default();
         for doc in docs {
@@ -143,7 +151,10 @@ impl Workspace {
             view.docs.push(doc);
         }
         let view = Arc::new(view);
-        *self.catalogue_cache.borrow_mut() = Some((key, view.clone()));
+        *self.catalogue_cache.borrow_mut() = Some(CachedCatalogue {
+            read_at: key,
+            view: view.clone(),
+        });
         view
     }
 

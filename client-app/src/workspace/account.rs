@@ -1,0 +1,173 @@
+//! Signing in and the own password. The first sign-in on a machine needs the server and
+//! creates the local store sealed with the password; later ones open the store offline.
+//! Changing the own password needs the server too, and reseals the store under the new one.
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{WorkError, Workspace};
+use crate::api::{self, ApiError};
+use crate::engine::Command;
+use crate::store::{Profile, Session, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("Benutzername oder Passwort falsch")]
+    WrongPassword,
+    #[error("Für die erste Anmeldung auf diesem Gerät braucht es eine Verbindung zum Server")]
+    FirstLoginNeedsServer,
+    #[error("Zu viele Anmeldeversuche, bitte etwas später erneut versuchen")]
+    RateLimited,
+    #[error("Der Server lehnt die Anmeldung ab: {0}")]
+    Refused(String),
+    #[error("Lokaler Speicher: {0}")]
+    Store(#[from] StoreError),
+    #[error("Die Hintergrund-Synchronisation startet nicht: {0}")]
+    Runtime(String),
+}
+
+/// How to sign in.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub data_dir: PathBuf,
+    pub server: String,
+    pub login: String,
+    pub password: String,
+    /// PBKDF2 rounds for a new local store ([`crate::crypto::ITERATIONS`]); tests lower it.
+    pub iterations: NonZeroU32,
+}
+
+/// The store file of one login on one server. Its name tells neither.
+pub fn store_path(data_dir: &Path, server: &str, login: &str) -> PathBuf {
+    let who = format!("{}\n{}", api::base_url(server), login.trim().to_lowercase());
+    let digest = ring::digest::digest(&ring::digest::SHA256, who.as_bytes());
+    let name: String = digest.as_ref()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    data_dir.join(format!("{name}.store"))
+}
+
+fn refused(error: ApiError) -> SignInError {
+    match error {
+        ApiError::Unreachable(_) => SignInError::FirstLoginNeedsServer,
+        ApiError::Refused { code, .. } if code == "wrong-credentials" => SignInError::WrongPassword,
+        ApiError::Refused { code, .. } if code == "rate-limited" => SignInError::RateLimited,
+        other => SignInError::Refused(other.to_string()),
+    }
+}
+
+impl Workspace {
+    /// Signs in: opens this machine's store with the password, or, the first time,
+    /// logs in online and creates it. Then starts the background sync.
+    pub fn sign_in(how: &SignIn) -> Result<Self, SignInError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("sync")
+            .build()
+            .map_err(|e| SignInError::Runtime(e.to_string()))?;
+        let path = store_path(&how.data_dir, &how.server, &how.login);
+        let store = if path.exists() {
+            match Store::open(&path, &how.password) {
+                Err(StoreError::WrongPassword) => return Err(SignInError::WrongPassword),
+                other => other?,
+            }
+        } else {
+            let answer = runtime
+                .block_on(api::login(&how.server, &how.login, &how.password))
+                .map_err(refused)?;
+            if answer.role == "client" {
+                return Err(SignInError::Refused(
+                    "Klient:innen-Zugänge arbeiten nicht mit dieser App".into(),
+                ));
+            }
+            let staff = runtime
+                .block_on(api::staff(&how.server, &answer.token))
+                .unwrap_or_default();
+            let device: [u8; 16] = crate::crypto::random().map_err(StoreError::from)?;
+            let profile = Profile {
+                server: api::base_url(&how.server),
+                login: how.login.trim().to_owned(),
+                account_id: answer.account_id,
+                tenant: answer.tenant,
+                role: answer.role,
+                directory_id: answer.directory_id,
+                device: device.iter().map(|b| format!("{b:02x}")).collect(),
+                session: Some(Session {
+                    token: answer.token,
+                    peer_id: answer.peer_id,
+                }),
+                staff,
+                last_sync_ms: None,
+            };
+            Store::create(&path, &how.password, &profile, how.iterations)?
+        };
+        Self::start(runtime, Arc::new(store), how.password.clone())
+    }
+
+    /// "Passwort ändern": on the server (which needs the current password and ends the
+    /// sessions), then the local store is resealed under the new one in one transaction,
+    /// and the sync logs in again with it. Needs the server.
+    pub fn change_own_password(&mut self, old: &str, new: &str) -> Result<(), WorkError> {
+        if let Some(problem) = password_problem(new) {
+            return Err(WorkError::Invalid(problem.into()));
+        }
+        let token = self
+            .profile
+            .session
+            .as_ref()
+            .map(|s| s.token.clone())
+            .unwrap_or_default();
+        let changed =
+            self.runtime
+                .block_on(api::change_password(&self.profile.server, &token, old, new));
+        match changed {
+            Ok(()) => {}
+            Err(ApiError::Unreachable(_)) => {
+                return Err(WorkError::Invalid(
+                    "Zum Ändern des Passworts braucht es den Server".into(),
+                ));
+            }
+            Err(ApiError::Refused { code, .. }) if code == "wrong-credentials" => {
+                return Err(WorkError::Invalid(
+                    "Das bisherige Passwort stimmt nicht".into(),
+                ));
+            }
+            Err(error) if error.is_no_session() => {
+                return Err(WorkError::Invalid(
+                    "Die Sitzung ist abgelaufen; bitte warten, bis die Verbindung wieder steht"
+                        .into(),
+                ));
+            }
+            Err(error) => {
+                return Err(WorkError::Invalid(format!(
+                    "Der Server lehnt ab: {}",
+                    api::refusal_german(&error)
+                )));
+            }
+        }
+        self.store.change_password(new)?;
+        let _ = self.commands.send(Command::Password(new.to_owned()));
+        Ok(())
+    }
+}
+
+/// The password rules of the manuals (at least 8 characters with a lower-case and an
+/// upper-case letter, a digit and a special character), checked before the server is
+/// asked (it checks them again).
+pub fn password_problem(password: &str) -> Option<&'static str> {
+    let has = |f: fn(char) -> bool| password.chars().any(f);
+    if password.chars().count() < 8 {
+        Some("Das Passwort braucht mindestens 8 Zeichen")
+    } else if !(has(char::is_lowercase)
+        && has(char::is_uppercase)
+        && has(|c| c.is_ascii_digit())
+        && has(|c| !c.is_alphanumeric()))
+    {
+        Some("Das Passwort braucht Klein- und Großbuchstaben, eine Ziffer und ein Sonderzeichen")
+    } else {
+        None
+    }
+}
