@@ -72,9 +72,24 @@ pub struct Work {
     pub workspace: Workspace,
     pub members: Members,
     pub client: Option<ClientWindow>,
-    /// "Passwort ändern": old, new, repeated, and what went wrong; while open.
-    own_password: Option<([String; 3], Option<String>)>,
+    /// "Passwort ändern", while open.
+    own_password: Option<OwnPasswordForm>,
     password_changed: bool,
+}
+
+/// "Passwort ändern": the three fields as typed, and what went wrong.
+#[derive(Default)]
+struct OwnPasswordForm {
+    old: String,
+    new: String,
+    repeat: String,
+    error: Option<String>,
+}
+
+impl std::fmt::Debug for OwnPasswordForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OwnPasswordForm { .. }")
+    }
 }
 
 impl std::fmt::Debug for Work {
@@ -212,7 +227,7 @@ impl Work {
 
     /// "Passwort ändern": the server's password and the local store's key together.
     fn own_password_window(&mut self, ctx: &egui::Context) {
-        let Some((fields, error)) = &mut self.own_password else {
+        let Some(form) = &mut self.own_password else {
             return;
         };
         let mut open = true;
@@ -222,28 +237,25 @@ impl Work {
             .collapsible(false)
             .show(ctx, |ui| {
                 for (label, value) in [
-                    "Bisheriges Passwort",
-                    "Neues Passwort",
-                    "Neues Passwort wiederholen",
-                ]
-                .into_iter()
-                .zip(fields.iter_mut())
-                {
+                    ("Bisheriges Passwort", &mut form.old),
+                    ("Neues Passwort", &mut form.new),
+                    ("Neues Passwort wiederholen", &mut form.repeat),
+                ] {
                     let label = ui.label(label);
                     ui.add(egui::TextEdit::singleline(value).password(true))
                         .labelled_by(label.id);
                 }
-                error_line(ui, error);
+                error_line(ui, &form.error);
                 if ui.button("Passwort speichern").clicked() {
-                    *error = if fields[1] != fields[2] {
+                    form.error = if form.new != form.repeat {
                         Some("Die beiden neuen Passwörter stimmen nicht überein".into())
                     } else {
                         self.workspace
-                            .change_own_password(&fields[0], &fields[1])
+                            .change_own_password(&form.old, &form.new)
                             .err()
                             .map(|e| e.to_string())
                     };
-                    done = error.is_none();
+                    done = form.error.is_none();
                 }
             });
         if done {
@@ -285,7 +297,7 @@ impl Work {
             ui.separator();
             ui.label(format!("Angemeldet: {}", self.workspace.profile().login));
             if ui.small_button("Passwort ändern").clicked() {
-                self.own_password = Some(Default::default());
+                self.own_password = Some(OwnPasswordForm::default());
                 self.password_changed = false;
             }
             if self.password_changed {

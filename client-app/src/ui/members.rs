@@ -36,13 +36,27 @@ pub struct Members {
     pub member_search: String,
     pub catalogue: super::catalogue::CatalogueScreen,
     pub error: Option<String>,
-    /// The list as last computed, for this query and this version of the rows.
-    found: Option<(MemberQuery, u64, Vec<Listed>)>,
+    /// The list as last computed, kept while the query and the rows stay the same.
+    found: Option<Found>,
 }
 
-/// A line of the member list: the record's document id, its row, and for admins the
-/// contact data ("E-Mail / Telefon").
-type Listed = (String, MemberRow, String);
+/// The member list as computed for one query at one version of the rows.
+#[derive(Debug)]
+struct Found {
+    query: MemberQuery,
+    rows_version: u64,
+    listed: Vec<Listed>,
+}
+
+/// A line of the member list.
+#[derive(Debug)]
+struct Listed {
+    /// The client record's document id.
+    doc: String,
+    row: MemberRow,
+    /// For admins, "E-Mail / Telefon" as one line.
+    contact: String,
+}
 
 #[derive(Debug, Default)]
 pub struct CreateForm {
@@ -179,9 +193,9 @@ impl Members {
         let cached = self
             .found
             .take()
-            .filter(|(query, at, _)| *query == self.query && *at == version);
+            .filter(|found| found.query == self.query && found.rows_version == version);
         let (query, found) = match cached {
-            Some((query, _, found)) => (query, found),
+            Some(cached) => (cached.query, cached.listed),
             None => {
                 let contacts = if admin {
                     workspace.contacts()
@@ -199,7 +213,11 @@ impl Members {
                                 .collect::<Vec<_>>()
                                 .join(" / ")
                         });
-                        (doc.to_owned(), row.clone(), contact.unwrap_or_default())
+                        Listed {
+                            doc: doc.to_owned(),
+                            row: row.clone(),
+                            contact: contact.unwrap_or_default(),
+                        }
                     })
                     .collect();
                 (self.query.clone(), found)
@@ -255,7 +273,7 @@ impl Members {
                     .max_col_width(COLUMN_WIDTH)
                     .striped(true)
                     .show(ui, |ui| {
-                        for (doc, row, contact) in &found[range] {
+                        for Listed { doc, row, contact } in &found[range] {
                             let mut name = RichText::new(&row.pseudonym);
                             if row.status == RowStatus::Deleted {
                                 name = name.strikethrough();
@@ -278,7 +296,11 @@ impl Members {
                         }
                     });
             });
-        self.found = Some((query, version, found));
+        self.found = Some(Found {
+            query,
+            rows_version: version,
+            listed: found,
+        });
         open
     }
 
