@@ -14,7 +14,7 @@ use crate::ui::input::{optional_date, period, required_date};
 use crate::workspace::{CatalogueView, Workspace};
 
 impl Assistant {
-    pub(super) fn snapshot(&self, catalogue: &CatalogueView) -> Result<ProgrammeSnapshot, String> {
+    fn snapshot(&self, catalogue: &CatalogueView) -> Result<ProgrammeSnapshot, String> {
         let id = self.programme.as_ref().ok_or("Bitte die Maßnahme wählen")?;
         let programme = catalogue
             .programmes
@@ -23,7 +23,7 @@ impl Assistant {
         Ok(programme.snapshot(id))
     }
 
-    pub(super) fn interruption(&self) -> Result<Option<Interruption>, String> {
+    fn interruption(&self) -> Result<Option<Interruption>, String> {
         if !self.interruption {
             return Ok(None);
         }
@@ -33,7 +33,7 @@ impl Assistant {
         }))
     }
 
-    pub(super) fn section_name(&self) -> Option<String> {
+    fn section_name(&self) -> Option<String> {
         Some(self.section_name.trim().to_owned()).filter(|n| !n.is_empty())
     }
 
@@ -48,7 +48,7 @@ impl Assistant {
         Ok(())
     }
 
-    pub(super) fn result(&self) -> ParticipationResult {
+    fn result(&self) -> ParticipationResult {
         ParticipationResult {
             outcome: self.outcome.trim().to_owned(),
             remarks: self.remarks.trim().to_owned(),
@@ -56,7 +56,7 @@ impl Assistant {
     }
 
     /// The action the pages describe, and its business date.
-    pub(super) fn action(
+    fn action(
         &self,
         catalogue: &CatalogueView,
         offer: Offer,
