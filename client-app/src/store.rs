@@ -16,6 +16,9 @@
 //! Every write is one SQLite transaction in WAL mode with `synchronous=FULL`: a process
 //! killed mid-write leaves the file as it was before or after that write, never between.
 //! A local edit's changes, its derived row and its unsynced count commit together.
+//!
+//! Beside this file: `profile` (who the store belongs to, sealed in `meta`) and `reseal`
+//! (a password change re-seals every value in one transaction).
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -25,6 +28,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{self, CryptoError, SALT_LEN, Vault};
+
+mod profile;
+mod reseal;
+
+pub use profile::{Profile, Session, StaffMember};
 
 const FORMAT: &str = "case-records-store-1";
 const CHECK: &[u8] = b"case-records: the password opens this store";
@@ -45,51 +53,6 @@ pub enum StoreError {
     Crypto(#[from] CryptoError),
     #[error("the local store failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
-}
-
-/// Who this store belongs to and how to reach their server. Sealed in `meta`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Profile {
-    pub server: String,
-    pub login: String,
-    pub account_id: String,
-    pub tenant: String,
-    pub role: String,
-    pub directory_id: String,
-    /// This installation's id: the node of its clock stamps, the actor of its changes.
-    pub device: String,
-    pub session: Option<Session>,
-    /// Colleagues of the tenant, as last heard from the server (names in lists).
-    pub staff: Vec<StaffMember>,
-    /// When the server last had all our changes (milliseconds since the epoch).
-    pub last_sync_ms: Option<u64>,
-}
-
-impl Profile {
-    pub fn is_admin(&self) -> bool {
-        self.role == "admin"
-    }
-}
-
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-pub struct Session {
-    pub token: String,
-    pub peer_id: String,
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("peer_id", &self.peer_id)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaffMember {
-    pub id: String,
-    pub login: String,
-    pub role: String,
 }
 
 /// One local change not yet confirmed by the server, per document.
@@ -272,75 +235,6 @@ impl Store {
             "UPDATE meta SET value = ?1 WHERE key = 'profile'",
             params![sealed],
         )?;
-        Ok(())
-    }
-
-    /// Re-seals the whole store under a new password, in one transaction.
-    pub fn change_password(&self, new_password: &str) -> Result<(), StoreError> {
-        let mut current = self.vault.write().unwrap_or_else(|p| p.into_inner());
-        let salt: [u8; SALT_LEN] = crypto::random()?;
-        let text: Vec<u8> =
-            self.conn()
-                .query_row("SELECT value FROM meta WHERE key = 'iterations'", [], |r| {
-                    r.get(0)
-                })?;
-        let iterations =
-            parse_iterations(&text).ok_or_else(|| corrupt(&self.path, "bad key parameters"))?;
-        let vault = Vault::derive(new_password, &salt, iterations);
-        {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
-            reseal(
-                &tx,
-                &current,
-                &vault,
-                "SELECT key, value FROM chunks",
-                "chunks/",
-                "UPDATE chunks SET value = ?2 WHERE key = ?1",
-            )?;
-            reseal(
-                &tx,
-                &current,
-                &vault,
-                "SELECT doc, value FROM rows",
-                "rows/",
-                "UPDATE rows SET value = ?2 WHERE doc = ?1",
-            )?;
-            reseal(
-                &tx,
-                &current,
-                &vault,
-                "SELECT sha256, value FROM blobs",
-                "blobs/",
-                "UPDATE blobs SET value = ?2 WHERE sha256 = ?1",
-            )?;
-            reseal(
-                &tx,
-                &current,
-                &vault,
-                "SELECT CAST(id AS TEXT), value FROM outbox",
-                "outbox/",
-                "UPDATE outbox SET value = ?2 WHERE id = CAST(?1 AS INTEGER)",
-            )?;
-            reseal(
-                &tx,
-                &current,
-                &vault,
-                "SELECT key, value FROM meta WHERE key = 'profile'",
-                "meta/",
-                "UPDATE meta SET value = ?2 WHERE key = ?1",
-            )?;
-            tx.execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'salt'",
-                params![salt.to_vec()],
-            )?;
-            tx.execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'check'",
-                params![vault.seal(b"meta/check", CHECK)?],
-            )?;
-            tx.commit()?;
-        }
-        *current = vault;
         Ok(())
     }
 
@@ -638,34 +532,6 @@ const PUT_CHUNK: &str = "INSERT INTO chunks (key, value) VALUES (?1, ?2)
      ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 const PUT_ROW: &str = "INSERT INTO rows (doc, kind, value) VALUES (?1, ?2, ?3)
      ON CONFLICT (doc) DO UPDATE SET kind = excluded.kind, value = excluded.value";
-
-fn reseal(
-    tx: &rusqlite::Transaction<'_>,
-    old: &Vault,
-    new: &Vault,
-    select: &str,
-    place: &str,
-    update: &str,
-) -> Result<(), StoreError> {
-    let mut values = Vec::new();
-    {
-        let mut statement = tx.prepare(select)?;
-        let rows = statement.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        for row in rows {
-            values.push(row?);
-        }
-    }
-    for (key, sealed) in values {
-        let at = format!("{place}{key}");
-        let plain = old
-            .open(at.as_bytes(), &sealed)
-            .map_err(|_| StoreError::Damaged(at.clone()))?;
-        tx.execute(update, params![key, new.seal(at.as_bytes(), &plain)?])?;
-    }
-    Ok(())
-}
 
 fn seal_json<T: Serialize>(vault: &Vault, place: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
     let json = serde_json::to_vec(value).map_err(|e| StoreError::Damaged(e.to_string()))?;

@@ -1,0 +1,50 @@
+//! Who a store belongs to: the profile sealed in its `meta` table (server, login, account,
+//! role, this installation's device id, the session, the colleagues as last heard). The
+//! sync and the workspace read it; the API client fills in the colleagues.
+
+use serde::{Deserialize, Serialize};
+
+/// Who this store belongs to and how to reach their server. Sealed in `meta`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub server: String,
+    pub login: String,
+    pub account_id: String,
+    pub tenant: String,
+    pub role: String,
+    pub directory_id: String,
+    /// This installation's id: the node of its clock stamps, the actor of its changes.
+    pub device: String,
+    pub session: Option<Session>,
+    /// Colleagues of the tenant, as last heard from the server (names in lists).
+    pub staff: Vec<StaffMember>,
+    /// When the server last had all our changes (milliseconds since the epoch).
+    pub last_sync_ms: Option<u64>,
+}
+
+impl Profile {
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub peer_id: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("peer_id", &self.peer_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub id: String,
+    pub login: String,
+    pub role: String,
+}
