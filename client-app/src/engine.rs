@@ -14,21 +14,28 @@
 //! When the connection ends the task waits (1 s, doubling to 30 s) and starts again. Local
 //! edits keep arriving meanwhile; they are already on disk, and samod takes them from
 //! there or from the command channel.
+//!
+//! Beside this file: `outbox` (step 2) and `websocket` (the transport samod dials in
+//! step 3).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use model::directory::Directory;
-use samod::{DialError, Dialer, DocHandle, DocumentId, PeerId, Repo, Transport};
+use samod::{DocHandle, DocumentId, PeerId, Repo};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::api::{self, ApiError, Request};
+use crate::api::{self, ApiError};
 use crate::storage::{Changed, EncryptedStorage};
 use crate::store::{Profile, Session, Store, StoreError};
+
+mod outbox;
+mod websocket;
+
+use outbox::{flush, unregistered};
+use websocket::WsDialer;
 
 const FIRST_DELAY: Duration = Duration::from_secs(1);
 const MAX_DELAY: Duration = Duration::from_secs(30);
@@ -226,64 +233,6 @@ async fn session(ctx: &Context) -> Result<(Session, Profile), Ended> {
     }
     ctx.store.set_profile(&profile).map_err(store_problem)?;
     Ok((session, profile))
-}
-
-/// Sends the outbox in order. Stops at the first request the server cannot be asked
-/// now; a refused one is dropped and reported.
-async fn flush(ctx: &Context, server: &str, token: &str) -> Result<(), Ended> {
-    for (id, json) in ctx.store.requests().map_err(store_problem)? {
-        let Ok(request) = serde_json::from_slice::<Request>(&json) else {
-            tracing::error!(id, "an unreadable request in the outbox is dropped");
-            ctx.store.finish_request(id).map_err(store_problem)?;
-            continue;
-        };
-        let sent = match &request {
-            Request::UploadBlob { sha256, .. } => match ctx.store.blob(sha256) {
-                Ok(Some(data)) => api::put_blob(server, token, sha256, data).await,
-                _ => {
-                    tracing::error!(id, "an upload's content is missing from the store");
-                    ctx.store.finish_request(id).map_err(store_problem)?;
-                    continue;
-                }
-            },
-            other => api::send(server, token, other).await,
-        };
-        match sent {
-            Ok(()) => ctx.store.finish_request(id).map_err(store_problem)?,
-            Err(ApiError::Unreachable(why)) => {
-                return Err(Ended::Lost(format!("Server nicht erreichbar: {why}")));
-            }
-            Err(error) if error.is_no_session() => {
-                return Err(Ended::Lost("Sitzung abgelaufen".into()));
-            }
-            Err(error) => {
-                tracing::warn!(%error, "the server refused a request");
-                ctx.store.finish_request(id).map_err(store_problem)?;
-                ctx.set_status(|s| {
-                    s.refused.push(format!(
-                        "{} – vom Server abgelehnt: {}",
-                        request.german(),
-                        api::refusal_german(&error)
-                    ))
-                });
-            }
-        }
-        ctx.changed.poke();
-    }
-    Ok(())
-}
-
-/// Documents that wait for their registration must not reach samod yet.
-fn unregistered(ctx: &Context) -> BTreeSet<String> {
-    ctx.store
-        .requests()
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(_, json)| match serde_json::from_slice(&json) {
-            Ok(Request::Register { doc, .. }) => Some(doc),
-            _ => None,
-        })
-        .collect()
 }
 
 async fn round(
@@ -582,55 +531,5 @@ fn wait_for_confirmations(
                 let _ = confirmed.send(());
             }
         });
-    }
-}
-
-/// Dials the server's websocket with the session's bearer token.
-struct WsDialer {
-    url: String,
-    token: String,
-}
-
-impl Dialer for WsDialer {
-    type Error = std::io::Error;
-
-    fn url(&self) -> samod::Url {
-        samod::Url::parse(&self.url)
-            .or_else(|_| samod::Url::parse("ws://invalid.invalid/sync"))
-            .unwrap_or_else(|_| unreachable!("a constant URL parses"))
-    }
-
-    fn connect(
-        &self,
-    ) -> futures::future::BoxFuture<'static, Result<Transport, DialError<Self::Error>>> {
-        let url = self.url.clone();
-        let token = self.token.clone();
-        Box::pin(async move {
-            let mut request = url
-                .into_client_request()
-                .map_err(|e| DialError::PermanentFailure(std::io::Error::other(e)))?;
-            let header = format!("Bearer {token}")
-                .parse()
-                .map_err(|_| DialError::PermanentFailure(std::io::Error::other("bad token")))?;
-            request.headers_mut().insert("authorization", header);
-            let (ws, _) = tokio_tungstenite::connect_async(request)
-                .await
-                .map_err(|e| DialError::transient(std::io::Error::other(e)))?;
-            let (sink, stream) = ws.split();
-            let stream = stream.filter_map(|message| async move {
-                match message {
-                    Ok(Message::Binary(bytes)) => Some(Ok(bytes.to_vec())),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(std::io::Error::other(e))),
-                }
-            });
-            let sink = sink
-                .with(|bytes: Vec<u8>| async move {
-                    Ok::<_, tungstenite::Error>(Message::Binary(bytes.into()))
-                })
-                .sink_map_err(std::io::Error::other);
-            Ok(Transport::new(Box::pin(stream), Box::pin(sink))
-                .with_expected_peer_id(PeerId::from("sync-server")))
-        })
     }
 }
