@@ -2,17 +2,34 @@
 //! background sync with the server, and the egui screens of both manuals, in German.
 //!
 //! # Layout
+//! From the disk up to the screen: each module uses only modules listed above it, and
+//! no two modules use each other. The screens never talk to [`api`] or [`engine`]
+//! themselves; they ask [`workspace`].
 //! - [`crypto`]: the key from the password (PBKDF2) and AES-256-GCM for every stored value.
-//! - [`store`]: the SQLite file: documents (samod's chunks), derived rows, unsynced
-//!   changes, queued requests; one transaction per local edit.
 //! - `owner_only`: the store's files and directory readable by their owner only.
+//! - [`store`]: the SQLite file: documents (samod's chunks), derived rows, unsynced
+//!   changes, queued requests; one transaction per local edit. Beside it `store/profile`
+//!   (who the store belongs to) and `store/reseal` (a password change).
 //! - [`storage`]: samod's storage over the store.
 //! - [`rows`]: what the lists need of each document.
-//! - [`api`]: the server's HTTP API (login, colleagues, registration, admins' requests).
-//! - [`engine`]: the background sync (session, outbox, samod, reconnect with backoff).
-//! - [`workspace`]: what the screens use: sign-in, lists, reads, edits.
 //! - [`german`]: dates, times and messages as the screens show them.
-//! - [`ui`]: the screens (eframe/egui).
+//! - [`api`]: the server's HTTP API (login, colleagues, registration, admins' requests).
+//! - [`engine`]: the background sync (session, outbox, samod, reconnect with backoff);
+//!   `engine/outbox` sends the queued requests, `engine/websocket` is samod's transport.
+//! - [`workspace`]: what the screens use: the workspace and the one path every edit
+//!   takes, with `workspace/account` (sign-in, own password), `workspace/lists` (member
+//!   list, bookmarks, groups, contacts), `workspace/outbox` (server requests by name: only
+//!   the workspace builds an `api::Request`), `workspace/files` (uploaded documents) and
+//!   `workspace/participation` (timelines, catalogue, working time, vacation).
+//! - [`ui`]: the screens (eframe/egui): the app, sign-in and status line in `ui` itself;
+//!   under every screen `ui/widgets` (field, error line, site choice) and `ui/input`
+//!   (field text read as dates, periods, times, days); `ui/members`
+//!   (Mitgliederverwaltung) with `ui/catalogue` (Aufträge); `ui/client` (the client
+//!   window) with a file per tab and for the ⋮ menu (`profile`, `notes`, `documents`,
+//!   `monitoring`, `menu`, `message`) and `ui/profile_form`; `ui/timeline`
+//!   (Teilnahmeverlauf, with `details` and `correction`) over `ui/assistant` (with
+//!   `action`), `ui/responsibilities`, `ui/type_specific`, `ui/working_time` and
+//!   `ui/vacation`.
 
 pub mod api;
 pub mod crypto;
