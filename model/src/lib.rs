@@ -6,6 +6,8 @@
 //! them (`Editor::with_system_clock` for the binaries, a stepping clock for tests).
 //!
 //! # Layout
+//! - [`api`]: the HTTP contract between the sync server and its clients: paths, request
+//!   and response types, error codes.
 //! - [`ids`]: document ids (bs58check), user, tenant and entity ids, short client ids.
 //! - [`clock`]: the hybrid logical clock and its [`Stamp`]s.
 //! - [`date`]: business dates, periods, times of day, vacation days.
@@ -22,6 +24,7 @@
 //! (`claim_primary`, `add_note`, `record_action`, …). They refuse invalid input with the
 //! module's error type; [`Error`] joins them.
 
+pub mod api;
 pub mod bookmarks;
 pub mod catalogue;
 pub mod client_contact;

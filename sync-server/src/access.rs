@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 
 use model::{Date, DocKind, Period};
 
-use crate::accounts::Role;
+use model::api::Role;
 
 /// A remote user's access to one document. Ordered: more is greater.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

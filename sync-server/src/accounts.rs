@@ -17,51 +17,9 @@ use crate::config::Config;
 use crate::password::{self, PasswordHash, PolicyError};
 use crate::throttle::{Allowance, Refused, Throttle};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Counsellor,
-    Client,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Counsellor => "counsellor",
-            Role::Client => "client",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Role::Admin, Role::Counsellor, Role::Client]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountState {
-    Active,
-    Locked,
-    Deleted,
-}
-
-impl AccountState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountState::Active => "active",
-            AccountState::Locked => "locked",
-            AccountState::Deleted => "deleted",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Active, Self::Locked, Self::Deleted]
-            .into_iter()
-            .find(|state| state.as_str() == s)
-    }
-}
+/// Roles and account states are the contract's: the API answers them as they are.
+pub use model::api::{AccountState, AccountSummary, Role};
+use model::api::ErrorCode;
 
 /// Who a valid session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +37,7 @@ pub enum AccountError {
     #[error("too many failed logins; try again later")]
     RateLimited(Duration),
     /// Password checks for this login or address are in progress, as many as may run
-    /// at once: the HTTP layer tries again shortly ([`crate::http::patiently`]).
+    /// at once: the HTTP layer tries again shortly ([`crate::blocking::patiently`]).
     #[error("too many password checks at once")]
     Busy,
     #[error("the session is unknown or has expired")]
@@ -98,15 +56,15 @@ pub enum AccountError {
 
 impl AccountError {
     /// The stable code the API returns.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AccountError::WrongCredentials => "wrong-credentials",
-            AccountError::RateLimited(_) | AccountError::Busy => "rate-limited",
-            AccountError::NoSession => "no-session",
+            AccountError::WrongCredentials => ErrorCode::WrongCredentials,
+            AccountError::RateLimited(_) | AccountError::Busy => ErrorCode::RateLimited,
+            AccountError::NoSession => ErrorCode::NoSession,
             AccountError::Policy(p) => p.code(),
-            AccountError::LoginTaken => "login-taken",
-            AccountError::NoSuchAccount => "no-such-account",
-            AccountError::Random(_) | AccountError::Sqlite(_) => "internal",
+            AccountError::LoginTaken => ErrorCode::LoginTaken,
+            AccountError::NoSuchAccount => ErrorCode::NoSuchAccount,
+            AccountError::Random(_) | AccountError::Sqlite(_) => ErrorCode::Internal,
         }
     }
 }
@@ -127,16 +85,6 @@ pub struct Login {
     pub account_id: String,
     pub tenant: String,
     pub role: Role,
-}
-
-/// One account, as admins and IT see it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AccountSummary {
-    pub id: String,
-    pub tenant: String,
-    pub login: String,
-    pub role: &'static str,
-    pub state: &'static str,
 }
 
 pub struct Accounts {
@@ -572,8 +520,10 @@ impl Accounts {
                 id,
                 tenant,
                 login,
-                role: Role::parse(&role).map_or("unknown", Role::as_str),
-                state: AccountState::parse(&state).map_or("unknown", AccountState::as_str),
+                // The server writes only known names; anything else counts as the least
+                // an account can be.
+                role: Role::parse(&role).unwrap_or(Role::Client),
+                state: AccountState::parse(&state).unwrap_or(AccountState::Deleted),
             });
         }
         Ok(found)

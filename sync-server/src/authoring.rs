@@ -2,6 +2,9 @@
 //! `model` under the server's actor, and the changes it made are applied to samod's
 //! document, which stores and syncs them like anyone's. And the server's own documents
 //! (directories, contacts it creates): created, stored, then registered.
+//!
+//! [`Author`] is what request handlers and workers use: it reads a document as the
+//! server holds it, and edits it as the server, answering once the change is on disk.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,8 +13,109 @@ use automerge::{ActorId, Automerge, Change, ChangeHash};
 use model::{Document, Schema};
 
 use crate::access::DocEntry;
+use crate::error::ApiError;
 use crate::registry::{Registry, RegistryError};
 use crate::storage::Persisted;
+
+/// The server as the author of documents: samod's repo, where its writes are
+/// committed, the registry its own documents go into, and its actor.
+#[derive(Debug, Clone)]
+pub struct Author {
+    repo: samod::Repo,
+    persisted: Arc<Persisted>,
+    registry: Arc<Registry>,
+    /// The actor of the server's own changes, drawn at start (`model::server_actor`).
+    actor: ActorId,
+    /// How long an answer waits for the disk.
+    persist_timeout: Duration,
+}
+
+impl Author {
+    pub fn new(
+        repo: samod::Repo,
+        persisted: Arc<Persisted>,
+        registry: Arc<Registry>,
+        actor: ActorId,
+        persist_timeout: Duration,
+    ) -> Self {
+        Self {
+            repo,
+            persisted,
+            registry,
+            actor,
+            persist_timeout,
+        }
+    }
+
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    /// samod's handle of a document the server holds.
+    async fn handle(&self, id: &str) -> Result<samod::DocHandle, ApiError> {
+        let doc_id = id
+            .parse::<samod::DocumentId>()
+            .map_err(|_| ApiError::not_found())?;
+        match self.repo.find(doc_id).await {
+            Ok(Some(handle)) => Ok(handle),
+            // Registered but never synced: there is nothing to read or change yet.
+            Ok(None) => Err(ApiError::not_found()),
+            Err(_) => Err(ApiError::internal()),
+        }
+    }
+
+    /// A document as the server holds it now, read through `model`.
+    pub async fn read<T: Schema>(&self, id: &str) -> Result<T, ApiError> {
+        let handle = self.handle(id).await?;
+        let bytes = held(&handle, |doc| doc.save_nocompress()).map_err(|_| ApiError::internal())?;
+        Document::<T>::load(&bytes)
+            .and_then(|d| d.read())
+            .map_err(|_| ApiError::internal())
+    }
+
+    /// Edits the document `id` as the server and waits until the change is on disk.
+    pub async fn edit<T: Schema, R, E>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Document<T>) -> Result<R, E>,
+    ) -> Result<R, ApiError>
+    where
+        E: Into<ApiError>,
+    {
+        let handle = self.handle(id).await?;
+        let (result, heads) = held(&handle, |doc| edit(doc, &self.actor, change))
+            .map_err(|_| ApiError::internal())?
+            .map_err(|error| match error {
+                AuthoringError::Edit(e) => e.into(),
+                other => {
+                    tracing::error!(document = %id, error = %other, "cannot write as the server");
+                    ApiError::internal()
+                }
+            })?;
+        if !self
+            .persisted
+            .wait_for(id, &heads, self.persist_timeout)
+            .await
+        {
+            tracing::error!(document = %id, "the server's change was not stored in time");
+            return Err(ApiError::internal());
+        }
+        Ok(result)
+    }
+
+    /// Creates a document of the server's own and registers it ([`create_registered`]).
+    pub async fn create(&self, initial: Automerge, entry: DocEntry) -> Result<String, CreateError> {
+        create_registered(
+            &self.repo,
+            &self.persisted,
+            &self.registry,
+            initial,
+            entry,
+            self.persist_timeout,
+        )
+        .await
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {

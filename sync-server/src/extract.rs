@@ -1,11 +1,8 @@
-//! What handlers take from a request, as axum extractors, so that a handler's signature
-//! says what it needs and a bad request is refused before the handler runs:
+//! What handlers take from a request besides who asks (that is [`crate::auth`]), as
+//! axum extractors, so that a bad request is refused before the handler runs:
 //!
 //! - [`ApiJson`]: a JSON body; a malformed, mistyped or oversized one gets a stable code
 //!   (`malformed-json`, `not-json`, `too-large`), never axum's plain-text message;
-//! - [`Authenticated`]: the active account behind the bearer token. Extractors of the
-//!   request's parts run before the body is read, so a request without a valid token
-//!   is refused without its body ever being read (an upload of 25 MB included);
 //! - [`ClientIp`]: the client's address, the peer's or, behind a trusted proxy, the one
 //!   it forwarded.
 
@@ -18,9 +15,10 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::access::Viewer;
-use crate::accounts::AccountError;
-use crate::http::{ApiError, AppState, bearer};
+use model::api::ErrorCode;
+
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A JSON body, refused with a stable code.
 #[derive(Debug)]
@@ -40,30 +38,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 fn json_refused(rejection: &JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::MissingJsonContentType(_) => {
-            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "not-json")
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::NotJson)
         }
-        JsonRejection::JsonDataError(_) => ApiError::unprocessable("invalid-request"),
-        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("malformed-json"),
+        JsonRejection::JsonDataError(_) => ApiError::unprocessable(ErrorCode::InvalidRequest),
+        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request(ErrorCode::MalformedJson),
         JsonRejection::BytesRejection(bytes) if bytes.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large")
+            ApiError::too_large()
         }
-        _ => ApiError::bad_request("malformed-request"),
-    }
-}
-
-/// The active account of the request's bearer token.
-#[derive(Debug)]
-pub struct Authenticated(pub Viewer);
-
-impl FromRequestParts<Arc<AppState>> for Authenticated {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers).ok_or(AccountError::NoSession)?;
-        Ok(Self(crate::http::viewer(state, &token).await?))
+        _ => ApiError::bad_request(ErrorCode::MalformedRequest),
     }
 }
 

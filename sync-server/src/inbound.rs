@@ -23,10 +23,9 @@ use std::time::{Duration, Instant};
 
 use crate::access::Access;
 use crate::guard::{self, Check, Refusal};
-use crate::http::AppState;
-use crate::server::SERVER_PEER_ID;
+use crate::state::AppState;
 use crate::sync_message::{self, Limits, SyncMessageError};
-use crate::wire::{self, WireError};
+use crate::wire::{self, SERVER_PEER_ID, WireError};
 
 /// Frames that carry no document state are small: a `join` is about 150 bytes, an
 /// `ephemeral` presence message a few hundred.

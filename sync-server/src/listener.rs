@@ -136,6 +136,7 @@ impl Gate {
     }
 
     /// Connections open now (sync websockets included).
+    #[cfg(test)]
     pub fn open(&self) -> usize {
         self.total.load(Ordering::Acquire)
     }

@@ -18,11 +18,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use model::client_contact::{ClientContact, ContactChannel, Delivery};
 use rusqlite::{Connection, OptionalExtension, params};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::accounts::now_ms;
+use crate::authoring::Author;
 
 /// How a message reaches the person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +52,17 @@ pub struct Outgoing {
     pub recipient: String,
     pub subject: String,
     pub body: String,
-    /// The contact document and message id of a direct message, to mark it sent.
-    pub direct_message: Option<(String, String)>,
+    /// The direct message this is, to mark it sent once delivered.
+    pub direct_message: Option<DirectMessage>,
+}
+
+/// A direct message in a person's contact document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectMessage {
+    /// The contact document that holds it.
+    pub contact: String,
+    /// Its id there.
+    pub message: String,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -78,9 +90,6 @@ pub struct Mail {
     queued: Notify,
 }
 
-/// A message delivered: what to tell the contact document, if anything.
-pub type Delivered = Option<(String, String)>;
-
 impl Mail {
     pub fn new(conn: Connection, data_dir: &Path) -> Self {
         Self {
@@ -100,7 +109,11 @@ impl Mail {
 
     /// Queues a message; `false` when its key was queued before.
     pub fn queue(&self, message: &Outgoing) -> Result<bool, MailError> {
-        let (doc, id) = message.direct_message.clone().unzip();
+        let (doc, id) = message
+            .direct_message
+            .as_ref()
+            .map(|dm| (&dm.contact, &dm.message))
+            .unzip();
         let added = self.conn().execute(
             "INSERT OR IGNORE INTO mail_queue
                  (key, created_ms, channel, recipient, subject, body, doc, message)
@@ -144,7 +157,9 @@ impl Mail {
                     recipient: r.get(3)?,
                     subject: r.get(4)?,
                     body: r.get(5)?,
-                    direct_message: doc.zip(message),
+                    direct_message: doc
+                        .zip(message)
+                        .map(|(contact, message)| DirectMessage { contact, message }),
                 },
             ))
         })?;
@@ -164,11 +179,11 @@ impl Mail {
             .unwrap_or(false))
     }
 
-    /// Delivers every waiting message into the outbox; returns the direct messages
-    /// delivered. A message that cannot be written stays waiting (and is logged) while the
+    /// Delivers every waiting message into the outbox; returns the direct messages among
+    /// them, to be marked sent. A message that cannot be written stays waiting (and is logged) while the
     /// others go. A crash between writing a file and noting it sends that message again
     /// at the next start: delivery is at least once.
-    pub fn deliver_waiting(&self) -> Result<Vec<Delivered>, MailError> {
+    pub fn deliver_waiting(&self) -> Result<Vec<DirectMessage>, MailError> {
         let mut delivered = Vec::new();
         for (id, message) in self.waiting()? {
             if let Err(error) = self.write(id, &message) {
@@ -180,7 +195,7 @@ impl Mail {
                  WHERE id = ?1",
                 params![id, now_ms() as i64],
             )?;
-            delivered.push(message.direct_message);
+            delivered.extend(message.direct_message);
         }
         Ok(delivered)
     }
@@ -212,7 +227,7 @@ fn email(message: &Outgoing) -> String {
     let subject = if message.subject.is_ascii() {
         message.subject.clone()
     } else {
-        format!("=?UTF-8?B?{}?=", base64(message.subject.as_bytes()))
+        format!("=?UTF-8?B?{}?=", BASE64.encode(message.subject.as_bytes()))
     };
     let date = chrono::Utc::now().to_rfc2822();
     format!(
@@ -222,25 +237,6 @@ fn email(message: &Outgoing) -> String {
         subject.replace(['\r', '\n'], ""),
         message.body.replace("\r\n", "\n").replace('\n', "\r\n"),
     )
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The direct messages of a contact document still marked `Queued`: to queue (queuing
@@ -263,32 +259,32 @@ pub fn direct_messages(doc: &str, contact: &ClientContact) -> Vec<Outgoing> {
                 recipient,
                 subject: m.subject.clone(),
                 body: m.text.clone(),
-                direct_message: Some((doc.to_owned(), id.to_string())),
+                direct_message: Some(DirectMessage {
+                    contact: doc.to_owned(),
+                    message: id.to_string(),
+                }),
             })
         })
         .collect()
 }
 
-/// Delivers what is queued, until the server stops; marks delivered direct messages in
-/// their contact documents.
-pub async fn run(state: Arc<crate::http::AppState>) {
+/// Delivers what is queued until `shutdown` turns true; marks delivered direct messages
+/// in their contact documents as the server.
+pub async fn run(mail: Arc<Mail>, author: Author, mut shutdown: watch::Receiver<bool>) {
     loop {
-        let mail = state.mail.clone();
-        let delivered = tokio::task::spawn_blocking(move || mail.deliver_waiting()).await;
+        let worker = mail.clone();
+        let delivered = tokio::task::spawn_blocking(move || worker.deliver_waiting()).await;
         match delivered {
             Ok(Ok(delivered)) => {
-                for (doc, id) in delivered.into_iter().flatten() {
-                    let id = model::EntityId::new(id);
-                    let marked = crate::operations::edit_as_server(
-                        &state,
-                        &doc,
-                        |d: &mut model::Document<ClientContact>| {
+                for DirectMessage { contact, message } in delivered {
+                    let id = model::EntityId::new(message);
+                    let marked = author
+                        .edit(&contact, |d: &mut model::Document<ClientContact>| {
                             d.set_delivery(&id, Delivery::Sent)
-                        },
-                    )
-                    .await;
+                        })
+                        .await;
                     if marked.is_err() {
-                        tracing::error!(document = %doc, "cannot mark a direct message as sent");
+                        tracing::error!(document = %contact, "cannot mark a direct message as sent");
                     }
                 }
             }
@@ -297,18 +293,16 @@ pub async fn run(state: Arc<crate::http::AppState>) {
             }
             Err(_) => tracing::error!("the mail queue's delivery stopped; it tries again"),
         }
-        tokio::select! {
-            () = state.mail.wait(Duration::from_secs(10)) => {}
-            _ = wait_for_shutdown(&state) => return,
-        }
-    }
-}
-
-async fn wait_for_shutdown(state: &crate::http::AppState) {
-    let mut shutdown = state.shutdown.subscribe();
-    while !*shutdown.borrow() {
-        if shutdown.changed().await.is_err() {
+        if *shutdown.borrow() {
             return;
+        }
+        tokio::select! {
+            () = mail.wait(Duration::from_secs(10)) => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
         }
     }
 }
@@ -316,15 +310,6 @@ async fn wait_for_shutdown(state: &crate::http::AppState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_the_rfc_examples() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
 
     #[test]
     fn a_message_is_queued_once_and_nothing_personal_stays_after_delivery() {
@@ -339,13 +324,22 @@ mod tests {
             recipient: "mia@example.org".into(),
             subject: "Termin am Dienstag – Änderung".into(),
             body: "Hallo Mia,\nder Termin ist um 10:00 Uhr.".into(),
-            direct_message: Some(("doc".into(), "1".into())),
+            direct_message: Some(DirectMessage {
+                contact: "doc".into(),
+                message: "1".into(),
+            }),
         };
         assert!(mail.queue(&message).unwrap());
         assert!(!mail.queue(&message).unwrap(), "the same key again");
         assert!(!mail.delivered("dm:doc:1").unwrap());
         let delivered = mail.deliver_waiting().unwrap();
-        assert_eq!(delivered, vec![Some(("doc".to_owned(), "1".to_owned()))]);
+        assert_eq!(
+            delivered,
+            vec![DirectMessage {
+                contact: "doc".to_owned(),
+                message: "1".to_owned()
+            }]
+        );
         assert!(mail.delivered("dm:doc:1").unwrap());
         assert!(mail.deliver_waiting().unwrap().is_empty(), "delivered once");
         let files: Vec<_> = std::fs::read_dir(mail.outbox())

@@ -81,7 +81,11 @@ fn cli(mut args: Vec<String>) -> anyhow::Result<()> {
             for a in accounts(&config)?.list(tenant.as_deref())? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
-                    a.id, a.tenant, a.login, a.role, a.state
+                    a.id,
+                    a.tenant,
+                    a.login,
+                    a.role.as_str(),
+                    a.state.as_str()
                 );
             }
             Ok(())

@@ -207,14 +207,15 @@ pub enum PolicyError {
 
 impl PolicyError {
     /// The stable code the API returns.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> model::api::ErrorCode {
+        use model::api::ErrorCode;
         match self {
-            PolicyError::TooShort => "password-too-short",
-            PolicyError::TooLong => "password-too-long",
-            PolicyError::MissingClass => "password-missing-class",
-            PolicyError::ControlCharacter => "password-control-character",
-            PolicyError::Common => "password-too-common",
-            PolicyError::TooWeak => "password-too-weak",
+            PolicyError::TooShort => ErrorCode::PasswordTooShort,
+            PolicyError::TooLong => ErrorCode::PasswordTooLong,
+            PolicyError::MissingClass => ErrorCode::PasswordMissingClass,
+            PolicyError::ControlCharacter => ErrorCode::PasswordControlCharacter,
+            PolicyError::Common => ErrorCode::PasswordTooCommon,
+            PolicyError::TooWeak => ErrorCode::PasswordTooWeak,
         }
     }
 }
@@ -309,16 +310,13 @@ pub fn verify(password: &str, stored: &PasswordHash) -> bool {
 pub fn random_hex(rng: &SystemRandom, bytes: usize) -> Result<String, RandomError> {
     let mut buf = vec![0u8; bytes];
     rng.fill(&mut buf).map_err(|_| RandomError)?;
-    Ok(hex(&buf))
+    Ok(hex::encode(buf))
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Tokens are stored as their SHA-256, so a stolen database holds no usable token.
 pub fn token_digest(token: &str) -> String {
-    hex(digest::digest(&digest::SHA256, token.as_bytes()).as_ref())
+    hex::encode(digest::digest(&digest::SHA256, token.as_bytes()))
 }
 
 #[cfg(test)]

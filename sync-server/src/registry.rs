@@ -29,12 +29,13 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> model::api::ErrorCode {
+        use model::api::ErrorCode;
         match self {
-            RegistryError::Taken => "document-id-taken",
-            RegistryError::Forbidden => "forbidden",
-            RegistryError::CreationMissing => "creation-missing",
-            RegistryError::Sqlite(_) => "internal",
+            RegistryError::Taken => ErrorCode::DocumentIdTaken,
+            RegistryError::Forbidden => ErrorCode::Forbidden,
+            RegistryError::CreationMissing => ErrorCode::CreationMissing,
+            RegistryError::Sqlite(_) => ErrorCode::Internal,
         }
     }
 }

@@ -16,15 +16,15 @@ use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db;
 use crate::directory::{self, Directories};
-use crate::http::{self, AppState, Metrics};
+use crate::authoring::Author;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::wire::SERVER_PEER_ID;
 use crate::listener::{self, Gate};
 use crate::registry::Registry;
 use crate::settle::{self, ChangeObserver};
 use crate::share::Policy;
 use crate::storage::SqliteStorage;
-
-/// The peer id the server introduces itself with; account peer ids contain a `:`.
-pub const SERVER_PEER_ID: &str = "sync-server";
 
 /// The state a server runs on, opened from its configuration.
 pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
@@ -68,12 +68,19 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let acceptor = repo
         .make_acceptor(url)
         .map_err(|_| anyhow::anyhow!("the repo stopped while starting"))?;
+    let author = Author::new(
+        repo.clone(),
+        persisted.clone(),
+        registry.clone(),
+        server_actor,
+        Duration::from_secs(config.persist_timeout_seconds),
+    );
     let state = Arc::new(AppState {
         config: config.clone(),
         accounts,
         registry,
         directories,
-        server_actor,
+        author,
         server_writes: tokio::sync::Mutex::new(()),
         repo,
         acceptor,
@@ -153,9 +160,13 @@ pub async fn run(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = http::router(state.clone());
+    let app = crate::routes::router(state.clone());
     let gate = Gate::new(connection_limits(&state.config));
-    let mailer = tokio::spawn(crate::mail::run(state.clone()));
+    let mailer = tokio::spawn(crate::mail::run(
+        state.mail.clone(),
+        state.author.clone(),
+        state.shutdown.subscribe(),
+    ));
     let stopping = state.clone();
     tokio::spawn(async move {
         shutdown.await;

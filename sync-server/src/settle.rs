@@ -150,9 +150,9 @@ async fn settle_one(
                         tracing::error!(document = %doc, %error, "cannot queue a direct message");
                     }
                     if mail.delivered(&message.key).unwrap_or(false)
-                        && let Some((_, id)) = message.direct_message
+                        && let Some(direct) = message.direct_message
                     {
-                        sent.push(id);
+                        sent.push(direct.message);
                     }
                 }
                 sent

@@ -19,15 +19,18 @@ use std::time::Duration;
 use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use samod::{PeerId, Transport};
 use tokio::sync::watch;
 
 use crate::accounts::{AccountError, Principal};
+use crate::auth::{authenticated, bearer};
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::extract::ClientIp;
-use crate::http::{ApiError, AppState, authenticated, bearer};
+use crate::state::AppState;
 use crate::inbound::{Breach, Budget, Inbound, Verdict};
 use crate::listener::Slot;
 use crate::share::peer_id_for;
@@ -70,8 +73,7 @@ pub async fn upgrade(
         state.config.max_websockets_per_session,
         state.config.max_websockets_per_account,
     ) else {
-        return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-connections")
-            .into_response();
+        return ApiError::too_many_connections().into_response();
     };
     // From here on it counts against its account, not its address.
     let slot = slot.map(|Extension(slot)| slot);
@@ -80,7 +82,7 @@ pub async fn upgrade(
     }
     let worker = state.clone();
     let account = principal.account_id.clone();
-    let logged = crate::http::blocking(move || {
+    let logged = blocking(move || {
         worker
             .accounts
             .record_access(address, Some(&account), "sync")
@@ -97,78 +99,6 @@ pub async fn upgrade(
             let _held = (permit, slot);
             connection(state, socket, token, principal, sessions).await;
         })
-}
-
-/// Sync websockets open per session and per account.
-#[derive(Debug, Default)]
-pub struct Websockets {
-    counts: std::sync::Mutex<WebsocketCounts>,
-}
-
-#[derive(Debug, Default)]
-struct WebsocketCounts {
-    by_account: std::collections::HashMap<String, usize>,
-    by_session: std::collections::HashMap<String, usize>,
-}
-
-impl Websockets {
-    fn counts(&self) -> std::sync::MutexGuard<'_, WebsocketCounts> {
-        // Counts only; a panic elsewhere leaves them consistent.
-        self.counts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// A place for one more websocket of `account` on the session of `token`, if the
-    /// limits allow it.
-    fn admit(
-        self: &Arc<Self>,
-        account: &str,
-        token: &str,
-        per_session: usize,
-        per_account: usize,
-    ) -> Option<OwnedWebsocketPermit> {
-        let session = crate::password::token_digest(token);
-        let mut counts = self.counts();
-        let of_account = counts.by_account.get(account).copied().unwrap_or(0);
-        let of_session = counts.by_session.get(&session).copied().unwrap_or(0);
-        if of_account >= per_account || of_session >= per_session {
-            return None;
-        }
-        *counts.by_account.entry(account.to_owned()).or_default() += 1;
-        *counts.by_session.entry(session.clone()).or_default() += 1;
-        Some(OwnedWebsocketPermit {
-            websockets: self.clone(),
-            account: account.to_owned(),
-            session,
-        })
-    }
-}
-
-/// An open websocket's place in [`Websockets`], given back when dropped.
-#[derive(Debug)]
-pub struct OwnedWebsocketPermit {
-    websockets: Arc<Websockets>,
-    account: String,
-    session: String,
-}
-
-impl Drop for OwnedWebsocketPermit {
-    fn drop(&mut self) {
-        let mut counts = self.websockets.counts();
-        let WebsocketCounts {
-            by_account,
-            by_session,
-        } = &mut *counts;
-        for (map, key) in [(by_account, &self.account), (by_session, &self.session)] {
-            if let Some(n) = map.get_mut(key) {
-                *n -= 1;
-                if *n == 0 {
-                    map.remove(key);
-                }
-            }
-        }
-    }
 }
 
 /// Why the server ends a connection; the text goes to the client in an `error` message.
@@ -430,7 +360,7 @@ async fn relay(
 async fn session_valid(state: &Arc<AppState>, token: &str, used: bool) -> bool {
     let worker = state.clone();
     let token = token.to_owned();
-    crate::http::blocking(move || {
+    blocking(move || {
         if used {
             worker.accounts.authenticate(&token)
         } else {

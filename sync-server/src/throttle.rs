@@ -287,12 +287,14 @@ impl Throttle {
             .retain(|_, at| now_ms.saturating_sub(*at) < KNOWN_FOR.as_millis() as u64);
     }
 
-    /// Keys kept now, for tests and metrics.
+    /// Keys kept now.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         let state = self.state();
         state.entries.len() + state.known.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -40,6 +40,9 @@ pub enum WireError {
 }
 
 /// The message types of version 1 of the protocol.
+/// The peer id the server introduces itself with; account peer ids contain a `:`.
+pub const SERVER_PEER_ID: &str = "sync-server";
+
 const TYPES: &[&str] = &[
     "join",
     "peer",
@@ -266,7 +269,7 @@ pub fn unavailable_frame(peer: &str, document: &str) -> Vec<u8> {
     let _ = e
         .map(4)
         .and_then(|e| e.str("type")?.str("doc-unavailable"))
-        .and_then(|e| e.str("senderId")?.str(crate::server::SERVER_PEER_ID))
+        .and_then(|e| e.str("senderId")?.str(SERVER_PEER_ID))
         .and_then(|e| e.str("targetId")?.str(peer))
         .and_then(|e| e.str("documentId")?.str(document));
     buffer

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use client_app::{SignIn, Workspace};
 use sync_server::accounts::Role;
-use sync_server::http::AppState;
+use sync_server::state::AppState;
 use sync_server::{Config, open_state, run};
 use tokio::sync::oneshot;
 

@@ -262,7 +262,11 @@ fn a_password_set_by_an_admin_ends_the_sessions_and_replaces_the_old_one() {
     let listed = accounts.list(Some("t")).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(
-        (listed[0].login.as_str(), listed[0].role, listed[0].state),
+        (
+            listed[0].login.as_str(),
+            listed[0].role.as_str(),
+            listed[0].state.as_str()
+        ),
         ("berater", "counsellor", "active")
     );
     assert!(accounts.list(Some("other")).unwrap().is_empty());

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use sync_server::accounts::Role;
-use sync_server::http::AppState;
+use sync_server::state::AppState;
 use sync_server::{Config, open_state, run};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

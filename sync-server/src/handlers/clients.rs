@@ -1,0 +1,184 @@
+//! What staff ask the server to do to a client record, because the document rules do
+//! not let them do it themselves. The server checks the request and writes the change
+//! as its own actor ([`crate::authoring`]), so the rules honour it; the answer comes
+//! once the change is on disk.
+//!
+//! - `POST /api/clients/{record}/delete`, `…/restore` (admins): a deletion event in the
+//!   client record. The person is purged after the tenant's deletion interval.
+//! - `PUT /api/clients/{record}/contact` (admins; and the member of staff who created
+//!   the record, while the person has no contact document yet: the hand-over of contact
+//!   data at "Klient:in anlegen"): e-mail and phone in the client contact, which the
+//!   server creates if the person has none.
+//! - `PUT /api/clients/{record}/password` (staff): "Passwort vergeben" for the person's
+//!   own account (role `client`, login = the pseudonym), created if needed; the
+//!   record's account state then says "has a password".
+//!
+//! A counsellor asking to delete or restore gets 403 before the record is looked up; a
+//! record of another tenant is 404, exactly like one that does not exist.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use model::api::{Contact, ContactStored, Deletion, NewPassword, Role};
+use model::client_contact::{ClientContact, ContactChannel};
+use model::client_record::ClientRecord;
+use model::{DocKind, Document, Editor, NodeId, UserId};
+
+use super::record_of;
+use crate::access::{DocEntry, Viewer};
+use crate::accounts::AccountError;
+use crate::auth::{Admin, Staff};
+use crate::blocking::blocking;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::registry::today;
+use crate::state::AppState;
+
+/// The node id in the stamps of the server's own intents.
+const SERVER_NODE: &str = "sync-server";
+
+/// The server's editor acting on `who`'s request: the intent names `who`.
+fn server_editor(who: &Viewer) -> Editor {
+    Editor::with_system_clock(UserId::new(&who.account_id), NodeId::new(SERVER_NODE))
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Admin(who): Admin,
+    Path(record): Path<String>,
+) -> Result<Json<Deletion>, ApiError> {
+    record_of(&state, &who, &record)?;
+    let on = today();
+    let mut editor = server_editor(&who);
+    state
+        .author
+        .edit(&record, |doc: &mut Document<ClientRecord>| {
+            doc.mark_deleted(&mut editor, on)
+        })
+        .await?;
+    tracing::info!(document = %record, "client marked for deletion");
+    Ok(Json(Deletion {
+        deleted_on: Some(on.to_string()),
+    }))
+}
+
+pub async fn restore(
+    State(state): State<Arc<AppState>>,
+    Admin(who): Admin,
+    Path(record): Path<String>,
+) -> Result<Json<Deletion>, ApiError> {
+    record_of(&state, &who, &record)?;
+    let mut editor = server_editor(&who);
+    state
+        .author
+        .edit(&record, |doc: &mut Document<ClientRecord>| {
+            doc.restore(&mut editor)
+        })
+        .await?;
+    tracing::info!(document = %record, "client restored");
+    Ok(Json(Deletion { deleted_on: None }))
+}
+
+pub async fn set_contact(
+    State(state): State<Arc<AppState>>,
+    Staff(who): Staff,
+    Path(record): Path<String>,
+    ApiJson(request): ApiJson<Contact>,
+) -> Result<(StatusCode, Json<ContactStored>), ApiError> {
+    let entry = record_of(&state, &who, &record)?;
+    // One contact document per person, even for two requests at once.
+    let _one_at_a_time = state.server_writes.lock().await;
+    let email = request.email.as_deref();
+    let phone = request.phone.as_deref();
+    if let Some(contact) = state.registry.contact_of(&record) {
+        if who.role != Role::Admin {
+            return Err(ApiError::forbidden());
+        }
+        state
+            .author
+            .edit(&contact, |doc: &mut Document<ClientContact>| {
+                doc.set_email(email)?;
+                doc.set_phone(phone)?;
+                let contact = doc.read()?;
+                let channel = match (&contact.email, &contact.phone) {
+                    (Some(_), _) => ContactChannel::Email,
+                    (None, Some(_)) => ContactChannel::Sms,
+                    (None, None) => ContactChannel::None,
+                };
+                doc.set_channel(channel)
+            })
+            .await?;
+        return Ok((
+            StatusCode::OK,
+            Json(ContactStored {
+                contact_id: contact,
+            }),
+        ));
+    }
+    if who.role != Role::Admin {
+        let registry = state.registry.clone();
+        let id = record.clone();
+        let creator = blocking(move || registry.created_by(&id)).await?;
+        if creator.as_deref() != Some(who.account_id.as_str()) {
+            return Err(ApiError::forbidden());
+        }
+    }
+    let person = record
+        .parse::<model::DocumentId>()
+        .map_err(|_| ApiError::not_found())?;
+    let contact = Document::<ClientContact>::create_contact(person, email, phone)?;
+    let contact_entry = DocEntry {
+        kind: DocKind::ClientContact,
+        tenant: entry.tenant,
+        person: Some(record.clone()),
+        owner: None,
+    };
+    let contact_id = state
+        .author
+        .create(contact.into_automerge(), contact_entry)
+        .await
+        .map_err(|error| {
+            tracing::error!(document = %record, %error, "cannot create a contact document");
+            ApiError::internal()
+        })?;
+    tracing::info!(document = %record, contact = %contact_id, "contact document created");
+    Ok((StatusCode::CREATED, Json(ContactStored { contact_id })))
+}
+
+/// "Passwort vergeben" for the person's own account.
+pub async fn set_password(
+    State(state): State<Arc<AppState>>,
+    Staff(who): Staff,
+    Path(record): Path<String>,
+    ApiJson(request): ApiJson<NewPassword>,
+) -> Result<StatusCode, ApiError> {
+    let entry = record_of(&state, &who, &record)?;
+    let read = crate::person::may_have_account(&state, &record).await?;
+    crate::password::check_policy(&request.password, &[&read.pseudonym, &entry.tenant])
+        .map_err(AccountError::from)?;
+    let worker = state.clone();
+    let id = record.clone();
+    let actor = who.account_id.clone();
+    blocking(move || {
+        let (account, created) = worker.accounts.ensure_person_account(
+            Some(&actor),
+            &entry.tenant,
+            &id,
+            &read.pseudonym,
+            Some(&request.password),
+        )?;
+        if created {
+            return Ok(());
+        }
+        worker
+            .accounts
+            .set_password(Some(&actor), &account, &request.password)
+    })
+    .await?;
+    state.session_ended();
+    crate::person::set_account(&state, &record, |account| account.has_password = true).await?;
+    tracing::info!(document = %record, "a person's password was set");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,60 @@
+//! [`AppState`]: everything a request handler and a connection may need, built once at
+//! start (`server::open_state`) and handed around in an `Arc`.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::accounts::Accounts;
+use crate::authoring::Author;
+use crate::blobs::Blobs;
+use crate::config::Config;
+use crate::directory::Directories;
+use crate::mail::Mail;
+use crate::metrics::Metrics;
+use crate::registry::Registry;
+use crate::storage::Persisted;
+use crate::websockets::Websockets;
+
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub accounts: Accounts,
+    pub registry: Arc<Registry>,
+    pub directories: Arc<Directories>,
+    /// The server's own reads and writes of documents, under its actor.
+    pub author: Author,
+    /// Held while the server creates a document of its own on a request, so that two
+    /// requests at once create one.
+    pub server_writes: tokio::sync::Mutex<()>,
+    pub repo: samod::Repo,
+    pub acceptor: samod::AcceptorHandle,
+    pub persisted: Arc<Persisted>,
+    /// The outbound mail queue.
+    pub mail: Arc<Mail>,
+    /// Uploaded files.
+    pub blobs: Arc<Blobs>,
+    /// Moves whenever a session ends on this server, so that its connections re-check.
+    pub sessions_changed: watch::Sender<u64>,
+    /// Set once, when the server begins to shut down.
+    pub shutdown: watch::Sender<bool>,
+    /// Sync websockets open, per session and per account.
+    pub websockets: Arc<Websockets>,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn session_ended(&self) {
+        self.sessions_changed.send_modify(|n| *n += 1);
+    }
+
+    /// Returns once the server begins to shut down.
+    pub async fn shutting_down(&self) {
+        let mut shutdown = self.shutdown.subscribe();
+        while !*shutdown.borrow() {
+            if shutdown.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+}
