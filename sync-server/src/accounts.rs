@@ -17,9 +17,9 @@ use crate::config::Config;
 use crate::password::{self, PasswordHash, PolicyError};
 use crate::throttle::{Allowance, Refused, Throttle};
 
+use model::api::ErrorCode;
 /// Roles and account states are the contract's: the API answers them as they are.
 pub use model::api::{AccountState, AccountSummary, Role};
-use model::api::ErrorCode;
 
 /// Who a valid session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -74,8 +74,8 @@ pub(crate) mod storage;
 pub(crate) mod sync;
 pub mod sync_message;
 pub(crate) mod throttle;
-pub mod wire;
 pub(crate) mod websockets;
+pub mod wire;
 
 pub use config::Config;
 pub use model::api::{AccountState, Role};

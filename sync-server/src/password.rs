@@ -313,7 +313,6 @@ pub fn random_hex(rng: &SystemRandom, bytes: usize) -> Result<String, RandomErro
     Ok(hex::encode(buf))
 }
 
-
 /// Tokens are stored as their SHA-256, so a stolen database holds no usable token.
 pub fn token_digest(token: &str) -> String {
     hex::encode(digest::digest(&digest::SHA256, token.as_bytes()))

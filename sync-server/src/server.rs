@@ -13,18 +13,18 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::accounts::Accounts;
+use crate::authoring::Author;
 use crate::config::Config;
 use crate::db;
 use crate::directory::{self, Directories};
-use crate::authoring::Author;
-use crate::metrics::Metrics;
-use crate::state::AppState;
-use crate::wire::SERVER_PEER_ID;
 use crate::listener::{self, Gate};
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::settle::{self, ChangeObserver};
 use crate::share::Policy;
+use crate::state::AppState;
 use crate::storage::SqliteStorage;
+use crate::wire::SERVER_PEER_ID;
 
 /// The state a server runs on, opened from its configuration.
 pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {

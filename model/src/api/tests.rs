@@ -127,7 +127,10 @@ fn accounts() {
     );
     for role in Role::ALL {
         assert_eq!(Role::parse(role.as_str()), Some(role));
-        assert_eq!(serde_json::to_value(role).expect("ok"), json!(role.as_str()));
+        assert_eq!(
+            serde_json::to_value(role).expect("ok"),
+            json!(role.as_str())
+        );
     }
     for state in AccountState::ALL {
         assert_eq!(AccountState::parse(state.as_str()), Some(state));

@@ -14,8 +14,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use model::api::{
-    AccountCreated, AccountState, AccountSummary, ErrorCode, NewAccount, NewPassword,
-    StaffMember,
+    AccountCreated, AccountState, AccountSummary, ErrorCode, NewAccount, NewPassword, StaffMember,
 };
 
 use crate::access::Viewer;

@@ -117,10 +117,7 @@ const EXPIRED: &str = "<h1>Link ungültig</h1><p>Diese Einladung ist abgelaufen 
     verwendet. Bitte fragen Sie Ihre Beraterin oder Ihren Berater nach einer neuen.</p>";
 
 /// The page behind the invitation link.
-pub async fn page(
-    State(state): State<Arc<AppState>>,
-    Path(token): Path<String>,
-) -> Response {
+pub async fn page(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
     let worker = state.clone();
     match blocking(move || worker.accounts.invitation(&token)).await {
         Ok(Some(_)) => html(StatusCode::OK, FORM),
