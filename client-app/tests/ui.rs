@@ -4,6 +4,13 @@
 //! when the server is back. And the participation timeline: an admin sets up a
 //! programme, the assistant enrols, suspends, resumes and ends; responsibilities,
 //! working time and vacation.
+//!
+//! Why this file stays long (over 700 lines): each test is one workflow of the manuals
+//! clicked through end to end against one real server, and its steps build on each other
+//! (the programme the admin sets up is the one the assistant enrols into). Cut into
+//! smaller tests, every piece would need the setup of all the steps before it; the shared
+//! helpers (`click`, `type_into`, `choose`, `until_shown`) are kept here, beside the only
+//! tests that use them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
