@@ -20,7 +20,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use model::{Date, DocKind, Period};
+use model::{Date, DocKind, DocumentId, Period, TenantId, UserId};
 
 use model::api::Role;
 
@@ -36,26 +36,26 @@ pub enum Access {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocEntry {
     pub kind: DocKind,
-    pub tenant: String,
+    pub tenant: TenantId,
     /// The client record a per-person document belongs to (a record names itself).
-    pub person: Option<String>,
+    pub person: Option<DocumentId>,
     /// The author of a notebook, the owner of bookmarks and directories, the creator of
     /// a group.
-    pub owner: Option<String>,
+    pub owner: Option<UserId>,
 }
 
 /// The user asking.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Viewer {
-    pub account_id: String,
-    pub tenant: String,
+    pub account_id: UserId,
+    pub tenant: TenantId,
     pub role: Role,
 }
 
 /// One person's responsibility for a client, as far as access goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
-    pub user: String,
+    pub user: UserId,
     pub valid: Period,
     pub deactivated: bool,
 }
@@ -64,20 +64,20 @@ pub struct Grant {
 /// responsibilities) that some rules depend on.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
-    pub restricted_tenants: HashSet<String>,
+    pub restricted_tenants: HashSet<TenantId>,
     /// By client record id.
-    pub responsibilities: HashMap<String, Vec<Grant>>,
+    pub responsibilities: HashMap<DocumentId, Vec<Grant>>,
 }
 
 impl Facts {
-    fn responsible(&self, person: Option<&str>, user: &str, today: Date) -> bool {
+    fn responsible(&self, person: Option<&DocumentId>, user: &UserId, today: Date) -> bool {
         let Some(person) = person else {
             return false;
         };
         self.responsibilities.get(person).is_some_and(|grants| {
             grants
                 .iter()
-                .any(|g| g.user == user && !g.deactivated && g.valid.contains(today))
+                .any(|g| &g.user == user && !g.deactivated && g.valid.contains(today))
         })
     }
 }
@@ -86,7 +86,7 @@ pub fn decide(doc: &DocEntry, who: &Viewer, facts: &Facts, today: Date) -> Acces
     if doc.tenant != who.tenant {
         return Access::None;
     }
-    let owns = doc.owner.as_deref() == Some(who.account_id.as_str());
+    let owns = doc.owner.as_ref() == Some(&who.account_id);
     if doc.kind == DocKind::Directory {
         return if owns { Access::Read } else { Access::None };
     }
@@ -101,7 +101,7 @@ pub fn decide(doc: &DocEntry, who: &Viewer, facts: &Facts, today: Date) -> Acces
         DocKind::ClientContact => Access::None,
         DocKind::Timeline => {
             if facts.restricted_tenants.contains(&doc.tenant)
-                && !facts.responsible(doc.person.as_deref(), &who.account_id, today)
+                && !facts.responsible(doc.person.as_ref(), &who.account_id, today)
             {
                 Access::None
             } else {

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use model::{TenantId, UserId};
 use ring::rand::SystemRandom;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -24,8 +25,8 @@ pub use model::api::{AccountState, AccountSummary, Role};
 /// Who a valid session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub account_id: String,
-    pub tenant: String,
+    pub account_id: UserId,
+    pub tenant: TenantId,
     pub role: Role,
 }
 
@@ -82,8 +83,8 @@ struct StoredAccount {
 #[derive(Debug)]
 pub struct Login {
     pub token: String,
-    pub account_id: String,
-    pub tenant: String,
+    pub account_id: UserId,
+    pub tenant: TenantId,
     pub role: Role,
 }
 
@@ -345,8 +346,8 @@ impl Accounts {
         Self::audit(&conn, Some(&id), "login", None)?;
         Ok(Login {
             token,
-            account_id: id,
-            tenant,
+            account_id: UserId::new(id),
+            tenant: TenantId::new(tenant),
             // An unknown role gets the least: authenticate() refuses it anyway.
             role: Role::parse(&role).unwrap_or(Role::Client),
         })
@@ -405,8 +406,8 @@ impl Accounts {
         }
         let role = Role::parse(&role).ok_or(AccountError::NoSession)?;
         Ok(Principal {
-            account_id,
-            tenant,
+            account_id: UserId::new(account_id),
+            tenant: TenantId::new(tenant),
             role,
         })
     }
@@ -431,7 +432,7 @@ impl Accounts {
         let principal = self.authenticate(token)?;
         let (login, stored): (String, Option<PasswordHash>) = self.conn().query_row(
             "SELECT login, salt, iterations, password_hash FROM accounts WHERE id = ?1",
-            params![principal.account_id],
+            params![principal.account_id.as_str()],
             |r| {
                 Ok((
                     r.get(0)?,
@@ -446,7 +447,7 @@ impl Accounts {
                 ))
             },
         )?;
-        password::check_policy(new, &[&login, &principal.tenant])?;
+        password::check_policy(new, &[&login, principal.tenant.as_str()])?;
         let now = now_ms();
         let attempt = self.throttle.begin(&login, address, now).map_err(refused)?;
         let right = password::verify(old, &stored.unwrap_or_else(dummy_hash));
@@ -466,14 +467,19 @@ impl Accounts {
                 fresh.salt,
                 fresh.iterations,
                 fresh.hash,
-                principal.account_id
+                principal.account_id.as_str()
             ],
         )?;
         tx.execute(
             "DELETE FROM sessions WHERE account_id = ?1 AND token_digest != ?2",
-            params![principal.account_id, password::token_digest(token)],
+            params![principal.account_id.as_str(), password::token_digest(token)],
         )?;
-        Self::audit(&tx, Some(&principal.account_id), "password-changed", None)?;
+        Self::audit(
+            &tx,
+            Some(principal.account_id.as_str()),
+            "password-changed",
+            None,
+        )?;
         tx.commit()?;
         Ok(())
     }

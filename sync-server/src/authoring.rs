@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use automerge::{ActorId, Automerge, Change, ChangeHash};
-use model::{Document, Schema};
+use model::{Document, DocumentId, Schema};
 
 use crate::access::DocEntry;
 use crate::error::ApiError;
@@ -52,11 +52,8 @@ impl Author {
     }
 
     /// samod's handle of a document the server holds.
-    async fn handle(&self, id: &str) -> Result<samod::DocHandle, ApiError> {
-        let doc_id = id
-            .parse::<samod::DocumentId>()
-            .map_err(|_| ApiError::not_found())?;
-        match self.repo.find(doc_id).await {
+    async fn handle(&self, id: DocumentId) -> Result<samod::DocHandle, ApiError> {
+        match self.repo.find(crate::wire::to_samod(id)).await {
             Ok(Some(handle)) => Ok(handle),
             // Registered but never synced: there is nothing to read or change yet.
             Ok(None) => Err(ApiError::not_found()),
@@ -65,7 +62,7 @@ impl Author {
     }
 
     /// A document as the server holds it now, read through `model`.
-    pub async fn read<T: Schema>(&self, id: &str) -> Result<T, ApiError> {
+    pub async fn read<T: Schema>(&self, id: DocumentId) -> Result<T, ApiError> {
         let handle = self.handle(id).await?;
         let bytes = held(&handle, |doc| doc.save_nocompress()).map_err(|_| ApiError::internal())?;
         Document::<T>::load(&bytes)
@@ -76,7 +73,7 @@ impl Author {
     /// Edits the document `id` as the server and waits until the change is on disk.
     pub async fn edit<T: Schema, R, E>(
         &self,
-        id: &str,
+        id: DocumentId,
         change: impl FnOnce(&mut Document<T>) -> Result<R, E>,
     ) -> Result<R, ApiError>
     where
@@ -94,7 +91,7 @@ impl Author {
             })?;
         if !self
             .persisted
-            .wait_for(id, &heads, self.persist_timeout)
+            .wait_for(&id.to_string(), &heads, self.persist_timeout)
             .await
         {
             tracing::error!(document = %id, "the server's change was not stored in time");
@@ -104,7 +101,11 @@ impl Author {
     }
 
     /// Creates a document of the server's own and registers it ([`create_registered`]).
-    pub async fn create(&self, initial: Automerge, entry: DocEntry) -> Result<String, CreateError> {
+    pub async fn create(
+        &self,
+        initial: Automerge,
+        entry: DocEntry,
+    ) -> Result<DocumentId, CreateError> {
         create_registered(
             &self.repo,
             &self.persisted,
@@ -138,19 +139,18 @@ pub async fn create_registered(
     initial: Automerge,
     entry: DocEntry,
     timeout: Duration,
-) -> Result<String, CreateError> {
+) -> Result<DocumentId, CreateError> {
     let handle = repo
         .create(initial)
         .await
         .map_err(|_| CreateError::Stopped)?;
-    let id = handle.document_id().to_string();
+    let id = crate::wire::from_samod(handle.document_id());
     let heads = handle.with_document(|doc| doc.get_heads());
-    if !persisted.wait_for(&id, &heads, timeout).await {
+    if !persisted.wait_for(&id.to_string(), &heads, timeout).await {
         return Err(CreateError::NotStored);
     }
     let registry = registry.clone();
-    let doc = id.clone();
-    tokio::task::spawn_blocking(move || registry.register_own(&doc, entry))
+    tokio::task::spawn_blocking(move || registry.register_own(id, entry))
         .await
         .map_err(|_| CreateError::Task)??;
     Ok(id)

@@ -71,7 +71,7 @@ const MIGRATIONS: &[&str] = &[
 "#,
     r#"
     -- Logins and sync connections with their IP address, for maintenance only, kept for
-    -- 24 hours (DOMAIN.md): every insert deletes what is older.
+    -- 24 hours, the only place addresses are kept: every insert deletes what is older.
     CREATE TABLE access_log (
         at_ms INTEGER NOT NULL,
         ip TEXT NOT NULL,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use model::directory::{self, Access as EntryAccess, Directory, DirectoryEntry, Wanted};
-use model::{Document, UserId};
+use model::{Document, DocumentId, TenantId, UserId};
 use tokio::sync::mpsc;
 
 use crate::access::{Access, DocEntry};
@@ -63,7 +63,7 @@ impl Directories {
     }
 
     /// The directory of `account_id`, created (complete and current) if it has none.
-    pub async fn ensure(&self, account_id: &str) -> Result<String, DirectoryError> {
+    pub async fn ensure(&self, account_id: &UserId) -> Result<DocumentId, DirectoryError> {
         if let Some(id) = self.registry.directory_of(account_id) {
             return Ok(id);
         }
@@ -75,13 +75,12 @@ impl Directories {
             .registry
             .viewer(account_id)
             .ok_or(DirectoryError::NoAccount)?;
-        let initial =
-            Document::<Directory>::create_directory(UserId::new(account_id))?.into_automerge();
+        let initial = Document::<Directory>::create_directory(account_id.clone())?.into_automerge();
         let entry = DocEntry {
             kind: model::DocKind::Directory,
             tenant: viewer.tenant,
             person: None,
-            owner: Some(account_id.to_owned()),
+            owner: Some(account_id.clone()),
         };
         let id = authoring::create_registered(
             &self.repo,
@@ -99,27 +98,25 @@ impl Directories {
     }
 
     /// Every document `account_id` may read, as directory entries.
-    fn everything_for(&self, account_id: &str) -> Wanted {
+    fn everything_for(&self, account_id: &UserId) -> Wanted {
         self.registry
             .readable_by(account_id)
             .into_iter()
-            .filter_map(|(id, entry, access)| Some((id, Some(entry_for(&entry, access)?))))
+            .filter_map(|(id, entry, access)| {
+                Some((id.to_string(), Some(entry_for(&entry, access)?)))
+            })
             .collect()
     }
 
     /// Writes `wanted` into the directory `directory_id` of `account_id`.
     async fn write(
         &self,
-        account_id: &str,
-        directory_id: &str,
+        account_id: &UserId,
+        directory_id: DocumentId,
         wanted: &Wanted,
         complete: bool,
     ) -> Result<usize, DirectoryError> {
-        let Ok(doc_id) = directory_id.parse::<samod::DocumentId>() else {
-            tracing::error!(account = %account_id, "a directory id does not parse");
-            return Ok(0);
-        };
-        let handle = match self.repo.find(doc_id).await {
+        let handle = match self.repo.find(crate::wire::to_samod(directory_id)).await {
             Ok(Some(handle)) => handle,
             Ok(None) => {
                 tracing::error!(account = %account_id, directory = %directory_id, "directory missing from storage");
@@ -135,8 +132,8 @@ impl Directories {
 
     /// Brings every directory `changes` can affect up to date.
     async fn apply(&self, changes: BTreeSet<Scope>) {
-        let mut complete: BTreeSet<String> = BTreeSet::new();
-        let mut partial: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut complete: BTreeSet<UserId> = BTreeSet::new();
+        let mut partial: BTreeMap<UserId, BTreeSet<DocumentId>> = BTreeMap::new();
         for change in changes {
             match change {
                 Scope::All => complete.extend(self.registry.accounts_with_directories()),
@@ -149,7 +146,7 @@ impl Directories {
                         partial
                             .entry(account)
                             .or_default()
-                            .extend(ids.iter().cloned());
+                            .extend(ids.iter().copied());
                     }
                 }
             }
@@ -160,28 +157,25 @@ impl Directories {
             self.write_logged(account, &wanted, true).await;
         }
         for (account, ids) in partial {
-            let ids: Vec<String> = ids.into_iter().collect();
+            let ids: Vec<DocumentId> = ids.into_iter().collect();
             let wanted: Wanted = self
                 .registry
                 .decide_many(&account, &ids)
                 .into_iter()
                 .map(|(id, decided)| {
                     let entry = decided.and_then(|(entry, access)| entry_for(&entry, access));
-                    (id, entry)
+                    (id.to_string(), entry)
                 })
                 .collect();
             self.write_logged(&account, &wanted, false).await;
         }
     }
 
-    async fn write_logged(&self, account_id: &str, wanted: &Wanted, complete: bool) {
+    async fn write_logged(&self, account_id: &UserId, wanted: &Wanted, complete: bool) {
         let Some(directory_id) = self.registry.directory_of(account_id) else {
             return;
         };
-        match self
-            .write(account_id, &directory_id, wanted, complete)
-            .await
-        {
+        match self.write(account_id, directory_id, wanted, complete).await {
             Ok(0) => {}
             Ok(changed) => {
                 tracing::debug!(account = %account_id, changed, "directory updated");
@@ -193,7 +187,7 @@ impl Directories {
     }
 
     /// The accounts of `tenant` that have a directory.
-    fn accounts_of(&self, tenant: &str) -> Vec<String> {
+    fn accounts_of(&self, tenant: &TenantId) -> Vec<UserId> {
         self.registry
             .tenant_accounts(tenant)
             .into_iter()
@@ -215,7 +209,7 @@ fn entry_for(entry: &DocEntry, access: Access) -> Option<DirectoryEntry> {
     Some(DirectoryEntry {
         kind: entry.kind,
         access,
-        person: entry.person.as_deref().and_then(|p| p.parse().ok()),
+        person: entry.person,
     })
 }
 
@@ -223,10 +217,10 @@ fn entry_for(entry: &DocEntry, access: Access) -> Option<DirectoryEntry> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Scope {
     All,
-    Account(String),
-    Tenant(String),
+    Account(UserId),
+    Tenant(TenantId),
     /// Documents of one tenant, decided for each of its accounts.
-    Documents(String, Vec<String>),
+    Documents(TenantId, Vec<DocumentId>),
 }
 
 fn scope_of(registry: &Registry, change: AccessChange) -> Option<Scope> {

@@ -4,18 +4,20 @@
 //! - [`ApiJson`]: a JSON body; a malformed, mistyped or oversized one gets a stable code
 //!   (`malformed-json`, `not-json`, `too-large`), never axum's plain-text message;
 //! - [`ClientIp`]: the client's address, the peer's or, behind a trusted proxy, the one
-//!   it forwarded.
+//!   it forwarded;
+//! - [`DocPath`], [`AccountPath`]: the id a route's path names, typed.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use model::api::ErrorCode;
+use model::{DocumentId, UserId};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -68,5 +70,38 @@ impl FromRequestParts<Arc<AppState>> for ClientIp {
             &parts.headers,
             &state.config.trusted_proxies,
         )))
+    }
+}
+
+/// The document id a route's path names (`{record}`), in its one canonical spelling;
+/// any other spelling, or no id at all, is 404 like an id that does not exist.
+#[derive(Debug, Clone, Copy)]
+pub struct DocPath(pub DocumentId);
+
+impl<S: Send + Sync> FromRequestParts<S> for DocPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        crate::wire::document_id(&id)
+            .map(Self)
+            .ok_or(ApiError::not_found())
+    }
+}
+
+/// The account id a route's path names (`{account}`).
+#[derive(Debug, Clone)]
+pub struct AccountPath(pub UserId);
+
+impl<S: Send + Sync> FromRequestParts<S> for AccountPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        Ok(Self(UserId::new(id)))
     }
 }

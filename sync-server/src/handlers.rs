@@ -12,7 +12,7 @@
 //! - [`blobs`]: uploaded files;
 //! - [`monitoring`]: `/healthz` and `/metrics`.
 
-use model::DocKind;
+use model::{DocKind, DocumentId};
 
 use crate::access::{DocEntry, Viewer};
 use crate::error::ApiError;
@@ -28,11 +28,10 @@ pub mod sessions;
 
 /// The record `id` if it is a client record of `who`'s tenant; any other id, of another
 /// tenant or none, is 404 alike.
-fn record_of(state: &AppState, who: &Viewer, id: &str) -> Result<DocEntry, ApiError> {
-    crate::wire::canonical(id).ok_or(ApiError::not_found())?;
+fn record_of(state: &AppState, who: &Viewer, id: DocumentId) -> Result<DocEntry, ApiError> {
     state
         .registry
-        .entry(id)
+        .entry(&id)
         .filter(|e| e.kind == DocKind::ClientRecord && e.tenant == who.tenant)
         .ok_or(ApiError::not_found())
 }

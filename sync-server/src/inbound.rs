@@ -21,6 +21,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use model::{DocumentId, UserId};
+
 use crate::access::Access;
 use crate::guard::{self, Check, Refusal};
 use crate::state::AppState;
@@ -115,7 +117,7 @@ pub enum Verdict {
 #[derive(Debug)]
 pub struct Inbound {
     peer: String,
-    account: String,
+    account: UserId,
     limits: Limits,
     unavailable: usize,
     held: HashMap<String, usize>,
@@ -124,7 +126,7 @@ pub struct Inbound {
 }
 
 impl Inbound {
-    pub fn new(peer: String, account: String, limits: Limits) -> Self {
+    pub fn new(peer: String, account: UserId, limits: Limits) -> Self {
         Self {
             peer,
             account,
@@ -157,13 +159,13 @@ impl Inbound {
         let Some(doc) = frame.document_id else {
             return Ok(Verdict::Forward);
         };
-        if wire::canonical(doc).is_none() {
+        let Some(id) = wire::document_id(doc) else {
             return Err(WireError::NonCanonicalId.into());
-        }
+        };
         if frame.sender.is_none() || frame.target != Some(SERVER_PEER_ID) {
             return Err(Breach::Impostor);
         }
-        let access = state.registry.access(doc, &self.account);
+        let access = state.registry.access(&id, &self.account);
         if access == Access::None {
             if !carries_state {
                 return Ok(Verdict::Ignore);
@@ -184,7 +186,7 @@ impl Inbound {
         let summary = sync_message::check(data, &self.limits)?;
         self.hold(doc, summary.held_bytes())?;
         if summary.changes > 0 && access == Access::Write {
-            guarded(state, doc, data).await?;
+            guarded(state, id, data).await?;
         }
         Ok(Verdict::Forward)
     }
@@ -204,10 +206,10 @@ impl Inbound {
 /// (the sender may write the record; samod drops anyone else's changes). The check runs
 /// on a copy of the server's document, off the async workers, and a panic in it refuses
 /// the message instead of taking anything else down.
-async fn guarded(state: &Arc<AppState>, doc: &str, data: &[u8]) -> Result<(), Refusal> {
+async fn guarded(state: &Arc<AppState>, doc: DocumentId, data: &[u8]) -> Result<(), Refusal> {
     let is_record = state
         .registry
-        .entry(doc)
+        .entry(&doc)
         .is_some_and(|entry| entry.kind == model::DocKind::ClientRecord);
     if !is_record {
         return Ok(());
@@ -215,7 +217,7 @@ async fn guarded(state: &Arc<AppState>, doc: &str, data: &[u8]) -> Result<(), Re
     let deadline = Instant::now() + Duration::from_secs(state.config.persist_timeout_seconds);
     loop {
         let held = held_copy(state, doc).await?;
-        let creation = state.registry.creation(doc);
+        let creation = state.registry.creation(&doc);
         let data = data.to_vec();
         let checked = tokio::task::spawn_blocking(move || {
             // The copy is dropped after a panic, so nothing half-changed is seen again.
@@ -238,9 +240,8 @@ async fn guarded(state: &Arc<AppState>, doc: &str, data: &[u8]) -> Result<(), Re
                 // A record registered before creating changes were recorded: the first
                 // one to arrive is its creation from now on.
                 let registry = state.registry.clone();
-                let id = doc.to_owned();
                 let recorded =
-                    tokio::task::spawn_blocking(move || registry.set_creation(&id, hash)).await;
+                    tokio::task::spawn_blocking(move || registry.set_creation(doc, hash)).await;
                 return match recorded {
                     Ok(Ok(())) => Ok(()),
                     _ => Err(Refusal::Unavailable),
@@ -259,19 +260,17 @@ async fn guarded(state: &Arc<AppState>, doc: &str, data: &[u8]) -> Result<(), Re
 /// asks peers. Copied under samod's lock, checked outside it.
 async fn held_copy(
     state: &Arc<AppState>,
-    doc: &str,
+    doc: DocumentId,
 ) -> Result<Option<automerge::Automerge>, Refusal> {
     let registry = state.registry.clone();
-    let id = doc.to_owned();
-    let stored = state.persisted.knows(doc)
-        || tokio::task::spawn_blocking(move || registry.stored(&id))
+    let stored = state.persisted.knows(&doc.to_string())
+        || tokio::task::spawn_blocking(move || registry.stored(&doc))
             .await
             .unwrap_or(false);
     if !stored {
         return Ok(None);
     }
-    let doc_id = wire::canonical(doc).ok_or(Refusal::Unavailable)?;
-    match state.repo.find(doc_id).await {
+    match state.repo.find(wire::to_samod(doc)).await {
         Ok(Some(handle)) => crate::authoring::held(&handle, |held| held.clone())
             .map(Some)
             .map_err(|_| Refusal::Unavailable),

@@ -1,6 +1,6 @@
-//! The outbound mail queue. What the server sends to people (direct
-//! messages now; invitations next) goes into `mail_queue` in SQLite first, in the same
-//! step that decides to send it, and a worker delivers it.
+//! The outbound mail queue. What the server sends to people (direct messages and
+//! invitations) goes into `mail_queue` in SQLite first, in the same step that decides to
+//! send it, and a worker delivers it.
 //!
 //! Delivery is a pickup directory, `<data dir>/outbox/`: each message becomes one file,
 //! written to a temporary name, synced and renamed, so a relay never sees half a message.
@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use model::DocumentId;
 use model::client_contact::{ClientContact, ContactChannel, Delivery};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{Notify, watch};
@@ -60,7 +61,7 @@ pub struct Outgoing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectMessage {
     /// The contact document that holds it.
-    pub contact: String,
+    pub contact: DocumentId,
     /// Its id there.
     pub message: String,
 }
@@ -112,7 +113,7 @@ impl Mail {
         let (doc, id) = message
             .direct_message
             .as_ref()
-            .map(|dm| (&dm.contact, &dm.message))
+            .map(|dm| (dm.contact.to_string(), &dm.message))
             .unzip();
         let added = self.conn().execute(
             "INSERT OR IGNORE INTO mail_queue
@@ -158,6 +159,7 @@ impl Mail {
                     subject: r.get(4)?,
                     body: r.get(5)?,
                     direct_message: doc
+                        .and_then(|doc| doc.parse().ok())
                         .zip(message)
                         .map(|(contact, message)| DirectMessage { contact, message }),
                 },
@@ -242,7 +244,7 @@ fn email(message: &Outgoing) -> String {
 /// The direct messages of a contact document still marked `Queued`: to queue (queuing
 /// again changes nothing), or, where the queue already delivered one, to mark as sent
 /// (the mark failed to reach the document before).
-pub fn direct_messages(doc: &str, contact: &ClientContact) -> Vec<Outgoing> {
+pub fn direct_messages(doc: DocumentId, contact: &ClientContact) -> Vec<Outgoing> {
     contact
         .direct_messages
         .iter()
@@ -260,7 +262,7 @@ pub fn direct_messages(doc: &str, contact: &ClientContact) -> Vec<Outgoing> {
                 subject: m.subject.clone(),
                 body: m.text.clone(),
                 direct_message: Some(DirectMessage {
-                    contact: doc.to_owned(),
+                    contact: doc,
                     message: id.to_string(),
                 }),
             })
@@ -279,7 +281,7 @@ pub async fn run(mail: Arc<Mail>, author: Author, mut shutdown: watch::Receiver<
                 for DirectMessage { contact, message } in delivered {
                     let id = model::EntityId::new(message);
                     let marked = author
-                        .edit(&contact, |d: &mut model::Document<ClientContact>| {
+                        .edit(contact, |d: &mut model::Document<ClientContact>| {
                             d.set_delivery(&id, Delivery::Sent)
                         })
                         .await;
@@ -325,7 +327,7 @@ mod tests {
             subject: "Termin am Dienstag – Änderung".into(),
             body: "Hallo Mia,\nder Termin ist um 10:00 Uhr.".into(),
             direct_message: Some(DirectMessage {
-                contact: "doc".into(),
+                contact: DocumentId::from_bytes([7; 16]),
                 message: "1".into(),
             }),
         };
@@ -336,7 +338,7 @@ mod tests {
         assert_eq!(
             delivered,
             vec![DirectMessage {
-                contact: "doc".to_owned(),
+                contact: DocumentId::from_bytes([7; 16]),
                 message: "1".to_owned()
             }]
         );

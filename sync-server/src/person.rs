@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use model::Document;
 use model::api::ErrorCode;
 use model::client_record::{AccountState, ClientRecord};
+use model::{Document, DocumentId, UserId};
 
 use crate::accounts::AccountError;
 use crate::blocking::blocking;
@@ -18,7 +18,10 @@ use crate::state::AppState;
 
 /// The record, if the person may have an account: not locked (or locked until a day
 /// that has passed), not deleted.
-pub async fn may_have_account(state: &AppState, record: &str) -> Result<ClientRecord, ApiError> {
+pub async fn may_have_account(
+    state: &AppState,
+    record: DocumentId,
+) -> Result<ClientRecord, ApiError> {
     let read: ClientRecord = state.author.read(record).await?;
     let (view, _) = conflict_rules::record::fold_record(&read);
     if view.status.may_log_in(crate::registry::today()) {
@@ -31,7 +34,7 @@ pub async fn may_have_account(state: &AppState, record: &str) -> Result<ClientRe
 /// Changes the record's account state as the server.
 pub async fn set_account(
     state: &Arc<AppState>,
-    record: &str,
+    record: DocumentId,
     change: impl FnOnce(&mut AccountState) + Send,
 ) -> Result<(), ApiError> {
     state
@@ -48,19 +51,24 @@ pub async fn set_account(
 /// their record is locked or deleted, with the answer a wrong password gets (which
 /// people are locked is nobody's business, and the answer must not confirm the
 /// password); otherwise the record's "Letztes Login" moves.
-pub async fn logged_in(state: &Arc<AppState>, account: &str, token: &str) -> Result<(), ApiError> {
+pub async fn logged_in(
+    state: &Arc<AppState>,
+    account: &UserId,
+    token: &str,
+) -> Result<(), ApiError> {
     let worker = state.clone();
-    let id = account.to_owned();
-    let record = blocking(move || worker.accounts.person_of(&id)).await?;
-    let Some(record) = record else {
+    let id = account.clone();
+    let record = blocking(move || worker.accounts.person_of(id.as_str())).await?;
+    // A person's account names a record the server registered; anything else is none.
+    let Some(record) = record.and_then(|r| r.parse::<DocumentId>().ok()) else {
         return Ok(());
     };
-    if may_have_account(state, &record).await.is_err() {
+    if may_have_account(state, record).await.is_err() {
         let worker = state.clone();
         let token = token.to_owned();
         blocking(move || worker.accounts.logout(&token)).await?;
         return Err(AccountError::WrongCredentials.into());
     }
     let now = crate::accounts::now_ms();
-    set_account(state, &record, |account| account.last_login_ms = Some(now)).await
+    set_account(state, record, |account| account.last_login_ms = Some(now)).await
 }

@@ -9,7 +9,7 @@ use std::sync::{Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::ChangeHash;
-use model::{Date, DocKind, Period};
+use model::{Date, DocKind, DocumentId, Period, TenantId, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, watch};
 
@@ -70,27 +70,27 @@ impl AccessWatch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccessChange {
     /// A document was registered.
-    Document(String),
+    Document(DocumentId),
     /// The responsibilities of this client record changed.
-    Person(String),
+    Person(DocumentId),
     /// The tenant's timeline restriction changed.
-    Tenant(String),
+    Tenant(TenantId),
     /// The account was created, locked, unlocked or deleted.
-    Account(String),
+    Account(UserId),
 }
 
 #[derive(Debug, Default)]
 struct Index {
-    docs: HashMap<String, DocEntry>,
+    docs: HashMap<DocumentId, DocEntry>,
     /// Client record id to the documents that belong to that person.
-    by_person: HashMap<String, Vec<String>>,
+    by_person: HashMap<DocumentId, Vec<DocumentId>>,
     /// Account id to its directory document.
-    directories: HashMap<String, String>,
+    directories: HashMap<UserId, DocumentId>,
     /// Active accounts only; a locked or deleted account reads nothing.
-    viewers: HashMap<String, Viewer>,
+    viewers: HashMap<UserId, Viewer>,
     /// Client record id to the hash of its creating change, the only change but the
     /// server's that may write its server-only maps (`guard`).
-    creations: HashMap<String, ChangeHash>,
+    creations: HashMap<DocumentId, ChangeHash>,
     facts: Facts,
 }
 
@@ -104,7 +104,7 @@ pub struct Registry {
     /// Per document: moves when access to that document alone may have changed (its
     /// registration, its person's responsibilities). Waking every document's watchers
     /// for these made each registration cost O(documents x peers).
-    watchers: Mutex<HashMap<String, watch::Sender<u64>>>,
+    watchers: Mutex<HashMap<DocumentId, watch::Sender<u64>>>,
     changes: mpsc::UnboundedSender<AccessChange>,
     changes_out: Mutex<Option<mpsc::UnboundedReceiver<AccessChange>>>,
 }
@@ -123,17 +123,14 @@ pub fn today() -> Date {
 }
 
 impl Index {
-    fn add(&mut self, id: String, entry: DocEntry) {
-        if let Some(person) = &entry.person {
-            self.by_person
-                .entry(person.clone())
-                .or_default()
-                .push(id.clone());
+    fn add(&mut self, id: DocumentId, entry: DocEntry) {
+        if let Some(person) = entry.person {
+            self.by_person.entry(person).or_default().push(id);
         }
         if entry.kind == DocKind::Directory
             && let Some(owner) = &entry.owner
         {
-            self.directories.insert(owner.clone(), id.clone());
+            self.directories.insert(owner.clone(), id);
         }
         self.docs.insert(id, entry);
     }
@@ -158,27 +155,31 @@ impl Registry {
             })?;
             for row in rows {
                 let (id, kind, tenant, person, owner, creation) = row?;
-                let Some(kind) = DocKind::parse(&kind) else {
-                    tracing::warn!(document = %id, "registry row of an unknown kind ignored");
+                // Only canonical ids are ever registered; anything else is not ours.
+                let (Some(kind), Ok(id)) = (DocKind::parse(&kind), id.parse::<DocumentId>()) else {
+                    tracing::warn!(document = %id, "a registry row that is no document ignored");
                     continue;
                 };
                 if let Some(hash) = creation.and_then(|c| c.parse().ok()) {
-                    index.creations.insert(id.clone(), hash);
+                    index.creations.insert(id, hash);
                 }
                 index.add(
                     id,
                     DocEntry {
                         kind,
-                        tenant,
-                        person,
-                        owner,
+                        tenant: TenantId::new(tenant),
+                        person: person.and_then(|p| p.parse().ok()),
+                        owner: owner.map(UserId::new),
                     },
                 );
             }
             let mut statement =
                 conn.prepare("SELECT tenant FROM tenant_settings WHERE restrict_timelines = 1")?;
             for tenant in statement.query_map([], |r| r.get::<_, String>(0))? {
-                index.facts.restricted_tenants.insert(tenant?);
+                index
+                    .facts
+                    .restricted_tenants
+                    .insert(TenantId::new(tenant?));
             }
             let mut statement =
                 conn.prepare("SELECT person, user, valid, deactivated FROM responsibility_grants")?;
@@ -192,6 +193,9 @@ impl Registry {
             })?;
             for row in rows {
                 let (person, user, valid, deactivated) = row?;
+                let Ok(person) = person.parse::<DocumentId>() else {
+                    continue;
+                };
                 let valid = valid.parse::<Period>().unwrap_or_default();
                 index
                     .facts
@@ -199,7 +203,7 @@ impl Registry {
                     .entry(person)
                     .or_default()
                     .push(Grant {
-                        user,
+                        user: UserId::new(user),
                         valid,
                         deactivated,
                     });
@@ -238,11 +242,11 @@ impl Registry {
 
     fn bump(&self, change: AccessChange) {
         match &change {
-            AccessChange::Document(id) => self.wake(std::iter::once(id.as_str())),
+            AccessChange::Document(id) => self.wake(std::iter::once(id)),
             AccessChange::Person(person) => {
                 let index = self.read();
                 let belonging = index.by_person.get(person).into_iter().flatten();
-                self.wake(belonging.map(String::as_str).chain([person.as_str()]));
+                self.wake(belonging.chain([person]));
             }
             AccessChange::Tenant(_) | AccessChange::Account(_) => {
                 self.generation.send_modify(|g| *g += 1);
@@ -252,14 +256,14 @@ impl Registry {
         let _ = self.changes.send(change);
     }
 
-    fn watchers(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Sender<u64>>> {
+    fn watchers(&self) -> std::sync::MutexGuard<'_, HashMap<DocumentId, watch::Sender<u64>>> {
         self.watchers
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Wakes whoever watches access to `documents`; forgets documents nobody watches.
-    fn wake<'a>(&self, documents: impl Iterator<Item = &'a str>) {
+    fn wake<'a>(&self, documents: impl Iterator<Item = &'a DocumentId>) {
         let mut watchers = self.watchers();
         for doc in documents {
             if let Some(sender) = watchers.get(doc) {
@@ -273,10 +277,8 @@ impl Registry {
     }
 
     /// Tells the directory writer that `account_id` needs a complete update.
-    pub fn account_changed(&self, account_id: &str) {
-        let _ = self
-            .changes
-            .send(AccessChange::Account(account_id.to_owned()));
+    pub fn account_changed(&self, account_id: &UserId) {
+        let _ = self.changes.send(AccessChange::Account(account_id.clone()));
     }
 
     /// Moves the generation without a change of facts: a new day, on which
@@ -295,7 +297,7 @@ impl Registry {
 
     /// Wakes whenever access to `doc_id` may have changed: for everyone's documents, or
     /// for this one.
-    pub fn watch(&self, doc_id: &str) -> AccessWatch {
+    pub fn watch(&self, doc_id: &DocumentId) -> AccessWatch {
         let mut watchers = self.watchers();
         // Peers may ask for ids nobody registered, which no change will ever wake and
         // prune: so forget unwatched documents whenever the map has doubled.
@@ -303,7 +305,7 @@ impl Registry {
             watchers.retain(|_, sender| sender.receiver_count() > 0);
         }
         let document = watchers
-            .entry(doc_id.to_owned())
+            .entry(*doc_id)
             .or_insert_with(|| watch::channel(0).0)
             .subscribe();
         AccessWatch {
@@ -312,13 +314,13 @@ impl Registry {
         }
     }
 
-    pub fn entry(&self, id: &str) -> Option<DocEntry> {
+    pub fn entry(&self, id: &DocumentId) -> Option<DocEntry> {
         self.read().docs.get(id).cloned()
     }
 
     /// The active account `account_id` as a viewer; looked up in the database when not
     /// yet cached (an account created by `sync-server admin` while the server runs).
-    pub fn viewer(&self, account_id: &str) -> Option<Viewer> {
+    pub fn viewer(&self, account_id: &UserId) -> Option<Viewer> {
         if let Some(viewer) = self.read().viewers.get(account_id) {
             return Some(viewer.clone());
         }
@@ -327,20 +329,20 @@ impl Registry {
     }
 
     /// Re-reads one account after it was created, locked, unlocked or deleted.
-    pub fn refresh_account(&self, account_id: &str) -> Result<Option<Viewer>, RegistryError> {
+    pub fn refresh_account(&self, account_id: &UserId) -> Result<Option<Viewer>, RegistryError> {
         self.load_account(account_id, true)
     }
 
     fn load_account(
         &self,
-        account_id: &str,
+        account_id: &UserId,
         announce: bool,
     ) -> Result<Option<Viewer>, RegistryError> {
         let row: Option<(String, String, String)> = self
             .conn()
             .query_row(
                 "SELECT tenant, role, state FROM accounts WHERE id = ?1",
-                params![account_id],
+                params![account_id.as_str()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
@@ -349,32 +351,26 @@ impl Registry {
                 .then_some(())
                 .and(Role::parse(&role))
                 .map(|role| Viewer {
-                    account_id: account_id.to_owned(),
-                    tenant,
+                    account_id: account_id.clone(),
+                    tenant: TenantId::new(tenant),
                     role,
                 })
         });
         let changed = {
             let mut index = self.write();
             match &viewer {
-                Some(v) => {
-                    index
-                        .viewers
-                        .insert(account_id.to_owned(), v.clone())
-                        .as_ref()
-                        != Some(v)
-                }
+                Some(v) => index.viewers.insert(account_id.clone(), v.clone()).as_ref() != Some(v),
                 None => index.viewers.remove(account_id).is_some(),
             }
         };
         if changed && announce {
-            self.bump(AccessChange::Account(account_id.to_owned()));
+            self.bump(AccessChange::Account(account_id.clone()));
         }
         Ok(viewer)
     }
 
     /// The access of `account_id` to `doc_id` today.
-    pub fn access(&self, doc_id: &str, account_id: &str) -> Access {
+    pub fn access(&self, doc_id: &DocumentId, account_id: &UserId) -> Access {
         let Some(viewer) = self.viewer(account_id) else {
             return Access::None;
         };
@@ -389,13 +385,13 @@ impl Registry {
     /// document belongs to; a client record names the hash of its creating change.
     pub fn register(
         &self,
-        id: &str,
+        id: DocumentId,
         kind: DocKind,
-        person: Option<&str>,
+        person: Option<DocumentId>,
         creation: Option<ChangeHash>,
         who: &Viewer,
     ) -> Result<Registered, RegistryError> {
-        let person_entry = person.and_then(|p| self.entry(p));
+        let person_entry = person.and_then(|p| self.entry(&p));
         if !access::may_register(kind, who, person_entry.as_ref()) {
             return Err(RegistryError::Forbidden);
         }
@@ -407,8 +403,8 @@ impl Registry {
             kind,
             tenant: who.tenant.clone(),
             person: match kind {
-                DocKind::ClientRecord => Some(id.to_owned()),
-                _ => person.map(str::to_owned),
+                DocKind::ClientRecord => Some(id),
+                _ => person,
             },
             owner: match kind {
                 DocKind::Notebook | DocKind::Bookmarks | DocKind::Group => {
@@ -421,19 +417,23 @@ impl Registry {
     }
 
     /// Registers a document the server itself owns (a user's directory).
-    pub fn register_own(&self, id: &str, entry: DocEntry) -> Result<Registered, RegistryError> {
+    pub fn register_own(
+        &self,
+        id: DocumentId,
+        entry: DocEntry,
+    ) -> Result<Registered, RegistryError> {
         self.insert(id, entry, None, None)
     }
 
     fn insert(
         &self,
-        id: &str,
+        id: DocumentId,
         entry: DocEntry,
-        by: Option<&str>,
+        by: Option<&UserId>,
         creation: Option<ChangeHash>,
     ) -> Result<Registered, RegistryError> {
-        if let Some(existing) = self.entry(id) {
-            let same_creation = creation.is_none_or(|hash| self.creation(id) == Some(hash));
+        if let Some(existing) = self.entry(&id) {
+            let same_creation = creation.is_none_or(|hash| self.creation(&id) == Some(hash));
             return if existing == entry && same_creation {
                 Ok(Registered::Again)
             } else {
@@ -444,12 +444,12 @@ impl Registry {
             "INSERT INTO documents (id, kind, tenant, person, owner, created_by, created_ms, creation)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
             params![
-                id,
+                id.to_string(),
                 entry.kind.as_str(),
-                entry.tenant,
-                entry.person,
-                entry.owner,
-                by,
+                entry.tenant.as_str(),
+                entry.person.map(|p| p.to_string()),
+                entry.owner.as_ref().map(UserId::as_str),
+                by.map(UserId::as_str),
                 now_ms() as i64,
                 creation.map(|hash| hash.to_string()),
             ],
@@ -460,18 +460,18 @@ impl Registry {
         {
             let mut index = self.write();
             if let Some(hash) = creation {
-                index.creations.insert(id.to_owned(), hash);
+                index.creations.insert(id, hash);
             }
-            index.add(id.to_owned(), entry);
+            index.add(id, entry);
         }
-        self.bump(AccessChange::Document(id.to_owned()));
+        self.bump(AccessChange::Document(id));
         Ok(Registered::New)
     }
 
     /// Records a tenant's timeline restriction, read from its catalogue.
     pub fn set_timeline_restriction(
         &self,
-        tenant: &str,
+        tenant: &TenantId,
         restrict: bool,
     ) -> Result<(), RegistryError> {
         if self.read().facts.restricted_tenants.contains(tenant) == restrict {
@@ -480,27 +480,27 @@ impl Registry {
         self.conn().execute(
             "INSERT INTO tenant_settings (tenant, restrict_timelines) VALUES (?1, ?2)
              ON CONFLICT (tenant) DO UPDATE SET restrict_timelines = excluded.restrict_timelines",
-            params![tenant, restrict],
+            params![tenant.as_str(), restrict],
         )?;
         {
             let mut index = self.write();
             if restrict {
-                index.facts.restricted_tenants.insert(tenant.to_owned());
+                index.facts.restricted_tenants.insert(tenant.clone());
             } else {
                 index.facts.restricted_tenants.remove(tenant);
             }
         }
-        self.bump(AccessChange::Tenant(tenant.to_owned()));
+        self.bump(AccessChange::Tenant(tenant.clone()));
         Ok(())
     }
 
     /// Records the responsibilities of the client record `person`, read from its view.
     pub fn set_responsibilities(
         &self,
-        person: &str,
+        person: DocumentId,
         grants: Vec<Grant>,
     ) -> Result<(), RegistryError> {
-        if self.read().facts.responsibilities.get(person) == Some(&grants) {
+        if self.read().facts.responsibilities.get(&person) == Some(&grants) {
             return Ok(());
         }
         {
@@ -508,15 +508,15 @@ impl Registry {
             let tx = conn.transaction()?;
             tx.execute(
                 "DELETE FROM responsibility_grants WHERE person = ?1",
-                params![person],
+                params![person.to_string()],
             )?;
             for grant in &grants {
                 tx.execute(
                     "INSERT INTO responsibility_grants (person, user, valid, deactivated)
                      VALUES (?1, ?2, ?3, ?4)",
                     params![
-                        person,
-                        grant.user,
+                        person.to_string(),
+                        grant.user.as_str(),
                         grant.valid.to_string(),
                         grant.deactivated
                     ],
@@ -524,16 +524,13 @@ impl Registry {
             }
             tx.commit()?;
         }
-        self.write()
-            .facts
-            .responsibilities
-            .insert(person.to_owned(), grants);
-        self.bump(AccessChange::Person(person.to_owned()));
+        self.write().facts.responsibilities.insert(person, grants);
+        self.bump(AccessChange::Person(person));
         Ok(())
     }
 
     /// Every document `account_id` may read today, with its entry and access.
-    pub fn readable_by(&self, account_id: &str) -> Vec<(String, DocEntry, Access)> {
+    pub fn readable_by(&self, account_id: &UserId) -> Vec<(DocumentId, DocEntry, Access)> {
         let Some(viewer) = self.viewer(account_id) else {
             return Vec::new();
         };
@@ -545,47 +542,45 @@ impl Registry {
             .filter(|(_, entry)| entry.tenant == viewer.tenant)
             .filter_map(|(id, entry)| {
                 let access = access::decide(entry, &viewer, &index.facts, today);
-                (access != Access::None).then(|| (id.clone(), entry.clone(), access))
+                (access != Access::None).then(|| (*id, entry.clone(), access))
             })
             .collect();
-        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.sort_by_key(|(id, _, _)| *id);
         found
     }
 
     /// The hash of the creating change of the client record `doc_id`, as registered.
-    pub fn creation(&self, doc_id: &str) -> Option<ChangeHash> {
+    pub fn creation(&self, doc_id: &DocumentId) -> Option<ChangeHash> {
         self.read().creations.get(doc_id).copied()
     }
 
     /// Records the creating change of a record registered before registrations named it
     /// (the guard takes the first one it sees); never replaces one.
-    pub fn set_creation(&self, doc_id: &str, hash: ChangeHash) -> Result<(), RegistryError> {
+    pub fn set_creation(&self, doc_id: DocumentId, hash: ChangeHash) -> Result<(), RegistryError> {
         self.conn().execute(
             "UPDATE documents SET creation = ?2 WHERE id = ?1 AND creation IS NULL",
-            params![doc_id, hash.to_string()],
+            params![doc_id.to_string(), hash.to_string()],
         )?;
-        self.write()
-            .creations
-            .entry(doc_id.to_owned())
-            .or_insert(hash);
+        self.write().creations.entry(doc_id).or_insert(hash);
         Ok(())
     }
 
     /// The account that registered `doc_id` (none for the server's own documents).
-    pub fn created_by(&self, doc_id: &str) -> Result<Option<String>, RegistryError> {
+    pub fn created_by(&self, doc_id: &DocumentId) -> Result<Option<UserId>, RegistryError> {
         Ok(self
             .conn()
             .query_row(
                 "SELECT created_by FROM documents WHERE id = ?1",
-                params![doc_id],
+                params![doc_id.to_string()],
                 |r| r.get::<_, Option<String>>(0),
             )
             .optional()?
-            .flatten())
+            .flatten()
+            .map(UserId::new))
     }
 
     /// Whether the server's document storage holds anything of `doc_id`.
-    pub fn stored(&self, doc_id: &str) -> bool {
+    pub fn stored(&self, doc_id: &DocumentId) -> bool {
         // Keys are `<document id>/…`; '0' follows '/', so this is a range on the key.
         self.conn()
             .query_row(
@@ -600,19 +595,19 @@ impl Registry {
     }
 
     /// The directory document of `account_id`, once it has one.
-    pub fn directory_of(&self, account_id: &str) -> Option<String> {
-        self.read().directories.get(account_id).cloned()
+    pub fn directory_of(&self, account_id: &UserId) -> Option<DocumentId> {
+        self.read().directories.get(account_id).copied()
     }
 
     /// Every account that has a directory.
-    pub fn accounts_with_directories(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.read().directories.keys().cloned().collect();
+    pub fn accounts_with_directories(&self) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = self.read().directories.keys().cloned().collect();
         ids.sort();
         ids
     }
 
     /// The contact document of the person of client record `person`, if there is one.
-    pub fn contact_of(&self, person: &str) -> Option<String> {
+    pub fn contact_of(&self, person: &DocumentId) -> Option<DocumentId> {
         self.documents_of(person)
             .into_iter()
             .find(|id| self.entry(id).map(|e| e.kind) == Some(DocKind::ClientContact))
@@ -620,18 +615,18 @@ impl Registry {
 
     /// The staff notebooks `account` owns (a scan of the index: notebooks are few per
     /// person, but the index holds every document).
-    pub fn owned_notebooks(&self, account: &str) -> Vec<String> {
+    pub fn owned_notebooks(&self, account: &UserId) -> Vec<DocumentId> {
         self.read()
             .docs
             .iter()
-            .filter(|(_, e)| e.kind == DocKind::Notebook && e.owner.as_deref() == Some(account))
-            .map(|(id, _)| id.clone())
+            .filter(|(_, e)| e.kind == DocKind::Notebook && e.owner.as_ref() == Some(account))
+            .map(|(id, _)| *id)
             .collect()
     }
 
     /// The documents that belong to the person of client record `person` (the record
     /// included).
-    pub fn documents_of(&self, person: &str) -> Vec<String> {
+    pub fn documents_of(&self, person: &DocumentId) -> Vec<DocumentId> {
         self.read()
             .by_person
             .get(person)
@@ -643,9 +638,9 @@ impl Registry {
     /// their entries.
     pub fn decide_many(
         &self,
-        account_id: &str,
-        ids: &[String],
-    ) -> Vec<(String, Option<(DocEntry, Access)>)> {
+        account_id: &UserId,
+        ids: &[DocumentId],
+    ) -> Vec<(DocumentId, Option<(DocEntry, Access)>)> {
         let viewer = self.viewer(account_id);
         let today = today();
         let index = self.read();
@@ -656,19 +651,21 @@ impl Registry {
                     let access = access::decide(entry, viewer, &index.facts, today);
                     (access != Access::None).then(|| (entry.clone(), access))
                 });
-                (id.clone(), decided)
+                (*id, decided)
             })
             .collect()
     }
 
     /// The active accounts of a tenant.
-    pub fn tenant_accounts(&self, tenant: &str) -> Vec<String> {
-        let mut ids: Vec<String> = self
+    pub fn tenant_accounts(&self, tenant: &TenantId) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = self
             .conn()
             .prepare("SELECT id FROM accounts WHERE tenant = ?1 AND state = 'active'")
             .and_then(|mut s| {
-                s.query_map(params![tenant], |r| r.get::<_, String>(0))?
-                    .collect::<Result<Vec<_>, _>>()
+                s.query_map(params![tenant.as_str()], |r| {
+                    r.get::<_, String>(0).map(UserId::new)
+                })?
+                .collect::<Result<Vec<_>, _>>()
             })
             .unwrap_or_default();
         ids.sort();

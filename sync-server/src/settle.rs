@@ -21,13 +21,14 @@ use model::catalogue::Catalogue;
 use model::client_contact::{ClientContact, Delivery};
 use model::client_record::ClientRecord;
 use model::timeline::Timeline;
-use model::{DocKind, Document, Period};
+use model::{DocKind, Document, Period, TenantId};
 use samod::{DocumentId, RepoEvent, RepoObserver};
 use tokio::sync::mpsc;
 
 use crate::access::Grant;
 use crate::authoring::{self, AuthoringError};
 use crate::registry::Registry;
+use crate::wire::{from_samod, to_samod};
 
 /// Forwards the id of every document a client sent changes for.
 #[derive(Debug)]
@@ -53,7 +54,7 @@ impl RepoObserver for ChangeObserver {
 /// What settling learned, for the registry or the mail queue.
 enum Fact {
     Responsibilities(Vec<Grant>),
-    Restriction(String, bool),
+    Restriction(TenantId, bool),
     Mail(Vec<crate::mail::Outgoing>),
     BlobRefs(Vec<String>),
 }
@@ -71,12 +72,12 @@ pub async fn run(
     // included): a document that has not changed since needs no settling.
     let mut settled = HashMap::new();
     while let Some(first) = changed.recv().await {
-        let mut batch = BTreeSet::from([first.to_string()]);
+        let mut batch = BTreeSet::from([from_samod(&first)]);
         while let Ok(more) = changed.try_recv() {
-            batch.insert(more.to_string());
+            batch.insert(from_samod(&more));
         }
         for id in batch {
-            settle_one(&repo, &registry, (&mail, &blobs), &actor, &id, &mut settled).await;
+            settle_one(&repo, &registry, (&mail, &blobs), &actor, id, &mut settled).await;
         }
     }
 }
@@ -86,10 +87,10 @@ async fn settle_one(
     registry: &Arc<Registry>,
     (mail, blobs): (&Arc<crate::mail::Mail>, &Arc<crate::blobs::Blobs>),
     actor: &ActorId,
-    id: &str,
-    settled: &mut HashMap<String, Vec<ChangeHash>>,
+    id: model::DocumentId,
+    settled: &mut HashMap<model::DocumentId, Vec<ChangeHash>>,
 ) {
-    let Some(entry) = registry.entry(id) else {
+    let Some(entry) = registry.entry(&id) else {
         return;
     };
     if !matches!(
@@ -102,10 +103,7 @@ async fn settle_one(
     ) {
         return;
     }
-    let Ok(doc_id) = id.parse::<DocumentId>() else {
-        return;
-    };
-    let Ok(Some(handle)) = repo.find(doc_id).await else {
+    let Ok(Some(handle)) = repo.find(to_samod(id)).await else {
         return;
     };
     let kind = entry.kind;
@@ -116,7 +114,7 @@ async fn settle_one(
     // queue delivered since, which the document does not show.
     let unchanged = kind != DocKind::ClientContact
         && settled
-            .get(id)
+            .get(&id)
             .is_some_and(|heads| handle.with_document(|doc| doc.get_heads()) == *heads);
     if unchanged {
         return;
@@ -134,13 +132,13 @@ async fn settle_one(
     let Ok((fact, heads)) = settled_now else {
         return;
     };
-    settled.insert(id.to_owned(), heads);
+    settled.insert(id, heads);
     let stored = match fact {
         Some(Fact::Responsibilities(grants)) => registry.set_responsibilities(id, grants),
         Some(Fact::Restriction(tenant, on)) => registry.set_timeline_restriction(&tenant, on),
         Some(Fact::Mail(messages)) => {
             let mail = mail.clone();
-            let doc = id.to_owned();
+            let doc = id;
             // Queued now, or, if the queue delivered one already, its id: the mark that it
             // was sent did not reach the document, so it is written here.
             let queued = tokio::task::spawn_blocking(move || {
@@ -173,7 +171,7 @@ async fn settle_one(
         }
         Some(Fact::BlobRefs(hashes)) => {
             let blobs = blobs.clone();
-            let doc = id.to_owned();
+            let doc = id.to_string();
             match tokio::task::spawn_blocking(move || blobs.set_refs(&doc, &hashes)).await {
                 Ok(stored) => stored.map_err(Into::into),
                 Err(_) => Ok(()),
@@ -197,9 +195,9 @@ enum SettleFailure {
 /// Settles `doc` (samod's copy) through the model, as the server's own change.
 fn settle_in(
     doc: &mut Automerge,
-    id: &str,
+    id: model::DocumentId,
     kind: DocKind,
-    tenant: &str,
+    tenant: &TenantId,
     actor: &ActorId,
 ) -> Result<Option<Fact>, SettleFailure> {
     match kind {
@@ -213,14 +211,14 @@ fn settle_in(
                 .responsibilities
                 .values()
                 .map(|r| Grant {
-                    user: r.user.as_str().to_owned(),
+                    user: r.user.clone(),
                     valid: r.valid,
                     deactivated: r.deactivated,
                 })
                 .collect();
             if let Some(primary) = view.primary {
                 grants.push(Grant {
-                    user: primary.user.as_str().to_owned(),
+                    user: primary.user.clone(),
                     valid: Period::open(),
                     deactivated: false,
                 });
@@ -237,7 +235,7 @@ fn settle_in(
             let catalogue = Document::<Catalogue>::load(&doc.save_nocompress())?.read()?;
             // The tenant is the registry's, never what the document claims.
             Ok(Some(Fact::Restriction(
-                tenant.to_owned(),
+                tenant.clone(),
                 catalogue.settings.restrict_timeline_to_responsibles,
             )))
         }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use futures::Stream;
+use model::UserId;
 use samod::{DocumentId, PeerId, ShareConfig};
 
 use crate::access::Access;
@@ -15,7 +16,7 @@ use crate::registry::Registry;
 
 /// The peer id a session must use: its account, and a tag derived from (not revealing)
 /// its token, so that two devices of one person are two peers.
-pub fn peer_id_for(account_id: &str, token: &str) -> String {
+pub fn peer_id_for(account_id: &UserId, token: &str) -> String {
     let digest = password::token_digest(token);
     format!("{account_id}:{}", &digest[..16])
 }
@@ -52,15 +53,14 @@ impl samod::SharePolicy for Policy {
         peer_id: PeerId,
     ) -> impl Stream<Item = ShareConfig> + Send + 'static {
         let registry = self.registry.clone();
-        let account = account_of(&peer_id).map(str::to_owned);
-        let doc = doc_id.to_string();
+        let account = account_of(&peer_id).map(UserId::new);
+        let doc = crate::wire::from_samod(&doc_id);
         let generation = registry.watch(&doc);
         futures::stream::unfold(
             (generation, None::<Access>),
             move |(mut generation, last)| {
                 let registry = registry.clone();
                 let account = account.clone();
-                let doc = doc.clone();
                 async move {
                     loop {
                         // The first decision comes at once; later ones when access may

@@ -68,7 +68,7 @@ pub async fn upgrade(
         Err(e) => return e.into_response(),
     };
     let Some(permit) = state.websockets.admit(
-        &principal.account_id,
+        principal.account_id.as_str(),
         &token,
         state.config.max_websockets_per_session,
         state.config.max_websockets_per_account,
@@ -85,7 +85,7 @@ pub async fn upgrade(
     let logged = blocking(move || {
         worker
             .accounts
-            .record_access(address, Some(&account), "sync")
+            .record_access(address, Some(account.as_str()), "sync")
     })
     .await;
     if logged.is_err() {

@@ -250,6 +250,30 @@ pub fn canonical(id: &str) -> Option<samod::DocumentId> {
         .filter(|parsed| parsed.to_string() == id)
 }
 
+/// Our id of a document, only from its canonical spelling.
+pub fn document_id(id: &str) -> Option<model::DocumentId> {
+    canonical(id).map(|id| from_samod(&id))
+}
+
+/// samod's id as ours: both are the same 16 bytes.
+pub fn from_samod(id: &samod::DocumentId) -> model::DocumentId {
+    let mut bytes = [0u8; 16];
+    // samod's ids are UUIDs: always 16 bytes.
+    if let Some(source) = id.as_bytes().get(..16) {
+        bytes.copy_from_slice(source);
+    }
+    model::DocumentId::from_bytes(bytes)
+}
+
+/// Our id as samod's.
+pub fn to_samod(id: model::DocumentId) -> samod::DocumentId {
+    match samod::DocumentId::try_from(id.as_bytes().to_vec()) {
+        Ok(id) => id,
+        // Sixteen bytes are always a UUID.
+        Err(_) => unreachable!("16 bytes make a document id"),
+    }
+}
+
 /// The heads an outgoing `sync` or `request` frame tells the peer we have: the changes
 /// the frame reflects. `None` for frames that reflect no document state.
 pub fn reflected_heads(frame: &Frame<'_>) -> Option<Vec<ChangeHash>> {

@@ -721,12 +721,16 @@ async fn registry_says(
     account: &str,
     expected: sync_server::access::Access,
 ) {
-    until(
-        || match server.state.registry.access(&doc.to_string(), account) {
+    until(|| {
+        match server
+            .state
+            .registry
+            .access(&doc.to_string().parse().unwrap(), &account.into())
+        {
             access if access == expected => Ok(()),
             access => Err(format!("access stayed {access:?}, expected {expected:?}")),
-        },
-    )
+        }
+    })
     .await;
 }
 

@@ -10,6 +10,11 @@ fn today() -> Date {
     Date::from_ymd(y, m, d).expect("valid date")
 }
 
+/// The client record of the person every per-person document here belongs to.
+fn record() -> DocumentId {
+    DocumentId::from_bytes([7; 16])
+}
+
 fn viewer(id: &str, tenant: &str, role: Role) -> Viewer {
     Viewer {
         account_id: id.into(),
@@ -22,7 +27,7 @@ fn doc(kind: DocKind) -> DocEntry {
     DocEntry {
         kind,
         tenant: "t1".into(),
-        person: Some("rec".into()),
+        person: Some(record()),
         owner: Some("owner".into()),
     }
 }
@@ -87,7 +92,7 @@ fn restricted_timelines_need_a_valid_responsibility() {
     let past = Period::new(None, Some(today().pred()));
     let current = Period::new(Some(today()), Some(today()));
     facts.responsibilities.insert(
-        "rec".into(),
+        record(),
         vec![
             grant("current", current, false),
             grant("expired", past, false),
@@ -135,7 +140,7 @@ fn who_may_register_what() {
     let record = DocEntry {
         kind: DocKind::ClientRecord,
         tenant: "t1".into(),
-        person: Some("rec".into()),
+        person: Some(record()),
         owner: None,
     };
     let foreign_record = DocEntry {

@@ -11,24 +11,30 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use model::api::{
     AccountCreated, AccountState, AccountSummary, ErrorCode, NewAccount, NewPassword, StaffMember,
 };
 
+use model::UserId;
+
 use crate::access::Viewer;
 use crate::auth::{Admin, Staff};
 use crate::blocking::blocking;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{AccountPath, ApiJson};
 use crate::state::AppState;
 
 /// The account `id` must be of the admin's tenant (else 404, as if it did not exist).
-async fn of_tenant(state: &Arc<AppState>, who: &Viewer, account_id: &str) -> Result<(), ApiError> {
+async fn of_tenant(
+    state: &Arc<AppState>,
+    who: &Viewer,
+    account_id: &UserId,
+) -> Result<(), ApiError> {
     let worker = state.clone();
-    let id = account_id.to_owned();
-    let tenant = blocking(move || worker.accounts.tenant_of(&id)).await?;
+    let id = account_id.clone();
+    let tenant = blocking(move || worker.accounts.tenant_of(id.as_str())).await?;
     if tenant.as_deref() == Some(who.tenant.as_str()) {
         Ok(())
     } else {
@@ -42,7 +48,7 @@ pub async fn list(
 ) -> Result<Json<Vec<AccountSummary>>, ApiError> {
     let worker = state.clone();
     Ok(Json(
-        blocking(move || worker.accounts.list(Some(&who.tenant))).await?,
+        blocking(move || worker.accounts.list(Some(who.tenant.as_str()))).await?,
     ))
 }
 
@@ -52,7 +58,7 @@ pub async fn staff(
     Staff(who): Staff,
 ) -> Result<Json<Vec<StaffMember>>, ApiError> {
     let worker = state.clone();
-    let accounts = blocking(move || worker.accounts.list(Some(&who.tenant))).await?;
+    let accounts = blocking(move || worker.accounts.list(Some(who.tenant.as_str()))).await?;
     Ok(Json(
         accounts
             .into_iter()
@@ -78,8 +84,8 @@ pub async fn create(
     let worker = state.clone();
     let account_id = blocking(move || {
         worker.accounts.create(
-            Some(&who.account_id),
-            &who.tenant,
+            Some(who.account_id.as_str()),
+            who.tenant.as_str(),
             &request.login,
             request.role,
             &request.password,
@@ -92,7 +98,7 @@ pub async fn create(
 pub async fn lock(
     state: State<Arc<AppState>>,
     who: Admin,
-    account: Path<String>,
+    account: AccountPath,
 ) -> Result<StatusCode, ApiError> {
     set_state(state, who, account, AccountState::Locked).await
 }
@@ -100,7 +106,7 @@ pub async fn lock(
 pub async fn unlock(
     state: State<Arc<AppState>>,
     who: Admin,
-    account: Path<String>,
+    account: AccountPath,
 ) -> Result<StatusCode, ApiError> {
     set_state(state, who, account, AccountState::Active).await
 }
@@ -108,7 +114,7 @@ pub async fn unlock(
 pub async fn delete(
     state: State<Arc<AppState>>,
     who: Admin,
-    account: Path<String>,
+    account: AccountPath,
 ) -> Result<StatusCode, ApiError> {
     set_state(state, who, account, AccountState::Deleted).await
 }
@@ -116,7 +122,7 @@ pub async fn delete(
 async fn set_state(
     State(state): State<Arc<AppState>>,
     Admin(who): Admin,
-    Path(account): Path<String>,
+    AccountPath(account): AccountPath,
     target: AccountState,
 ) -> Result<StatusCode, ApiError> {
     of_tenant(&state, &who, &account).await?;
@@ -128,7 +134,7 @@ async fn set_state(
     blocking(move || {
         worker
             .accounts
-            .set_state(Some(&who.account_id), &id, target)
+            .set_state(Some(who.account_id.as_str()), id.as_str(), target)
     })
     .await?;
     let registry = state.registry.clone();
@@ -141,7 +147,7 @@ async fn set_state(
 pub async fn set_password(
     State(state): State<Arc<AppState>>,
     Admin(who): Admin,
-    Path(account): Path<String>,
+    AccountPath(account): AccountPath,
     ApiJson(request): ApiJson<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
     of_tenant(&state, &who, &account).await?;
@@ -151,9 +157,11 @@ pub async fn set_password(
     }
     let worker = state.clone();
     blocking(move || {
-        worker
-            .accounts
-            .set_password(Some(&who.account_id), &account, &request.password)
+        worker.accounts.set_password(
+            Some(who.account_id.as_str()),
+            account.as_str(),
+            &request.password,
+        )
     })
     .await?;
     state.session_ended();

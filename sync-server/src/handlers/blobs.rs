@@ -71,7 +71,7 @@ pub async fn upload(
         }
         worker
             .blobs
-            .put(&who.tenant, &sha256, &who.account_id, &data)
+            .put(who.tenant.as_str(), &sha256, who.account_id.as_str(), &data)
             .map_err(internal)
     })
     .await?;
@@ -90,12 +90,22 @@ pub async fn download(
     if !is_hash(&sha256) {
         return Err(ApiError::not_found());
     }
-    let notebooks = state.registry.owned_notebooks(&who.account_id);
+    let notebooks: Vec<String> = state
+        .registry
+        .owned_notebooks(&who.account_id)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let worker = state.clone();
     let found = blocking(move || {
         worker
             .blobs
-            .get(&who.tenant, &sha256, &who.account_id, &notebooks)
+            .get(
+                who.tenant.as_str(),
+                &sha256,
+                who.account_id.as_str(),
+                &notebooks,
+            )
             .map_err(internal)
     })
     .await?

@@ -4,7 +4,8 @@
 //! once the change is on disk.
 //!
 //! - `POST /api/clients/{record}/delete`, `…/restore` (admins): a deletion event in the
-//!   client record. The person is purged after the tenant's deletion interval.
+//!   client record; the record then reads as deleted everywhere, and a restore undoes
+//!   it. (Purging after the tenant's deletion interval is not built yet.)
 //! - `PUT /api/clients/{record}/contact` (admins; and the member of staff who created
 //!   the record, while the person has no contact document yet: the hand-over of contact
 //!   data at "Klient:in anlegen"): e-mail and phone in the client contact, which the
@@ -19,12 +20,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use model::api::{Contact, ContactStored, Deletion, NewPassword, Role};
 use model::client_contact::{ClientContact, ContactChannel};
 use model::client_record::ClientRecord;
-use model::{DocKind, Document, Editor, NodeId, UserId};
+use model::{DocKind, Document, Editor, NodeId};
 
 use super::record_of;
 use crate::access::{DocEntry, Viewer};
@@ -32,7 +33,7 @@ use crate::accounts::AccountError;
 use crate::auth::{Admin, Staff};
 use crate::blocking::blocking;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, DocPath};
 use crate::registry::today;
 use crate::state::AppState;
 
@@ -41,20 +42,20 @@ const SERVER_NODE: &str = "sync-server";
 
 /// The server's editor acting on `who`'s request: the intent names `who`.
 fn server_editor(who: &Viewer) -> Editor {
-    Editor::with_system_clock(UserId::new(&who.account_id), NodeId::new(SERVER_NODE))
+    Editor::with_system_clock(who.account_id.clone(), NodeId::new(SERVER_NODE))
 }
 
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     Admin(who): Admin,
-    Path(record): Path<String>,
+    DocPath(record): DocPath,
 ) -> Result<Json<Deletion>, ApiError> {
-    record_of(&state, &who, &record)?;
+    record_of(&state, &who, record)?;
     let on = today();
     let mut editor = server_editor(&who);
     state
         .author
-        .edit(&record, |doc: &mut Document<ClientRecord>| {
+        .edit(record, |doc: &mut Document<ClientRecord>| {
             doc.mark_deleted(&mut editor, on)
         })
         .await?;
@@ -67,13 +68,13 @@ pub async fn delete(
 pub async fn restore(
     State(state): State<Arc<AppState>>,
     Admin(who): Admin,
-    Path(record): Path<String>,
+    DocPath(record): DocPath,
 ) -> Result<Json<Deletion>, ApiError> {
-    record_of(&state, &who, &record)?;
+    record_of(&state, &who, record)?;
     let mut editor = server_editor(&who);
     state
         .author
-        .edit(&record, |doc: &mut Document<ClientRecord>| {
+        .edit(record, |doc: &mut Document<ClientRecord>| {
             doc.restore(&mut editor)
         })
         .await?;
@@ -84,10 +85,10 @@ pub async fn restore(
 pub async fn set_contact(
     State(state): State<Arc<AppState>>,
     Staff(who): Staff,
-    Path(record): Path<String>,
+    DocPath(record): DocPath,
     ApiJson(request): ApiJson<Contact>,
 ) -> Result<(StatusCode, Json<ContactStored>), ApiError> {
-    let entry = record_of(&state, &who, &record)?;
+    let entry = record_of(&state, &who, record)?;
     // One contact document per person, even for two requests at once.
     let _one_at_a_time = state.server_writes.lock().await;
     let email = request.email.as_deref();
@@ -98,7 +99,7 @@ pub async fn set_contact(
         }
         state
             .author
-            .edit(&contact, |doc: &mut Document<ClientContact>| {
+            .edit(contact, |doc: &mut Document<ClientContact>| {
                 doc.set_email(email)?;
                 doc.set_phone(phone)?;
                 let contact = doc.read()?;
@@ -113,26 +114,22 @@ pub async fn set_contact(
         return Ok((
             StatusCode::OK,
             Json(ContactStored {
-                contact_id: contact,
+                contact_id: contact.to_string(),
             }),
         ));
     }
     if who.role != Role::Admin {
         let registry = state.registry.clone();
-        let id = record.clone();
-        let creator = blocking(move || registry.created_by(&id)).await?;
-        if creator.as_deref() != Some(who.account_id.as_str()) {
+        let creator = blocking(move || registry.created_by(&record)).await?;
+        if creator.as_ref() != Some(&who.account_id) {
             return Err(ApiError::forbidden());
         }
     }
-    let person = record
-        .parse::<model::DocumentId>()
-        .map_err(|_| ApiError::not_found())?;
-    let contact = Document::<ClientContact>::create_contact(person, email, phone)?;
+    let contact = Document::<ClientContact>::create_contact(record, email, phone)?;
     let contact_entry = DocEntry {
         kind: DocKind::ClientContact,
         tenant: entry.tenant,
-        person: Some(record.clone()),
+        person: Some(record),
         owner: None,
     };
     let contact_id = state
@@ -144,27 +141,32 @@ pub async fn set_contact(
             ApiError::internal()
         })?;
     tracing::info!(document = %record, contact = %contact_id, "contact document created");
-    Ok((StatusCode::CREATED, Json(ContactStored { contact_id })))
+    Ok((
+        StatusCode::CREATED,
+        Json(ContactStored {
+            contact_id: contact_id.to_string(),
+        }),
+    ))
 }
 
 /// "Passwort vergeben" for the person's own account.
 pub async fn set_password(
     State(state): State<Arc<AppState>>,
     Staff(who): Staff,
-    Path(record): Path<String>,
+    DocPath(record): DocPath,
     ApiJson(request): ApiJson<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
-    let entry = record_of(&state, &who, &record)?;
-    let read = crate::person::may_have_account(&state, &record).await?;
-    crate::password::check_policy(&request.password, &[&read.pseudonym, &entry.tenant])
+    let entry = record_of(&state, &who, record)?;
+    let read = crate::person::may_have_account(&state, record).await?;
+    crate::password::check_policy(&request.password, &[&read.pseudonym, entry.tenant.as_str()])
         .map_err(AccountError::from)?;
     let worker = state.clone();
-    let id = record.clone();
+    let id = record.to_string();
     let actor = who.account_id.clone();
     blocking(move || {
         let (account, created) = worker.accounts.ensure_person_account(
-            Some(&actor),
-            &entry.tenant,
+            Some(actor.as_str()),
+            entry.tenant.as_str(),
             &id,
             &read.pseudonym,
             Some(&request.password),
@@ -174,11 +176,11 @@ pub async fn set_password(
         }
         worker
             .accounts
-            .set_password(Some(&actor), &account, &request.password)
+            .set_password(Some(actor.as_str()), &account, &request.password)
     })
     .await?;
     state.session_ended();
-    crate::person::set_account(&state, &record, |account| account.has_password = true).await?;
+    crate::person::set_account(&state, record, |account| account.has_password = true).await?;
     tracing::info!(document = %record, "a person's password was set");
     Ok(StatusCode::NO_CONTENT)
 }

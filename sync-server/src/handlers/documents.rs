@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::registry::Registered;
 use crate::state::AppState;
-use crate::wire::canonical;
+use crate::wire::{canonical, document_id, from_samod};
 
 pub async fn register(
     State(state): State<Arc<AppState>>,
@@ -28,13 +28,12 @@ pub async fn register(
     let Some(doc_id) = canonical(&request.id) else {
         return Err(ApiError::bad_request(ErrorCode::BadDocumentId));
     };
-    if request
-        .person
-        .as_deref()
-        .is_some_and(|p| canonical(p).is_none())
-    {
-        return Err(ApiError::bad_request(ErrorCode::BadDocumentId));
-    }
+    let person = match request.person.as_deref() {
+        Some(person) => {
+            Some(document_id(person).ok_or(ApiError::bad_request(ErrorCode::BadDocumentId))?)
+        }
+        None => None,
+    };
     let creation = match request.creation.as_deref() {
         Some(hex) => Some(
             hex.parse::<automerge::ChangeHash>()
@@ -43,16 +42,9 @@ pub async fn register(
         None => None,
     };
     let registry = state.registry.clone();
-    let registered = blocking(move || {
-        registry.register(
-            &request.id,
-            kind,
-            request.person.as_deref(),
-            creation,
-            &viewer,
-        )
-    })
-    .await?;
+    let id = from_samod(&doc_id);
+    let registered =
+        blocking(move || registry.register(id, kind, person, creation, &viewer)).await?;
     Ok(match registered {
         Registered::New => {
             // The server looks for the new document among its peers at once: a client

@@ -17,6 +17,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use model::DocumentId;
 use model::api::{ErrorCode, paths};
 use model::client_contact::ClientContact;
 use serde::Deserialize;
@@ -26,6 +27,7 @@ use crate::accounts::AccountError;
 use crate::auth::Staff;
 use crate::blocking::blocking;
 use crate::error::ApiError;
+use crate::extract::DocPath;
 use crate::mail::{Channel, Outgoing};
 use crate::person::{may_have_account, set_account};
 use crate::state::AppState;
@@ -34,23 +36,23 @@ use crate::state::AppState;
 pub async fn send(
     State(state): State<Arc<AppState>>,
     Staff(who): Staff,
-    Path(record): Path<String>,
+    DocPath(record): DocPath,
 ) -> Result<StatusCode, ApiError> {
-    let entry = record_of(&state, &who, &record)?;
-    let read = may_have_account(&state, &record).await?;
+    let entry = record_of(&state, &who, record)?;
+    let read = may_have_account(&state, record).await?;
     let email = match state.registry.contact_of(&record) {
-        Some(id) => state.author.read::<ClientContact>(&id).await?.email,
+        Some(id) => state.author.read::<ClientContact>(id).await?.email,
         None => None,
     }
     .ok_or(ApiError::unprocessable(ErrorCode::NoEmail))?;
     let worker = state.clone();
-    let id = record.clone();
+    let id = record.to_string();
     let actor = who.account_id.clone();
     let days = state.config.invitation_days;
     let token = blocking(move || {
         let (account, _) = worker.accounts.ensure_person_account(
-            Some(&actor),
-            &entry.tenant,
+            Some(actor.as_str()),
+            entry.tenant.as_str(),
             &id,
             &read.pseudonym,
             None,
@@ -89,7 +91,7 @@ pub async fn send(
     })
     .await?;
     let now = crate::accounts::now_ms();
-    set_account(&state, &record, |account| {
+    set_account(&state, record, |account| {
         account.invitation_sent_ms = Some(now);
     })
     .await?;
@@ -148,10 +150,13 @@ pub async fn submit(
     match redeemed {
         Ok(Ok(person)) => {
             state.session_ended();
-            if set_account(&state, &person, |account| account.has_password = true)
-                .await
-                .is_err()
-            {
+            let noted = match person.parse::<DocumentId>() {
+                Ok(record) => {
+                    set_account(&state, record, |account| account.has_password = true).await
+                }
+                Err(_) => Err(ApiError::internal()),
+            };
+            if noted.is_err() {
                 tracing::error!(document = %person, "cannot note the new password in the record");
             }
             html(

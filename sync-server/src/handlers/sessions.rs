@@ -58,10 +58,10 @@ pub async fn login(
         })?;
     Ok(Json(LoginAnswer {
         peer_id: peer_id_for(&login.account_id, &login.token),
-        directory_id,
-        account_id: login.account_id,
+        directory_id: directory_id.to_string(),
+        account_id: login.account_id.to_string(),
         token: login.token,
-        tenant: login.tenant,
+        tenant: login.tenant.to_string(),
         role: login.role,
     }))
 }

@@ -9,9 +9,9 @@ use crate::db;
 struct Fixture {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
-    admin: String,
-    counsellor: String,
-    other_tenant: String,
+    admin: UserId,
+    counsellor: UserId,
+    other_tenant: UserId,
 }
 
 fn fixture() -> Fixture {
@@ -23,9 +23,11 @@ fn fixture() -> Fixture {
     let path = config.database_path();
     let accounts = crate::accounts::Accounts::new(db::open(&path).expect("db"), &config);
     let create = |tenant: &str, login: &str, role| {
-        accounts
-            .create(None, tenant, login, role, "Correct-Horse-7-Battery")
-            .expect("account")
+        UserId::new(
+            accounts
+                .create(None, tenant, login, role, "Correct-Horse-7-Battery")
+                .expect("account"),
+        )
     };
     Fixture {
         admin: create("t1", "admin", Role::Admin),
@@ -34,6 +36,13 @@ fn fixture() -> Fixture {
         path,
         _dir: dir,
     }
+}
+
+/// The document id of a name the test uses: its bytes, padded.
+fn doc(name: &str) -> DocumentId {
+    let mut bytes = [0u8; 16];
+    bytes[..name.len()].copy_from_slice(name.as_bytes());
+    DocumentId::from_bytes(bytes)
 }
 
 /// The creating change a client record is registered with.
@@ -52,7 +61,7 @@ fn registration_checks_the_rules_and_is_idempotent() {
     assert_eq!(
         registry
             .register(
-                "rec",
+                doc("rec"),
                 DocKind::ClientRecord,
                 None,
                 Some(CREATION),
@@ -64,7 +73,7 @@ fn registration_checks_the_rules_and_is_idempotent() {
     assert_eq!(
         registry
             .register(
-                "rec",
+                doc("rec"),
                 DocKind::ClientRecord,
                 None,
                 Some(CREATION),
@@ -74,13 +83,13 @@ fn registration_checks_the_rules_and_is_idempotent() {
         Registered::Again
     );
     assert!(matches!(
-        registry.register("rec", DocKind::Group, None, None, &counsellor),
+        registry.register(doc("rec"), DocKind::Group, None, None, &counsellor),
         Err(RegistryError::Taken)
     ));
     assert!(
         matches!(
             registry.register(
-                "rec",
+                doc("rec"),
                 DocKind::ClientRecord,
                 None,
                 Some(automerge::ChangeHash([8; 32])),
@@ -91,57 +100,81 @@ fn registration_checks_the_rules_and_is_idempotent() {
         "the same id with another creating change"
     );
     assert!(matches!(
-        registry.register("rec2", DocKind::ClientRecord, None, None, &counsellor),
+        registry.register(doc("rec2"), DocKind::ClientRecord, None, None, &counsellor),
         Err(RegistryError::CreationMissing)
     ));
-    assert_eq!(registry.creation("rec"), Some(CREATION));
+    assert_eq!(registry.creation(&doc("rec")), Some(CREATION));
     assert!(matches!(
         registry.register(
-            "contact",
+            doc("contact"),
             DocKind::ClientContact,
-            Some("rec"),
+            Some(doc("rec")),
             None,
             &counsellor
         ),
         Err(RegistryError::Forbidden)
     ));
     assert!(matches!(
-        registry.register("tl", DocKind::Timeline, Some("nope"), None, &counsellor),
+        registry.register(
+            doc("tl"),
+            DocKind::Timeline,
+            Some(doc("nope")),
+            None,
+            &counsellor
+        ),
         Err(RegistryError::Forbidden)
     ));
     registry
-        .register("contact", DocKind::ClientContact, Some("rec"), None, &admin)
+        .register(
+            doc("contact"),
+            DocKind::ClientContact,
+            Some(doc("rec")),
+            None,
+            &admin,
+        )
         .expect("admin registers contact data");
     registry
-        .register("notes", DocKind::Notebook, Some("rec"), None, &counsellor)
+        .register(
+            doc("notes"),
+            DocKind::Notebook,
+            Some(doc("rec")),
+            None,
+            &counsellor,
+        )
         .expect("notebook");
     let stranger = registry.viewer(&f.other_tenant).expect("active");
     assert!(matches!(
-        registry.register("tl2", DocKind::Timeline, Some("rec"), None, &stranger),
+        registry.register(
+            doc("tl2"),
+            DocKind::Timeline,
+            Some(doc("rec")),
+            None,
+            &stranger
+        ),
         Err(RegistryError::Forbidden)
     ));
 
-    assert_eq!(registry.access("rec", &f.counsellor), Access::Write);
-    assert_eq!(registry.access("contact", &f.counsellor), Access::None);
-    assert_eq!(registry.access("contact", &f.admin), Access::Write);
-    assert_eq!(registry.access("notes", &f.admin), Access::Read);
-    assert_eq!(registry.access("rec", &f.other_tenant), Access::None);
-    assert_eq!(registry.access("unknown", &f.admin), Access::None);
+    assert_eq!(registry.access(&doc("rec"), &f.counsellor), Access::Write);
+    assert_eq!(
+        registry.access(&doc("contact"), &f.counsellor),
+        Access::None
+    );
+    assert_eq!(registry.access(&doc("contact"), &f.admin), Access::Write);
+    assert_eq!(registry.access(&doc("notes"), &f.admin), Access::Read);
+    assert_eq!(registry.access(&doc("rec"), &f.other_tenant), Access::None);
+    assert_eq!(registry.access(&doc("unknown"), &f.admin), Access::None);
 
     let reopened = open(&f);
-    assert_eq!(reopened.entry("notes"), registry.entry("notes"));
-    assert_eq!(reopened.creation("rec"), Some(CREATION));
-    assert_eq!(reopened.creation("notes"), None);
+    assert_eq!(reopened.entry(&doc("notes")), registry.entry(&doc("notes")));
+    assert_eq!(reopened.creation(&doc("rec")), Some(CREATION));
+    assert_eq!(reopened.creation(&doc("notes")), None);
     assert_eq!(
         reopened
             .readable_by(&f.counsellor)
             .into_iter()
             .map(|(id, _, access)| (id, access))
             .collect::<Vec<_>>(),
-        vec![
-            ("notes".to_owned(), Access::Write),
-            ("rec".to_owned(), Access::Write)
-        ]
+        vec![(doc("notes"), Access::Write), (doc("rec"), Access::Write)]
     );
 }
 
@@ -152,7 +185,7 @@ fn facts_that_change_access_wake_watches_and_survive_a_restart() {
     let counsellor = registry.viewer(&f.counsellor).expect("active");
     registry
         .register(
-            "rec",
+            doc("rec"),
             DocKind::ClientRecord,
             None,
             Some(CREATION),
@@ -160,20 +193,26 @@ fn facts_that_change_access_wake_watches_and_survive_a_restart() {
         )
         .expect("record");
     registry
-        .register("tl", DocKind::Timeline, Some("rec"), None, &counsellor)
+        .register(
+            doc("tl"),
+            DocKind::Timeline,
+            Some(doc("rec")),
+            None,
+            &counsellor,
+        )
         .expect("timeline");
-    let mut watch = registry.watch("tl");
+    let mut watch = registry.watch(&doc("tl"));
 
     registry
-        .set_timeline_restriction("t1", true)
+        .set_timeline_restriction(&TenantId::new("t1"), true)
         .expect("restrict");
     assert!(woken(&mut watch));
-    assert_eq!(registry.access("tl", &f.counsellor), Access::None);
-    assert_eq!(registry.access("rec", &f.counsellor), Access::Write);
+    assert_eq!(registry.access(&doc("tl"), &f.counsellor), Access::None);
+    assert_eq!(registry.access(&doc("rec"), &f.counsellor), Access::Write);
 
     registry
         .set_responsibilities(
-            "rec",
+            doc("rec"),
             vec![Grant {
                 user: f.counsellor.clone(),
                 valid: Period::open(),
@@ -181,12 +220,12 @@ fn facts_that_change_access_wake_watches_and_survive_a_restart() {
             }],
         )
         .expect("grant");
-    assert_eq!(registry.access("tl", &f.counsellor), Access::Write);
-    assert_eq!(registry.access("tl", &f.admin), Access::None);
+    assert_eq!(registry.access(&doc("tl"), &f.counsellor), Access::Write);
+    assert_eq!(registry.access(&doc("tl"), &f.admin), Access::None);
 
     woken(&mut watch);
     registry
-        .set_timeline_restriction("t1", true)
+        .set_timeline_restriction(&TenantId::new("t1"), true)
         .expect("same again");
     assert!(
         !woken(&mut watch),
@@ -194,8 +233,8 @@ fn facts_that_change_access_wake_watches_and_survive_a_restart() {
     );
 
     let reopened = open(&f);
-    assert_eq!(reopened.access("tl", &f.counsellor), Access::Write);
-    assert_eq!(reopened.access("tl", &f.admin), Access::None);
+    assert_eq!(reopened.access(&doc("tl"), &f.counsellor), Access::Write);
+    assert_eq!(reopened.access(&doc("tl"), &f.admin), Access::None);
 }
 
 #[test]
@@ -205,7 +244,7 @@ fn a_locked_account_reads_nothing() {
     let counsellor = registry.viewer(&f.counsellor).expect("active");
     registry
         .register(
-            "rec",
+            doc("rec"),
             DocKind::ClientRecord,
             None,
             Some(CREATION),
@@ -215,10 +254,10 @@ fn a_locked_account_reads_nothing() {
     let config = Config::default();
     let accounts = crate::accounts::Accounts::new(db::open(&f.path).expect("db"), &config);
     accounts
-        .set_state(None, &f.counsellor, AccountState::Locked)
+        .set_state(None, f.counsellor.as_str(), AccountState::Locked)
         .expect("lock");
     registry.refresh_account(&f.counsellor).expect("refresh");
-    assert_eq!(registry.access("rec", &f.counsellor), Access::None);
+    assert_eq!(registry.access(&doc("rec"), &f.counsellor), Access::None);
     assert!(registry.readable_by(&f.counsellor).is_empty());
 }
 
@@ -236,14 +275,14 @@ fn a_document_is_watched_for_what_can_change_its_access_and_nothing_else() {
     let f = fixture();
     let registry = open(&f);
     let counsellor = registry.viewer(&f.counsellor).expect("active");
-    let grant = |user: &str| Grant {
-        user: user.to_owned(),
+    let grant = |user: &UserId| Grant {
+        user: user.clone(),
         valid: Period::open(),
         deactivated: false,
     };
     registry
         .register(
-            "rec",
+            doc("rec"),
             DocKind::ClientRecord,
             None,
             Some(CREATION),
@@ -252,7 +291,7 @@ fn a_document_is_watched_for_what_can_change_its_access_and_nothing_else() {
         .expect("record");
     registry
         .register(
-            "rec2",
+            doc("rec2"),
             DocKind::ClientRecord,
             None,
             Some(CREATION),
@@ -260,18 +299,24 @@ fn a_document_is_watched_for_what_can_change_its_access_and_nothing_else() {
         )
         .expect("another record");
     // A client may ask for a document before it is registered.
-    let mut timeline = registry.watch("tl");
-    let mut record = registry.watch("rec");
+    let mut timeline = registry.watch(&doc("tl"));
+    let mut record = registry.watch(&doc("rec"));
 
     registry
-        .register("tl", DocKind::Timeline, Some("rec"), None, &counsellor)
+        .register(
+            doc("tl"),
+            DocKind::Timeline,
+            Some(doc("rec")),
+            None,
+            &counsellor,
+        )
         .expect("timeline");
     assert!(woken(&mut timeline), "its registration");
     assert!(!woken(&mut record), "another document's registration");
 
     registry
         .register(
-            "other",
+            doc("other"),
             DocKind::ClientRecord,
             None,
             Some(CREATION),
@@ -279,18 +324,18 @@ fn a_document_is_watched_for_what_can_change_its_access_and_nothing_else() {
         )
         .expect("other");
     registry
-        .set_responsibilities("rec2", vec![grant(&f.counsellor)])
+        .set_responsibilities(doc("rec2"), vec![grant(&f.counsellor)])
         .expect("someone else's caretaker");
     assert!(!woken(&mut timeline), "nothing of its person's");
 
     registry
-        .set_responsibilities("rec", vec![grant(&f.counsellor)])
+        .set_responsibilities(doc("rec"), vec![grant(&f.counsellor)])
         .expect("its person's caretaker");
     assert!(woken(&mut timeline), "its person's responsibilities");
     assert!(woken(&mut record), "the person's own record too");
 
     registry
-        .set_timeline_restriction("t1", true)
+        .set_timeline_restriction(&TenantId::new("t1"), true)
         .expect("restrict");
     assert!(woken(&mut timeline), "the tenant's restriction");
     assert!(
