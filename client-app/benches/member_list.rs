@@ -54,14 +54,14 @@ fn fill(dir: &std::path::Path, n: usize) {
         login: "anna".into(),
         account_id: "anna-id".into(),
         tenant: "t".into(),
-        role: "counsellor".into(),
+        role: model::api::Role::Counsellor,
         directory_id: "none".into(),
         device: "00112233445566778899aabbccddeeff".into(),
         session: None,
         staff: vec![StaffMember {
             id: "anna-id".into(),
             login: "anna".into(),
-            role: "counsellor".into(),
+            role: model::api::Role::Counsellor,
         }],
         last_sync_ms: None,
     };

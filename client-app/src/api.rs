@@ -1,6 +1,7 @@
 //! The few JSON calls the client makes to the server's HTTP API (login, colleagues,
-//! document registration, admins' operations), over hyper's HTTP/1.1 client. Everything
-//! else travels over the sync protocol.
+//! document registration, admins' operations), over hyper's HTTP/1.1 client. Paths,
+//! bodies, answers and error codes are the server's own contract ([`model::api`]).
+//! Everything else travels over the sync protocol.
 //!
 //! Errors separate what may work later ([`ApiError::Unreachable`]: keep the request
 //! queued) from what the server decided ([`ApiError::Refused`] with its stable code).
@@ -8,16 +9,19 @@
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
+use model::api::{
+    Contact, ErrorBody, ErrorCode, Login, NewPassword, PasswordChange, Registration, paths,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::store::StaffMember;
+pub use model::api::{LoginAnswer, Role, StaffMember};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("the server cannot be reached: {0}")]
     Unreachable(String),
     #[error("the server refused ({status}): {code}")]
-    Refused { status: u16, code: String },
+    Refused { status: u16, code: ErrorCode },
     #[error("the server's answer was not understood: {0}")]
     Garbled(String),
 }
@@ -25,25 +29,21 @@ pub enum ApiError {
 impl ApiError {
     /// A refusal that says the session has ended (log in again).
     pub fn is_no_session(&self) -> bool {
-        matches!(self, ApiError::Refused { status: 401, code } if code == "no-session")
+        matches!(
+            self,
+            ApiError::Refused {
+                status: 401,
+                code: ErrorCode::NoSession
+            }
+        )
     }
-}
 
-#[derive(Clone, Deserialize)]
-pub struct LoginAnswer {
-    pub token: String,
-    pub account_id: String,
-    pub peer_id: String,
-    pub directory_id: String,
-    pub tenant: String,
-    pub role: String,
-}
-
-impl std::fmt::Debug for LoginAnswer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginAnswer")
-            .field("account_id", &self.account_id)
-            .finish_non_exhaustive()
+    /// The server's stable code, if it refused.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ApiError::Refused { code, .. } => Some(*code),
+            _ => None,
+        }
     }
 }
 
@@ -68,7 +68,7 @@ pub fn sync_url(server: &str) -> String {
                 .map(|rest| format!("ws://{rest}"))
         })
         .unwrap_or(base);
-    format!("{rest}/sync")
+    format!("{rest}{}", paths::SYNC)
 }
 
 async fn call(
@@ -130,14 +130,19 @@ async fn call(
     Ok((status, bytes))
 }
 
+/// A JSON body of the contract.
+fn json(body: &impl Serialize) -> Result<Option<(&'static str, Bytes)>, ApiError> {
+    let bytes = serde_json::to_vec(body).map_err(|e| ApiError::Garbled(e.to_string()))?;
+    Ok(Some(("application/json", Bytes::from(bytes))))
+}
+
 async fn call_json<T: for<'de> Deserialize<'de>>(
     server: &str,
     method: &str,
     path: &str,
     token: Option<&str>,
-    body: Option<String>,
+    body: Option<(&'static str, Bytes)>,
 ) -> Result<T, ApiError> {
-    let body = body.map(|b| ("application/json", Bytes::from(b)));
     let (status, bytes) = call(server, method, path, token, body).await?;
     checked(status, &bytes)?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::Garbled(e.to_string()))
@@ -147,20 +152,22 @@ fn checked(status: u16, bytes: &[u8]) -> Result<(), ApiError> {
     if (200..300).contains(&status) {
         return Ok(());
     }
-    let code = serde_json::from_slice::<serde_json::Value>(bytes)
-        .ok()
-        .and_then(|v| v["error"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "unknown".into());
+    let code = serde_json::from_slice::<ErrorBody>(bytes)
+        .map(|body| body.error)
+        .unwrap_or(ErrorCode::Unknown);
     Err(ApiError::Refused { status, code })
 }
 
 pub async fn login(server: &str, login: &str, password: &str) -> Result<LoginAnswer, ApiError> {
-    let body = serde_json::json!({ "login": login, "password": password }).to_string();
-    call_json(server, "POST", "/api/login", None, Some(body)).await
+    let body = json(&Login {
+        login: login.to_owned(),
+        password: password.to_owned(),
+    })?;
+    call_json(server, "POST", paths::LOGIN, None, body).await
 }
 
 pub async fn staff(server: &str, token: &str) -> Result<Vec<StaffMember>, ApiError> {
-    call_json(server, "GET", "/api/staff", Some(token), None).await
+    call_json(server, "GET", paths::STAFF, Some(token), None).await
 }
 
 /// What the client asks the server to do; queued in the outbox (sealed) while offline.
@@ -226,19 +233,17 @@ impl std::fmt::Debug for Request {
 /// Why the server refused a request, in German, where the code is one people meet.
 pub fn refusal_german(error: &ApiError) -> String {
     match error {
-        ApiError::Refused { code, .. } => match code.as_str() {
-            "no-email" => "für die Person ist keine E-Mail-Adresse hinterlegt".into(),
-            "client-not-active" => "die Person ist gesperrt oder gelöscht".into(),
-            "login-taken" => "der Accountname ist schon vergeben".into(),
-            "forbidden" => "dafür fehlt die Berechtigung".into(),
-            "password-too-weak" | "password-too-common" => {
+        ApiError::Refused { code, .. } => match code {
+            ErrorCode::NoEmail => "für die Person ist keine E-Mail-Adresse hinterlegt".into(),
+            ErrorCode::ClientNotActive => "die Person ist gesperrt oder gelöscht".into(),
+            ErrorCode::LoginTaken => "der Accountname ist schon vergeben".into(),
+            ErrorCode::Forbidden => "dafür fehlt die Berechtigung".into(),
+            ErrorCode::PasswordTooWeak | ErrorCode::PasswordTooCommon => {
                 "das Passwort ist zu leicht zu erraten (kein Name, kein Wort mit Jahreszahl)".into()
             }
-            "password-control-character" => "das Passwort enthält ein Steuerzeichen".into(),
-            code if code.starts_with("password") || code.contains("policy") => {
-                "das Passwort erfüllt die Regeln nicht".into()
-            }
-            other => other.to_owned(),
+            ErrorCode::PasswordControlCharacter => "das Passwort enthält ein Steuerzeichen".into(),
+            code if code.is_password_policy() => "das Passwort erfüllt die Regeln nicht".into(),
+            other => other.as_str().to_owned(),
         },
         other => other.to_string(),
     }
@@ -282,46 +287,48 @@ pub async fn send(server: &str, token: &str, request: &Request) -> Result<(), Ap
             creation,
         } => (
             "POST",
-            "/api/documents".to_owned(),
-            serde_json::json!({ "id": doc, "kind": kind, "person": person, "creation": creation })
-                .to_string(),
+            paths::DOCUMENTS.to_owned(),
+            json(&Registration {
+                id: doc.clone(),
+                kind: kind.clone(),
+                person: person.clone(),
+                creation: creation.clone(),
+            })?,
         ),
-        Request::DeleteClient { record } => (
-            "POST",
-            format!("/api/clients/{record}/delete"),
-            String::new(),
-        ),
-        Request::RestoreClient { record } => (
-            "POST",
-            format!("/api/clients/{record}/restore"),
-            String::new(),
-        ),
+        Request::DeleteClient { record } => {
+            ("POST", paths::fill(paths::CLIENT_DELETE, record), None)
+        }
+        Request::RestoreClient { record } => {
+            ("POST", paths::fill(paths::CLIENT_RESTORE, record), None)
+        }
         Request::SetContact {
             record,
             email,
             phone,
         } => (
             "PUT",
-            format!("/api/clients/{record}/contact"),
-            serde_json::json!({ "email": email, "phone": phone }).to_string(),
+            paths::fill(paths::CLIENT_CONTACT, record),
+            json(&Contact {
+                email: email.clone(),
+                phone: phone.clone(),
+            })?,
         ),
         Request::SetPersonPassword { record, password } => (
             "PUT",
-            format!("/api/clients/{record}/password"),
-            serde_json::json!({ "password": password }).to_string(),
+            paths::fill(paths::CLIENT_PASSWORD, record),
+            json(&NewPassword {
+                password: password.clone(),
+            })?,
         ),
-        Request::SendInvitation { record } => (
-            "POST",
-            format!("/api/clients/{record}/invitation"),
-            String::new(),
-        ),
+        Request::SendInvitation { record } => {
+            ("POST", paths::fill(paths::CLIENT_INVITATION, record), None)
+        }
         Request::UploadBlob { .. } => {
             return Err(ApiError::Garbled(
                 "an upload's content comes from the store: see engine::flush".into(),
             ));
         }
     };
-    let body = Some(("application/json", Bytes::from(body)));
     let (status, bytes) = call(server, method, &path, Some(token), body).await?;
     checked(status, &bytes)
 }
@@ -333,9 +340,11 @@ pub async fn change_password(
     old: &str,
     new: &str,
 ) -> Result<(), ApiError> {
-    let body = serde_json::json!({ "old": old, "new": new }).to_string();
-    let body = Some(("application/json", Bytes::from(body)));
-    let (status, bytes) = call(server, "POST", "/api/password", Some(token), body).await?;
+    let body = json(&PasswordChange {
+        old: old.to_owned(),
+        new: new.to_owned(),
+    })?;
+    let (status, bytes) = call(server, "POST", paths::PASSWORD, Some(token), body).await?;
     checked(status, &bytes)
 }
 
@@ -346,7 +355,7 @@ pub async fn put_blob(
     sha256: &str,
     data: Vec<u8>,
 ) -> Result<(), ApiError> {
-    let path = format!("/api/blobs/{sha256}");
+    let path = paths::fill(paths::BLOB, sha256);
     let body = Some(("application/octet-stream", Bytes::from(data)));
     let (status, bytes) = call(server, "PUT", &path, Some(token), body).await?;
     checked(status, &bytes)
@@ -354,7 +363,7 @@ pub async fn put_blob(
 
 /// A file's content, if the server gives it to this user.
 pub async fn get_blob(server: &str, token: &str, sha256: &str) -> Result<Vec<u8>, ApiError> {
-    let path = format!("/api/blobs/{sha256}");
+    let path = paths::fill(paths::BLOB, sha256);
     let (status, bytes) = call(server, "GET", &path, Some(token), None).await?;
     checked(status, &bytes)?;
     Ok(bytes.to_vec())

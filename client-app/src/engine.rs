@@ -30,6 +30,7 @@ use tokio::sync::mpsc;
 use crate::api::{self, ApiError};
 use crate::storage::{Changed, EncryptedStorage};
 use crate::store::{Profile, Session, Store, StoreError};
+use model::api::ErrorCode;
 
 mod outbox;
 mod websocket;
@@ -181,13 +182,15 @@ fn offline(error: &ApiError) -> String {
     match error {
         ApiError::Unreachable(_) => "Server nicht erreichbar".into(),
         // Also the answer for a locked account: the server does not say which.
-        ApiError::Refused { code, .. } if code == "wrong-credentials" => {
-            "Der Server nimmt das Passwort nicht an (wurde es geändert oder der Zugang gesperrt?)"
-                .into()
-        }
-        ApiError::Refused { code, .. } if code == "rate-limited" => {
-            "Zu viele Anmeldeversuche, bitte später erneut".into()
-        }
+        ApiError::Refused {
+            code: ErrorCode::WrongCredentials,
+            ..
+        } => "Der Server nimmt das Passwort nicht an (wurde es geändert oder der Zugang gesperrt?)"
+            .into(),
+        ApiError::Refused {
+            code: ErrorCode::RateLimited,
+            ..
+        } => "Zu viele Anmeldeversuche, bitte später erneut".into(),
         other => format!("Server: {other}"),
     }
 }

@@ -19,7 +19,7 @@ fn profile() -> Profile {
         login: "anna".into(),
         account_id: "acc-1".into(),
         tenant: "t".into(),
-        role: "counsellor".into(),
+        role: model::api::Role::Counsellor,
         directory_id: "dir".into(),
         device: "00112233445566778899aabbccddeeff".into(),
         session: None,

@@ -651,7 +651,7 @@ fn direct_message_invitation_and_password_for_a_person() {
     let login = |password: &str| {
         runtime.block_on(client_app::api::login(&server.url(), "Mia Sonne", password))
     };
-    assert_eq!(login("Wolke#Kranich26").unwrap().role, "client");
+    assert_eq!(login("Wolke#Kranich26").unwrap().role.as_str(), "client");
     let last_login = |harness: &mut Harness<'_, App>| {
         harness.step();
         harness

@@ -2,6 +2,7 @@
 //! role, this installation's device id, the session, the colleagues as last heard). The
 //! sync and the workspace read it; the API client fills in the colleagues.
 
+use model::api::Role;
 use serde::{Deserialize, Serialize};
 
 /// Who this store belongs to and how to reach their server. Sealed in `meta`.
@@ -11,7 +12,7 @@ pub struct Profile {
     pub login: String,
     pub account_id: String,
     pub tenant: String,
-    pub role: String,
+    pub role: Role,
     pub directory_id: String,
     /// This installation's id: the node of its clock stamps, the actor of its changes.
     pub device: String,
@@ -24,7 +25,7 @@ pub struct Profile {
 
 impl Profile {
     pub fn is_admin(&self) -> bool {
-        self.role == "admin"
+        self.role == Role::Admin
     }
 }
 
@@ -42,9 +43,5 @@ impl std::fmt::Debug for Session {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaffMember {
-    pub id: String,
-    pub login: String,
-    pub role: String,
-}
+/// Colleagues as the server lists them; stored as the contract writes them.
+pub use model::api::StaffMember;

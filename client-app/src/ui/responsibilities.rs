@@ -184,7 +184,7 @@ impl Form {
                     .selected_text(selected)
                     .show_ui(ui, |ui| {
                         for member in workspace.profile().staff.clone() {
-                            if member.role != "client" {
+                            if member.role.is_staff() {
                                 ui.selectable_value(
                                     &mut self.user,
                                     Some(member.id.clone()),

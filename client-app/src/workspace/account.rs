@@ -10,6 +10,7 @@ use super::{WorkError, Workspace};
 use crate::api::{self, ApiError};
 use crate::engine::Command;
 use crate::store::{Profile, Session, Store, StoreError};
+use model::api::{ErrorCode, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -52,8 +53,14 @@ pub fn store_path(data_dir: &Path, server: &str, login: &str) -> PathBuf {
 fn refused(error: ApiError) -> SignInError {
     match error {
         ApiError::Unreachable(_) => SignInError::FirstLoginNeedsServer,
-        ApiError::Refused { code, .. } if code == "wrong-credentials" => SignInError::WrongPassword,
-        ApiError::Refused { code, .. } if code == "rate-limited" => SignInError::RateLimited,
+        ApiError::Refused {
+            code: ErrorCode::WrongCredentials,
+            ..
+        } => SignInError::WrongPassword,
+        ApiError::Refused {
+            code: ErrorCode::RateLimited,
+            ..
+        } => SignInError::RateLimited,
         other => SignInError::Refused(other.to_string()),
     }
 }
@@ -78,7 +85,7 @@ impl Workspace {
             let answer = runtime
                 .block_on(api::login(&how.server, &how.login, &how.password))
                 .map_err(refused)?;
-            if answer.role == "client" {
+            if answer.role == Role::Client {
                 return Err(SignInError::Refused(
                     "Klient:innen-Zugänge arbeiten nicht mit dieser App".into(),
                 ));
@@ -130,7 +137,10 @@ impl Workspace {
                     "Zum Ändern des Passworts braucht es den Server".into(),
                 ));
             }
-            Err(ApiError::Refused { code, .. }) if code == "wrong-credentials" => {
+            Err(ApiError::Refused {
+                code: ErrorCode::WrongCredentials,
+                ..
+            }) => {
                 return Err(WorkError::Invalid(
                     "Das bisherige Passwort stimmt nicht".into(),
                 ));

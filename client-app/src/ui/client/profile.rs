@@ -94,7 +94,7 @@ impl ClientWindow {
                     )
                     .show_ui(ui, |ui| {
                         for member in workspace.profile().staff.clone() {
-                            if member.role != "client" {
+                            if member.role.is_staff() {
                                 ui.selectable_value(
                                     &mut chosen,
                                     Some(member.id.clone()),
