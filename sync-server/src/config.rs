@@ -1,5 +1,11 @@
 //! The server's configuration: defaults that work out of the box, a TOML file that IT
 //! edits, and environment variables that win over both. Read once, at start.
+//!
+//! Every key of the file is also `SYNC_SERVER_<KEY>` in the environment
+//! (`SYNC_SERVER_LISTEN=0.0.0.0:8470`, `SYNC_SERVER_TRUSTED_PROXIES='["10.0.0.0/8"]'`):
+//! the value is read as a TOML value where that fits the key, else as a string. An
+//! unknown key, in the file or the environment, is an error, so a typo never passes
+//! silently. `SYNC_SERVER_CONFIG` names the file itself.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,7 +16,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Where the SQLite database lives.
+    /// Where the SQLite database lives. Without the setting: systemd's
+    /// `$STATE_DIRECTORY`, else the platform's state directory
+    /// (`$XDG_STATE_HOME/sync-server`, `~/.local/state/sync-server`); never the working
+    /// directory, so an admin command run from elsewhere finds the same database.
     pub data_dir: PathBuf,
     /// Loopback by default: IT puts a TLS-terminating proxy in front.
     pub listen: SocketAddr,
@@ -59,15 +68,36 @@ pub struct Config {
     pub write_timeout_seconds: u64,
     /// Proxies whose `X-Forwarded-For` names the client (their own connections are not
     /// counted per address); empty: nobody's.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// The bearer token `/metrics` answers to; without it, `/metrics` is off.
+    pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// The bearer token `/metrics` answers to; without it, `/metrics` is off on the
+    /// main address.
     pub metrics_token: Option<String>,
+    /// A second address that serves `/metrics` and `/healthz` only, for monitoring on an
+    /// internal network; there `/metrics` needs the token only if one is set.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The time zone of the organisation: it decides "today" everywhere on the server
+    /// (a deletion's day, whether a responsibility has begun or ended).
+    pub timezone: chrono_tz::Tz,
+    /// `text` (the default) or `json`: one JSON object per log line.
+    pub log_format: LogFormat,
+    /// How many password checks (PBKDF2, 600,000 rounds each) may run at once; further
+    /// logins wait their turn, so a login storm cannot take every core.
+    pub max_concurrent_logins: usize,
+}
+
+/// How the server writes its log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            data_dir: PathBuf::from("data"),
+            data_dir: default_data_dir(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
             session_idle_minutes: 30,
             session_absolute_hours: 12,
@@ -90,8 +120,12 @@ impl Default for Config {
             request_timeout_seconds: 30,
             upload_idle_seconds: 30,
             write_timeout_seconds: 30,
-            trusted_proxies: Vec::new(),
+            trusted_proxies: Default::default(),
             metrics_token: None,
+            metrics_listen: None,
+            timezone: chrono_tz::Europe::Berlin,
+            log_format: LogFormat::Text,
+            max_concurrent_logins: 4,
         }
     }
 }
@@ -110,40 +144,107 @@ pub enum ConfigError {
         #[source]
         source: toml::de::Error,
     },
-    #[error("{name} is not valid: {value}")]
-    Env { name: &'static str, value: String },
+    #[error("{name} is not valid: {reason}")]
+    Env { name: String, reason: String },
+}
+
+/// The environment variable that names the config file.
+pub const CONFIG_VARIABLE: &str = "SYNC_SERVER_CONFIG";
+
+/// The prefix of every setting in the environment.
+const PREFIX: &str = "SYNC_SERVER_";
+
+/// Where the database lives when the configuration does not say.
+fn default_data_dir() -> PathBuf {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("STATE_DIRECTORY") {
+        // systemd's StateDirectory= may list several, separated by colons.
+        let dir = PathBuf::from(dir);
+        let first = dir
+            .to_str()
+            .and_then(|d| d.split(':').next())
+            .map(PathBuf::from);
+        return first.unwrap_or(dir);
+    }
+    if let Some(state) = var("XDG_STATE_HOME") {
+        return PathBuf::from(state).join("sync-server");
+    }
+    match var("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/state/sync-server"),
+        // No home (a service without one): the conventional place.
+        None => PathBuf::from("/var/lib/sync-server"),
+    }
 }
 
 impl Config {
-    /// Defaults, then the file (if given), then the environment
-    /// (`SYNC_SERVER_DATA_DIR`, `SYNC_SERVER_LISTEN`).
+    /// Defaults, then the file (if given), then the environment's `SYNC_SERVER_<KEY>`
+    /// variables (`vars`, all of the process's: others are ignored).
     pub fn load(
         file: Option<&Path>,
-        env: impl Fn(&str) -> Option<String>,
+        vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut config = match file {
+        let mut table = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                     path: path.to_owned(),
                     source,
                 })?;
-                toml::from_str(&text).map_err(|source| ConfigError::Parse {
-                    path: path.to_owned(),
-                    source,
-                })?
+                text.parse::<toml::Table>()
+                    .map_err(|source| ConfigError::Parse {
+                        path: path.to_owned(),
+                        source,
+                    })?
             }
-            None => Config::default(),
+            None => toml::Table::new(),
         };
-        if let Some(dir) = env("SYNC_SERVER_DATA_DIR") {
-            config.data_dir = PathBuf::from(dir);
-        }
-        if let Some(listen) = env("SYNC_SERVER_LISTEN") {
-            config.listen = listen.parse().map_err(|_| ConfigError::Env {
-                name: "SYNC_SERVER_LISTEN",
-                value: listen,
+        // The file alone first, so that its mistakes are named as its own.
+        if let Some(path) = file {
+            Self::from_table(table.clone()).map_err(|source| ConfigError::Parse {
+                path: path.to_owned(),
+                source,
             })?;
         }
-        Ok(config)
+        let mut vars: Vec<(String, String)> = vars
+            .into_iter()
+            .filter(|(name, _)| name.starts_with(PREFIX) && name != CONFIG_VARIABLE)
+            .collect();
+        vars.sort();
+        for (name, raw) in vars {
+            let key = name[PREFIX.len()..].to_ascii_lowercase();
+            // The value as TOML where the key takes that (a number, a list), else the
+            // same text as a string (a token of digits, an address).
+            let parsed = format!("v = {raw}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"));
+            let mut tried = None;
+            for value in parsed.into_iter().chain([toml::Value::String(raw.clone())]) {
+                let mut candidate = table.clone();
+                candidate.insert(key.clone(), value);
+                match Self::from_table(candidate.clone()) {
+                    Ok(_) => {
+                        table = candidate;
+                        tried = None;
+                        break;
+                    }
+                    Err(error) => tried = Some(error),
+                }
+            }
+            if let Some(error) = tried {
+                return Err(ConfigError::Env {
+                    name,
+                    reason: error.message().to_owned(),
+                });
+            }
+        }
+        Self::from_table(table).map_err(|error| ConfigError::Env {
+            name: "the environment".into(),
+            reason: error.message().to_owned(),
+        })
+    }
+
+    fn from_table(table: toml::Table) -> Result<Self, toml::de::Error> {
+        toml::Value::Table(table).try_into()
     }
 
     /// Where links to this server point.
@@ -166,3 +267,6 @@ impl Config {
         Duration::from_secs(self.session_absolute_hours * 3600)
     }
 }
+
+#[cfg(test)]
+mod tests;

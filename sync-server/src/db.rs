@@ -171,6 +171,38 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
+/// Writes a consistent copy of the database at `path` into `target` with SQLite's online
+/// backup API, also while the server writes: pages that change during the copy are
+/// copied again. `target` must not exist yet; it is owner-only like the database.
+pub fn backup(path: &Path, target: &Path) -> Result<(), DbError> {
+    if target.exists() {
+        return Err(DbError::DataDir(
+            target.display().to_string(),
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "the file exists"),
+        ));
+    }
+    let source = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut copy = Connection::open(target)?;
+    owner_only(target, 0o600)?;
+    {
+        let backup = rusqlite::backup::Backup::new(&source, &mut copy)?;
+        backup.run_to_completion(256, std::time::Duration::from_millis(10), None)?;
+    }
+    // The copy is one file, whatever journal mode the source had.
+    copy.pragma_update(None, "journal_mode", "DELETE")?;
+    Ok(())
+}
+
+/// SQLite's integrity check of the database at `path`: the problems it names, none when
+/// the file is sound. Opens the file read-only.
+pub fn check(path: &Path) -> Result<Vec<String>, DbError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut statement = conn.prepare("PRAGMA integrity_check")?;
+    let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+    let found: Vec<String> = rows.collect::<Result<_, _>>()?;
+    Ok(found.into_iter().filter(|line| line != "ok").collect())
+}
+
 /// Social-work data: only the server's own user may read the data directory and database.
 #[cfg(unix)]
 fn owner_only(path: &Path, mode: u32) -> Result<(), DbError> {

@@ -250,7 +250,7 @@ pub async fn run(
 ) {
     let registry = directories.registry.clone();
     directories.apply(BTreeSet::from([Scope::All])).await;
-    let mut day = crate::registry::today();
+    let mut day = registry.today();
     let mut clock = tokio::time::interval(Duration::from_secs(60));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -265,7 +265,7 @@ pub async fn run(
                 }
             }
             _ = clock.tick() => {
-                let today = crate::registry::today();
+                let today = registry.today();
                 if today == day {
                     continue;
                 }

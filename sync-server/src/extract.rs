@@ -65,7 +65,7 @@ impl FromRequestParts<Arc<AppState>> for ClientIp {
         let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
             return Err(ApiError::internal());
         };
-        Ok(Self(crate::listener::client_address(
+        Ok(Self(crate::proxies::client_address(
             *peer,
             &parts.headers,
             &state.config.trusted_proxies,

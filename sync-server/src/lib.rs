@@ -39,6 +39,7 @@
 //! - [`layers`]: deadlines, counting and security headers around every route.
 //! - [`routes`]: the router.
 //! - [`listener`]: accepting connections: caps per address and in all, header timeouts.
+//! - [`proxies`]: trusted proxies, and the client's address behind them.
 //! - [`server`]: opening the state, binding and graceful shutdown.
 //!
 //! Modules the binary, the tests and the benchmarks use are public; the rest are the
@@ -64,6 +65,7 @@ pub(crate) mod mail;
 pub(crate) mod metrics;
 pub mod password;
 pub(crate) mod person;
+pub(crate) mod proxies;
 pub(crate) mod registry;
 pub(crate) mod routes;
 pub(crate) mod server;

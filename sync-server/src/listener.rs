@@ -16,7 +16,7 @@
 //! Bodies have their own limits (size, and a timeout per request) in `http`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,6 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt as _;
 
+use crate::proxies::TrustedProxies;
 use crate::throttle::AddressKey;
 
 /// What connections may hold.
@@ -37,7 +38,7 @@ pub struct Limits {
     pub max_connections: usize,
     pub max_connections_per_address: usize,
     pub header_read_timeout: Duration,
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Counts connections, in all and per address.
@@ -210,30 +211,6 @@ pub async fn serve(
     while active.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// The address of the client a request comes from: the peer, or, when the peer is a
-/// trusted proxy, the last address in `X-Forwarded-For` that is not a trusted proxy.
-pub fn client_address(
-    peer: SocketAddr,
-    headers: &axum::http::HeaderMap,
-    trusted_proxies: &[IpAddr],
-) -> IpAddr {
-    if !trusted_proxies.contains(&peer.ip()) {
-        return peer.ip();
-    }
-    let forwarded: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|item| item.trim().parse::<IpAddr>().ok())
-        .collect();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|address| !trusted_proxies.contains(address))
-        .unwrap_or(peer.ip())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub async fn may_have_account(
 ) -> Result<ClientRecord, ApiError> {
     let read: ClientRecord = state.author.read(record).await?;
     let (view, _) = conflict_rules::record::fold_record(&read);
-    if view.status.may_log_in(crate::registry::today()) {
+    if view.status.may_log_in(state.registry.today()) {
         Ok(read)
     } else {
         Err(ApiError::unprocessable(ErrorCode::ClientNotActive))

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::ChangeHash;
 use model::{Date, DocKind, DocumentId, Period, TenantId, UserId};
@@ -97,6 +96,8 @@ struct Index {
 #[derive(Debug)]
 pub struct Registry {
     conn: Mutex<Connection>,
+    /// Whose "today" decides which responsibilities are valid.
+    timezone: chrono_tz::Tz,
     index: RwLock<Index>,
     /// Moves when access to any document may have changed (an account, a tenant's
     /// restriction, a new day).
@@ -109,17 +110,14 @@ pub struct Registry {
     changes_out: Mutex<Option<mpsc::UnboundedReceiver<AccessChange>>>,
 }
 
-/// Today in UTC. Responsibilities are valid by whole days; an hour or two of difference
-/// to German local time at midnight is accepted.
-pub fn today() -> Date {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() / 86_400)
-        .unwrap_or(0);
-    // 1970-01-01 is a valid date, so `from_ymd` cannot fail here.
-    Date::from_ymd(1970, 1, 1)
-        .map(|epoch| epoch.plus_days(days))
-        .unwrap_or_else(|| unreachable!("1970-01-01 is a date"))
+/// Today in the time zone `tz`: responsibilities are valid by whole days, and a
+/// deletion at 00:30 in Germany happens on that day, not the one before in UTC.
+pub fn today_in(tz: chrono_tz::Tz) -> Date {
+    use chrono::Datelike as _;
+    let local = chrono::Utc::now().with_timezone(&tz).date_naive();
+    // chrono's dates are valid calendar dates, which `from_ymd` takes.
+    Date::from_ymd(local.year(), local.month(), local.day())
+        .unwrap_or_else(|| unreachable!("a calendar date is a date"))
 }
 
 impl Index {
@@ -138,7 +136,7 @@ impl Index {
 
 impl Registry {
     /// Loads the registry from `conn` (a connection of its own to the server database).
-    pub fn open(conn: Connection) -> Result<Self, RegistryError> {
+    pub fn open(conn: Connection, timezone: chrono_tz::Tz) -> Result<Self, RegistryError> {
         let mut index = Index::default();
         {
             let mut statement =
@@ -213,12 +211,18 @@ impl Registry {
         let (changes, changes_out) = mpsc::unbounded_channel();
         Ok(Self {
             conn: Mutex::new(conn),
+            timezone,
             index: RwLock::new(index),
             generation,
             watchers: Mutex::new(HashMap::new()),
             changes,
             changes_out: Mutex::new(Some(changes_out)),
         })
+    }
+
+    /// Today in the organisation's time zone.
+    pub fn today(&self) -> Date {
+        today_in(self.timezone)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -376,7 +380,7 @@ impl Registry {
         };
         let index = self.read();
         match index.docs.get(doc_id) {
-            Some(entry) => access::decide(entry, &viewer, &index.facts, today()),
+            Some(entry) => access::decide(entry, &viewer, &index.facts, self.today()),
             None => Access::None,
         }
     }
@@ -534,7 +538,7 @@ impl Registry {
         let Some(viewer) = self.viewer(account_id) else {
             return Vec::new();
         };
-        let today = today();
+        let today = self.today();
         let index = self.read();
         let mut found: Vec<_> = index
             .docs
@@ -642,7 +646,7 @@ impl Registry {
         ids: &[DocumentId],
     ) -> Vec<(DocumentId, Option<(DocEntry, Access)>)> {
         let viewer = self.viewer(account_id);
-        let today = today();
+        let today = self.today();
         let index = self.read();
         ids.iter()
             .map(|id| {

@@ -9,6 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post, put};
 use model::api::paths;
+use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::error::ApiError;
 use crate::handlers::{accounts, blobs, clients, documents, invitations, monitoring, sessions};
@@ -16,12 +17,22 @@ use crate::layers::{self, MAX_JSON_BYTES};
 use crate::state::AppState;
 
 pub fn router(state: Arc<AppState>) -> Router {
+    // PBKDF2 at 600,000 rounds is a CPU weapon: requests that check a password wait
+    // their turn beyond this many at once (within the request's deadline).
+    let password_checks =
+        GlobalConcurrencyLimitLayer::new(state.config.max_concurrent_logins.max(1));
     // Requests that must be done within `request_timeout_seconds`: all but uploads,
     // which may take long on a slow line and end when they stall instead.
     let timed = Router::new()
-        .route(paths::LOGIN, post(sessions::login))
+        .route(
+            paths::LOGIN,
+            post(sessions::login).layer(password_checks.clone()),
+        )
         .route(paths::LOGOUT, post(sessions::logout))
-        .route(paths::PASSWORD, post(sessions::change_password))
+        .route(
+            paths::PASSWORD,
+            post(sessions::change_password).layer(password_checks),
+        )
         .route(paths::DOCUMENTS, post(documents::register))
         .route(paths::CLIENT_DELETE, post(clients::delete))
         .route(paths::CLIENT_RESTORE, post(clients::restore))
@@ -57,6 +68,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(counted)
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(middleware::from_fn(layers::secure_headers))
+        .with_state(state)
+}
+
+/// The monitoring address (`metrics_listen`): `/healthz`, and `/metrics` without a
+/// token unless `metrics_token` is set.
+pub fn monitoring(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(paths::HEALTH, get(monitoring::health))
+        .route(paths::METRICS, get(monitoring::internal_metrics))
+        .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn(layers::secure_headers))
         .with_state(state)
 }

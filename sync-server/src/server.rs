@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use ring::rand::{SecureRandom, SystemRandom};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -30,7 +31,7 @@ use crate::wire::SERVER_PEER_ID;
 pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let path = config.database_path();
     let accounts = Accounts::new(db::open(&path)?, config);
-    let registry = Arc::new(Registry::open(db::open(&path)?)?);
+    let registry = Arc::new(Registry::open(db::open(&path)?, config.timezone)?);
     let storage = SqliteStorage::new(db::open(&path)?);
     let persisted = storage.persisted();
     let mail = Arc::new(crate::mail::Mail::new(db::open(&path)?, &config.data_dir));
@@ -162,6 +163,22 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let app = crate::routes::router(state.clone());
     let gate = Gate::new(connection_limits(&state.config));
+    if let Some(address) = state.config.metrics_listen {
+        let monitor = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address} for metrics"))?;
+        tracing::info!(listen = %address, "serving metrics");
+        let monitoring = crate::routes::monitoring(state.clone());
+        let stopping = state.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(monitor, monitoring)
+                .with_graceful_shutdown(async move { stopping.shutting_down().await })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "the metrics address failed");
+            }
+        });
+    }
     let mailer = tokio::spawn(crate::mail::run(
         state.mail.clone(),
         state.author.clone(),

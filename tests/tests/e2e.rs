@@ -86,6 +86,7 @@ impl Server {
             vec![
                 "admin",
                 "create-admin",
+                "--create",
                 "--tenant",
                 TENANT,
                 "--login",
@@ -95,6 +96,7 @@ impl Server {
             vec![
                 "admin",
                 "create-account",
+                "--create",
                 "--tenant",
                 TENANT,
                 "--login",

@@ -110,6 +110,7 @@ impl ServerProcess {
                 .args([
                     "admin",
                     "create-admin",
+                    "--create",
                     "--tenant",
                     TENANT,
                     "--login",

@@ -34,7 +34,6 @@ use crate::auth::{Admin, Staff};
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, DocPath};
-use crate::registry::today;
 use crate::state::AppState;
 
 /// The node id in the stamps of the server's own intents.
@@ -51,7 +50,7 @@ pub async fn delete(
     DocPath(record): DocPath,
 ) -> Result<Json<Deletion>, ApiError> {
     record_of(&state, &who, record)?;
-    let on = today();
+    let on = state.registry.today();
     let mut editor = server_editor(&who);
     state
         .author

@@ -22,16 +22,32 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// Prometheus text format, for the bearer of `metrics_token` only; without the setting
-/// there are no metrics to see.
+/// there are no metrics to see on the main address.
 pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let allowed = match (&state.config.metrics_token, bearer(&headers)) {
+    if state.config.metrics_token.is_none() || !token_given(&state, &headers) {
+        return ApiError::not_found().into_response();
+    }
+    render(&state)
+}
+
+/// The same on the monitoring address, where the token is asked only if one is set.
+pub async fn internal_metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if state.config.metrics_token.is_some() && !token_given(&state, &headers) {
+        return ApiError::not_found().into_response();
+    }
+    render(&state)
+}
+
+/// Whether the request bears `metrics_token`.
+fn token_given(state: &AppState, headers: &HeaderMap) -> bool {
+    match (&state.config.metrics_token, bearer(headers)) {
         // Digests compared, so the comparison's time tells nothing about the token.
         (Some(expected), Some(given)) => token_digest(expected) == token_digest(&given),
         _ => false,
-    };
-    if !allowed {
-        return ApiError::not_found().into_response();
     }
+}
+
+fn render(state: &AppState) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(state.persisted.failed_writes()),

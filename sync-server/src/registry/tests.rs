@@ -49,7 +49,7 @@ fn doc(name: &str) -> DocumentId {
 const CREATION: automerge::ChangeHash = automerge::ChangeHash([7; 32]);
 
 fn open(f: &Fixture) -> Registry {
-    Registry::open(db::open(&f.path).expect("db")).expect("registry")
+    Registry::open(db::open(&f.path).expect("db"), chrono_tz::Europe::Berlin).expect("registry")
 }
 
 #[test]

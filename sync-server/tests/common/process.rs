@@ -86,6 +86,7 @@ impl ServerProcess {
             .args([
                 "admin",
                 "create-account",
+                "--create",
                 "--tenant",
                 tenant,
                 "--login",
