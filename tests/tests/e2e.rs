@@ -8,167 +8,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use client_app::Workspace;
 use client_app::workspace::{MemberQuery, SignIn};
+use common::{Server, TENANT};
 use conflict_rules::assistant::Status;
 use conflict_rules::notice::NoticeKind;
 use model::client_record::{ClientRecord, NewClient, NewResponsibility, ResponsibilityKind};
 use model::timeline::{ActionKind, Enrolment, ParticipationResult, ProgrammeType, StageDef};
 use model::{Period, TenantId, UserId};
-
-const TENANT: &str = "t";
-
-/// The server binary next to this test's: `cargo test --workspace` (scripts/test) builds
-/// it with the same features as everything else, because sync-server's own tests need
-/// it. Only when it is missing (`cargo test -p tests` on a fresh target) is it built here;
-/// building it every time would rebuild it with other features and churn the target.
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/debug/deps/e2e-… → target/debug/sync-server
-    let binary = exe.parent().unwrap().parent().unwrap().join("sync-server");
-    if !binary.exists() {
-        let built = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "sync-server",
-                "--bin",
-                "sync-server",
-            ])
-            .status()
-            .expect("cargo runs");
-        assert!(built.success(), "the server builds");
-    }
-    binary
-}
-
-struct Server {
-    binary: PathBuf,
-    data_dir: PathBuf,
-    addr: SocketAddr,
-    child: Option<Child>,
-}
-
-impl Server {
-    fn new(data_dir: &Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self {
-            binary: server_binary(),
-            data_dir: data_dir.to_owned(),
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            child: None,
-        }
-    }
-
-    fn command(&self) -> Command {
-        let mut command = Command::new(&self.binary);
-        command
-            .env("SYNC_SERVER_DATA_DIR", &self.data_dir)
-            .env("SYNC_SERVER_LISTEN", self.addr.to_string());
-        command
-    }
-
-    /// An account through the CLI; returns its password.
-    fn account(&self, login: &str, role: &str) -> String {
-        let command = if role == "admin" {
-            vec![
-                "admin",
-                "create-admin",
-                "--create",
-                "--tenant",
-                TENANT,
-                "--login",
-                login,
-            ]
-        } else {
-            vec![
-                "admin",
-                "create-account",
-                "--create",
-                "--tenant",
-                TENANT,
-                "--login",
-                login,
-                "--role",
-                role,
-            ]
-        };
-        let out = self.command().args(command).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
-        text.lines()
-            .find_map(|l| {
-                l.strip_prefix("password")
-                    .and_then(|l| l.split(": ").nth(1))
-            })
-            .expect("the password is printed")
-            .trim()
-            .to_owned()
-    }
-
-    fn start(&mut self) {
-        let child = self
-            .command()
-            .arg("serve")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !healthy(self.addr) {
-            assert!(Instant::now() < deadline, "the server never answered");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGKILL: no chance to flush or say goodbye.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn healthy(addr: SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect(addr) else {
-        return false;
-    };
-    let _ = write!(
-        stream,
-        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    );
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.1 200")
-}
 
 fn sign_in(dir: &Path, server: &Server, login: &str, password: &str) -> Workspace {
     Workspace::sign_in(&SignIn {
@@ -751,6 +607,7 @@ fn connections_cut_in_the_middle_of_messages_lose_nothing() {
         data_dir: server.data_dir.clone(),
         addr: proxy,
         child: None,
+        extra_env: Vec::new(),
     };
     let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut anna = sign_in(dirs[0].path(), &through_proxy, "anna", &anna_password);
