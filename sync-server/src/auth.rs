@@ -55,6 +55,20 @@ async fn viewer_of(parts: &Parts, state: &Arc<AppState>) -> Result<Viewer, ApiEr
     viewer(state, &token).await
 }
 
+/// The viewer of the request if `allowed` lets their role in; 403 otherwise.
+async fn viewer_allowed(
+    parts: &Parts,
+    state: &Arc<AppState>,
+    allowed: fn(Role) -> bool,
+) -> Result<Viewer, ApiError> {
+    let who = viewer_of(parts, state).await?;
+    if allowed(who.role) {
+        Ok(who)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
 /// The token of a valid session.
 pub struct Session {
     pub token: String,
@@ -106,12 +120,7 @@ impl FromRequestParts<Arc<AppState>> for Staff {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let who = viewer_of(parts, state).await?;
-        if who.role.is_staff() {
-            Ok(Self(who))
-        } else {
-            Err(ApiError::forbidden())
-        }
+        viewer_allowed(parts, state, Role::is_staff).await.map(Self)
     }
 }
 
@@ -126,11 +135,8 @@ impl FromRequestParts<Arc<AppState>> for Admin {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let who = viewer_of(parts, state).await?;
-        if who.role == Role::Admin {
-            Ok(Self(who))
-        } else {
-            Err(ApiError::forbidden())
-        }
+        viewer_allowed(parts, state, |role| role == Role::Admin)
+            .await
+            .map(Self)
     }
 }

@@ -73,6 +73,14 @@ impl FromRequestParts<Arc<AppState>> for ClientIp {
     }
 }
 
+/// The one parameter of a route's path, as text; a path without it is 404.
+async fn path_text<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<String, ApiError> {
+    let Path(text) = Path::<String>::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::not_found())?;
+    Ok(text)
+}
+
 /// The document id a route's path names (`{record}`), in its one canonical spelling;
 /// any other spelling, or no id at all, is 404 like an id that does not exist.
 #[derive(Debug, Clone, Copy)]
@@ -82,9 +90,7 @@ impl<S: Send + Sync> FromRequestParts<S> for DocPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(id) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found())?;
+        let id = path_text(parts, state).await?;
         crate::wire::document_id(&id)
             .map(Self)
             .ok_or(ApiError::not_found())
@@ -99,9 +105,6 @@ impl<S: Send + Sync> FromRequestParts<S> for AccountPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(id) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found())?;
-        Ok(Self(UserId::new(id)))
+        Ok(Self(UserId::new(path_text(parts, state).await?)))
     }
 }
