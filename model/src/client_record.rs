@@ -5,6 +5,10 @@
 //! Status changes and primary-caretaker assignments are stored as intents that name what
 //! their author saw ([`Supersedes`]); `conflict-rules` folds them into the one status and
 //! the one primary caretaker every screen shows.
+//!
+//! The file is long because it is one document kind: its schema and every mutation of
+//! it, which share the record's private helpers; the lenient reading of server-only
+//! fields already lives beside it (`client_record/`).
 
 use std::collections::BTreeMap;
 

@@ -5,6 +5,9 @@
 //! The document stores what people did, never a status. `conflict-rules` replays the
 //! actions in the order (business date, stamp, id) through the status machine and derives
 //! the status and sections every screen shows.
+//!
+//! The file is long because it is one document kind, its schema and its mutations;
+//! working time and vacation, which have rules of their own, are modules of their own.
 
 use std::collections::BTreeMap;
 

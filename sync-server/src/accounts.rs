@@ -5,6 +5,10 @@
 //! A locked account, an unknown login and a wrong password get the same answer after
 //! the same work, so that the answer tells nobody which logins exist or which password
 //! is right.
+//!
+//! Long because accounts, sessions and the audit trail share one connection and one
+//! transaction per operation; the access log and invitations are already files of
+//! their own (`accounts/`).
 
 use std::net::IpAddr;
 use std::sync::Mutex;

@@ -3,6 +3,10 @@
 //! query. Every change that can alter some user's access wakes the watches of the
 //! documents it concerns ([`Registry::watch`]); the share policy re-decides a (document,
 //! user) pair when its document's watch wakes.
+//!
+//! The file is long because the index, its SQLite rows and the watches change together
+//! under one lock and one connection; splitting them would spread one invariant (the
+//! memory mirrors the table) over several files.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
