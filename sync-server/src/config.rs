@@ -23,6 +23,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Loopback by default: IT puts a TLS-terminating proxy in front.
     pub listen: SocketAddr,
+    /// PEM files: the certificate chain (the server's own certificate first) and its
+    /// private key. With both, `serve` speaks HTTPS and WSS itself on `listen`; with
+    /// neither, plain HTTP for a proxy in front. One without the other refuses to start.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// A session ends after this long without a request.
     pub session_idle_minutes: u64,
     /// A session ends this long after login, however busy.
@@ -99,6 +104,8 @@ impl Default for Config {
         Self {
             data_dir: default_data_dir(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
+            tls_cert: None,
+            tls_key: None,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             login_failures_before_delay: 3,
@@ -251,8 +258,15 @@ impl Config {
     pub fn public_base_url(&self) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
+            None if self.serves_tls() => format!("https://{}", self.listen),
             None => format!("http://{}", self.listen),
         }
+    }
+
+    /// Whether the server speaks TLS itself (both `tls_cert` and `tls_key` set; `serve`
+    /// refuses one without the other).
+    pub fn serves_tls(&self) -> bool {
+        self.tls_cert.is_some() && self.tls_key.is_some()
     }
 
     pub fn database_path(&self) -> PathBuf {

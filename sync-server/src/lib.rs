@@ -4,6 +4,7 @@
 //! # Layout
 //! The foundations, which know nothing of HTTP:
 //! - [`config`]: defaults, the TOML file, environment variables.
+//! - [`tls`]: the server's own TLS, when `tls_cert` and `tls_key` are set.
 //! - [`db`]: the embedded SQLite database and its migrations.
 //! - [`password`]: the password policy, PBKDF2 hashing, tokens.
 //! - [`throttle`]: growing delays for failed password checks, never a lock.
@@ -76,6 +77,7 @@ pub(crate) mod storage;
 pub(crate) mod sync;
 pub mod sync_message;
 pub(crate) mod throttle;
+pub mod tls;
 pub(crate) mod websockets;
 pub mod wire;
 

@@ -11,6 +11,10 @@
 //!   once;
 //! - a request's head must arrive within `header_read_timeout_seconds`, and so must the
 //!   next one on a kept-alive connection, so an idle connection ends too;
+//! - with TLS (`tls_cert`, `tls_key`), the handshake comes first and must also finish
+//!   within `header_read_timeout_seconds`: a client that connects and stays silent
+//!   holds its slot no longer than one that sends no request. A failed handshake (plain
+//!   HTTP to the TLS port, an untrusted certificate) closes that connection only;
 //! - on shutdown, connections finish the request in flight and close.
 //!
 //! Bodies have their own limits (size, and a timeout per request) in `http`.
@@ -25,8 +29,10 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use crate::proxies::TrustedProxies;
@@ -143,12 +149,19 @@ impl Gate {
     }
 }
 
-/// Accepts connections on `listener` and serves `app` on each until `stop` turns true;
-/// then lets every connection finish its request in flight, for `drain` at most.
+/// A connection's bytes: the socket itself, or TLS over it.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Stream for S {}
+
+/// Accepts connections on `listener` and serves `app` on each (inside TLS when `tls` is
+/// given) until `stop` turns true; then lets every connection finish its request in
+/// flight, for `drain` at most.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     gate: Arc<Gate>,
+    tls: Option<TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
     drain: Duration,
 ) {
@@ -174,11 +187,23 @@ pub async fn serve(
             continue;
         };
         let app = app.clone();
+        let tls = tls.clone();
         let header_timeout = gate.limits.header_read_timeout;
         let mut closing = closing.subscribe();
         let active = active.clone();
         active.fetch_add(1, Ordering::AcqRel);
         tokio::spawn(async move {
+            let stream: Box<dyn Stream> = match tls {
+                None => Box::new(stream),
+                Some(tls) => match handshake(&tls, stream, header_timeout, &mut closing).await {
+                    Some(stream) => stream,
+                    None => {
+                        // The slot goes with the task.
+                        active.fetch_sub(1, Ordering::AcqRel);
+                        return;
+                    }
+                },
+            };
             let service = app.map_request(move |request: hyper::Request<hyper::body::Incoming>| {
                 let mut request = request.map(axum::body::Body::new);
                 request.extensions_mut().insert(ConnectInfo(peer));
@@ -210,6 +235,30 @@ pub async fn serve(
     let deadline = tokio::time::Instant::now() + drain;
     while active.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// TLS over `stream` within `timeout` (the header-read timeout); `None` when the
+/// handshake fails or times out, or the server begins to close meanwhile.
+async fn handshake(
+    tls: &TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    timeout: Duration,
+    closing: &mut watch::Receiver<bool>,
+) -> Option<Box<dyn Stream>> {
+    tokio::select! {
+        done = tokio::time::timeout(timeout, tls.accept(stream)) => match done {
+            Ok(Ok(stream)) => Some(Box::new(stream)),
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "a TLS handshake failed");
+                None
+            }
+            Err(_) => {
+                tracing::debug!("a TLS handshake timed out");
+                None
+            }
+        },
+        _ = async { closing.wait_for(|closing| *closing).await.map(|_| ()) } => None,
     }
 }
 

@@ -29,6 +29,8 @@ use crate::wire::SERVER_PEER_ID;
 
 /// The state a server runs on, opened from its configuration.
 pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
+    // First: a certificate that does not read stops the start before anything opens.
+    let tls = crate::tls::server_config(config)?;
     let path = config.database_path();
     let accounts = Accounts::new(db::open(&path)?, config);
     let registry = Arc::new(Registry::open(db::open(&path)?, config.timezone)?);
@@ -78,6 +80,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     );
     let state = Arc::new(AppState {
         config: config.clone(),
+        tls,
         accounts,
         registry,
         directories,
@@ -163,6 +166,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let app = crate::routes::router(state.clone());
     let gate = Gate::new(connection_limits(&state.config));
+    if state.tls.is_some() {
+        tracing::info!("speaking TLS with tls_cert and tls_key");
+    }
     if let Some(address) = state.config.metrics_listen {
         let monitor = TcpListener::bind(address)
             .await
@@ -193,6 +199,7 @@ pub async fn run(
         listener,
         app,
         gate,
+        state.tls.clone().map(tokio_rustls::TlsAcceptor::from),
         state.shutdown.subscribe(),
         Duration::from_secs(10),
     )

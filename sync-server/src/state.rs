@@ -19,6 +19,9 @@ use crate::websockets::Websockets;
 #[derive(Debug)]
 pub struct AppState {
     pub config: Config,
+    /// The certificate and key the listener speaks TLS with, read at start; `None`
+    /// serves plain HTTP (for a proxy in front).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     pub accounts: Accounts,
     pub registry: Arc<Registry>,
     pub directories: Arc<Directories>,
