@@ -64,6 +64,7 @@ fn fill(dir: &std::path::Path, n: usize) {
             role: model::api::Role::Counsellor,
         }],
         last_sync_ms: None,
+        connection: Default::default(),
     };
     let store = Store::create(
         &store_path(dir, SERVER, "anna"),
@@ -125,6 +126,7 @@ fn main() {
         login: "anna".into(),
         password: PASSWORD.into(),
         iterations: client_app::crypto::ITERATIONS,
+        connection: Default::default(),
     };
 
     let (mut open, mut filter, mut frame, mut documents) = (vec![], vec![], vec![], vec![]);

@@ -42,6 +42,7 @@ fn main() {
         login: login.clone(),
         password: password.clone(),
         iterations: client_app::crypto::ITERATIONS,
+        connection: Default::default(),
     })
     .expect("sign in");
     let mut docs = Vec::new();

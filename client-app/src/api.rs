@@ -1,20 +1,45 @@
 //! The few JSON calls the client makes to the server's HTTP API (login, colleagues,
-//! document registration, admins' operations), over hyper's HTTP/1.1 client. Paths,
-//! bodies, answers and error codes are the server's own contract ([`model::api`]).
-//! Everything else travels over the sync protocol.
+//! document registration, admins' operations). Paths, bodies, answers and error codes
+//! are the server's own contract ([`model::api`]). Everything else travels over the sync
+//! protocol.
+//!
+//! A [`Server`] is one server as this client reaches it: its address, checked against
+//! the connection settings (`https://`, or `http://` only where `tls` allows it), and one
+//! pooled HTTP/1.1 client (hyper-util's, over hyper-rustls) that keeps its connections
+//! alive between calls. The workspace and the sync share one per profile
+//! ([`LazyServer`]); the websocket dials with the same TLS configuration.
 //!
 //! Errors separate what may work later ([`ApiError::Unreachable`]: keep the request
-//! queued) from what the server decided ([`ApiError::Refused`] with its stable code).
+//! queued) from what the server decided ([`ApiError::Refused`] with its stable code), and
+//! from a connection this client will not make ([`ApiError::Insecure`]: an untrusted
+//! certificate, plain `http://` to another machine; nothing was sent).
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use model::api::{
     Contact, ErrorBody, ErrorCode, Login, NewPassword, PasswordChange, Registration, paths,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::tls::{self, ConnectionSettings};
+
 pub use model::api::{LoginAnswer, Role, StaffMember};
+
+/// How long a TCP connection may take to open.
+const CONNECT: Duration = Duration::from_secs(10);
+/// How long a call may take until the answer's head (the TLS handshake included).
+const ANSWER: Duration = Duration::from_secs(30);
+/// Kept-alive connections are dropped after this long unused: before the server's
+/// `header_read_timeout_seconds` (10 s by default) closes them from its side, so a call
+/// never races a connection the server is just closing.
+const IDLE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -24,6 +49,11 @@ pub enum ApiError {
     Refused { status: u16, code: ErrorCode },
     #[error("the server's answer was not understood: {0}")]
     Garbled(String),
+    /// No connection was made because it would not be safe, or the settings for one
+    /// cannot be used (a CA file that does not read). Nothing was sent; a queued request
+    /// stays queued. The text is German and says what to do.
+    #[error("{0}")]
+    Insecure(String),
 }
 
 impl ApiError {
@@ -44,6 +74,12 @@ impl ApiError {
             ApiError::Refused { code, .. } => Some(*code),
             _ => None,
         }
+    }
+}
+
+impl From<tls::TlsError> for ApiError {
+    fn from(error: tls::TlsError) -> Self {
+        ApiError::Insecure(error.to_string())
     }
 }
 
@@ -71,41 +107,158 @@ pub fn sync_url(server: &str) -> String {
     format!("{rest}{}", paths::SYNC)
 }
 
+/// One server as this client reaches it: the checked address, the TLS configuration,
+/// and a pooled client that keeps connections alive. Cheap to clone (the pool is
+/// shared).
+#[derive(Clone)]
+pub struct Server {
+    base: String,
+    host: String,
+    tls: Arc<rustls::ClientConfig>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// The server at `address` (as typed), if the settings allow reaching it: plain
+    /// `http://` only to this computer unless allowed. Reads the system's roots (once per
+    /// process) and the CA file: call it off the UI thread ([`LazyServer`]).
+    pub fn new(address: &str, settings: &ConnectionSettings) -> Result<Self, ApiError> {
+        let base = base_url(address);
+        let uri: hyper::Uri = base
+            .parse()
+            .map_err(|e| ApiError::Unreachable(format!("bad server address: {e}")))?;
+        let (Some(scheme), Some(host)) = (uri.scheme_str(), uri.host()) else {
+            return Err(ApiError::Unreachable("bad server address".into()));
+        };
+        if scheme != "http" && scheme != "https" {
+            return Err(ApiError::Unreachable(format!(
+                "bad server address: {scheme}:// is neither http:// nor https://"
+            )));
+        }
+        tls::check_scheme(scheme, host, settings)?;
+        let host = host.to_owned();
+        let tls = tls::client_config(settings)?;
+        let mut http = HttpConnector::new();
+        // The TLS connector around it hands it https:// addresses too.
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(CONNECT));
+        http.set_nodelay(true);
+        let connector = HttpsConnector::from((http, tls.clone()));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(IDLE)
+            .pool_timer(TokioTimer::new())
+            .build(connector);
+        Ok(Self {
+            base,
+            host,
+            tls,
+            client,
+        })
+    }
+
+    /// `https://host:port` (or `http://`), without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// The websocket URL of the sync endpoint: `wss://` for an `https://` server.
+    pub fn sync_url(&self) -> String {
+        sync_url(&self.base)
+    }
+
+    /// The TLS configuration, for the websocket.
+    pub fn tls_config(&self) -> Arc<rustls::ClientConfig> {
+        self.tls.clone()
+    }
+
+    /// The host as typed, for messages about its certificate.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// A failed connection or call: [`ApiError::Insecure`] with the German reason when
+    /// TLS failed, else [`ApiError::Unreachable`].
+    pub fn failed(&self, error: &(dyn std::error::Error + 'static)) -> ApiError {
+        match tls::explain(error, &self.host) {
+            Some(german) => ApiError::Insecure(german),
+            None => ApiError::Unreachable(chain(error)),
+        }
+    }
+}
+
+/// An error and its sources, one after the other.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(source) = next {
+        let more = source.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        next = source.source();
+    }
+    text
+}
+
+/// A profile's [`Server`], built on first use on tokio's blocking pool (it reads the
+/// system's roots and the CA file) and shared from then on by the workspace and the
+/// sync. A failure is not kept: the next use tries again, so a CA file put in place
+/// meanwhile is found.
+#[derive(Debug, Clone)]
+pub struct LazyServer {
+    address: String,
+    settings: ConnectionSettings,
+    built: Arc<tokio::sync::OnceCell<Server>>,
+}
+
+impl LazyServer {
+    pub fn new(address: &str, settings: &ConnectionSettings) -> Self {
+        Self {
+            address: address.to_owned(),
+            settings: settings.clone(),
+            built: Arc::default(),
+        }
+    }
+
+    pub async fn get(&self) -> Result<Server, ApiError> {
+        self.built
+            .get_or_try_init(|| {
+                let address = self.address.clone();
+                let settings = self.settings.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || Server::new(&address, &settings))
+                        .await
+                        .map_err(|e| ApiError::Unreachable(e.to_string()))?
+                }
+            })
+            .await
+            .cloned()
+    }
+}
+
 async fn call(
-    server: &str,
+    server: &Server,
     method: &str,
     path: &str,
     token: Option<&str>,
     body: Option<(&'static str, Bytes)>,
 ) -> Result<(u16, Bytes), ApiError> {
-    let url: hyper::Uri = format!("{}{path}", base_url(server))
+    let url: hyper::Uri = format!("{}{path}", server.base)
         .parse()
         .map_err(|e| ApiError::Unreachable(format!("bad server address: {e}")))?;
-    if url.scheme_str() != Some("http") {
-        return Err(ApiError::Unreachable(
-            "only http:// servers are supported so far".into(),
-        ));
-    }
-    let host = url.host().unwrap_or("localhost").to_owned();
-    let port = url.port_u16().unwrap_or(80);
-    let stream = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        tokio::net::TcpStream::connect((host.as_str(), port)),
-    )
-    .await
-    .map_err(|_| ApiError::Unreachable("timed out".into()))?
-    .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
     let (content_type, body) = body.unwrap_or(("application/json", Bytes::new()));
     let mut request = hyper::Request::builder()
         .method(method)
-        .uri(path)
-        .header("host", format!("{host}:{port}"))
+        .uri(url)
         .header("content-type", content_type);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
@@ -113,19 +266,16 @@ async fn call(
     let request = request
         .body(Full::new(body))
         .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    let answer = tokio::time::timeout(
-        std::time::Duration::from_secs(30),
-        sender.send_request(request),
-    )
-    .await
-    .map_err(|_| ApiError::Unreachable("timed out".into()))?
-    .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+    let answer = tokio::time::timeout(ANSWER, server.client.request(request))
+        .await
+        .map_err(|_| ApiError::Unreachable("timed out".into()))?
+        .map_err(|e| server.failed(&e))?;
     let status = answer.status().as_u16();
     let bytes = answer
         .into_body()
         .collect()
         .await
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?
+        .map_err(|e| server.failed(&e))?
         .to_bytes();
     Ok((status, bytes))
 }
@@ -137,7 +287,7 @@ fn json(body: &impl Serialize) -> Result<Option<(&'static str, Bytes)>, ApiError
 }
 
 async fn call_json<T: for<'de> Deserialize<'de>>(
-    server: &str,
+    server: &Server,
     method: &str,
     path: &str,
     token: Option<&str>,
@@ -158,7 +308,7 @@ fn checked(status: u16, bytes: &[u8]) -> Result<(), ApiError> {
     Err(ApiError::Refused { status, code })
 }
 
-pub async fn login(server: &str, login: &str, password: &str) -> Result<LoginAnswer, ApiError> {
+pub async fn login(server: &Server, login: &str, password: &str) -> Result<LoginAnswer, ApiError> {
     let body = json(&Login {
         login: login.to_owned(),
         password: password.to_owned(),
@@ -166,7 +316,7 @@ pub async fn login(server: &str, login: &str, password: &str) -> Result<LoginAns
     call_json(server, "POST", paths::LOGIN, None, body).await
 }
 
-pub async fn staff(server: &str, token: &str) -> Result<Vec<StaffMember>, ApiError> {
+pub async fn staff(server: &Server, token: &str) -> Result<Vec<StaffMember>, ApiError> {
     call_json(server, "GET", paths::STAFF, Some(token), None).await
 }
 
@@ -278,7 +428,7 @@ impl Request {
 }
 
 /// Carries out one request.
-pub async fn send(server: &str, token: &str, request: &Request) -> Result<(), ApiError> {
+pub async fn send(server: &Server, token: &str, request: &Request) -> Result<(), ApiError> {
     let (method, path, body) = match request {
         Request::Register {
             doc,
@@ -335,7 +485,7 @@ pub async fn send(server: &str, token: &str, request: &Request) -> Result<(), Ap
 
 /// The user's own password (`POST /api/password`); the server ends the sessions.
 pub async fn change_password(
-    server: &str,
+    server: &Server,
     token: &str,
     old: &str,
     new: &str,
@@ -350,7 +500,7 @@ pub async fn change_password(
 
 /// Uploads a file's content to its address (`PUT /api/blobs/{sha256}`).
 pub async fn put_blob(
-    server: &str,
+    server: &Server,
     token: &str,
     sha256: &str,
     data: Vec<u8>,
@@ -362,7 +512,7 @@ pub async fn put_blob(
 }
 
 /// A file's content, if the server gives it to this user.
-pub async fn get_blob(server: &str, token: &str, sha256: &str) -> Result<Vec<u8>, ApiError> {
+pub async fn get_blob(server: &Server, token: &str, sha256: &str) -> Result<Vec<u8>, ApiError> {
     let path = paths::fill(paths::BLOB, sha256);
     let (status, bytes) = call(server, "GET", &path, Some(token), None).await?;
     checked(status, &bytes)?;
@@ -381,5 +531,26 @@ mod tests {
             sync_url("https://sync.example.org"),
             "wss://sync.example.org/sync"
         );
+    }
+
+    #[test]
+    fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
+        let strict = ConnectionSettings::default();
+        let refused = Server::new("http://10.1.2.3:8470", &strict).expect_err("refused");
+        assert!(
+            matches!(&refused, ApiError::Insecure(text) if text.contains("„Erweitert“")),
+            "{refused}"
+        );
+        assert!(Server::new("10.1.2.3:8470", &strict).is_err(), "bare: http");
+        let server = Server::new("127.0.0.1:8470", &strict).expect("loopback");
+        assert_eq!(server.sync_url(), "ws://127.0.0.1:8470/sync");
+        let allowed = ConnectionSettings {
+            allow_unencrypted: true,
+            ..ConnectionSettings::default()
+        };
+        assert!(Server::new("http://10.1.2.3:8470", &allowed).is_ok());
+        let server = Server::new("https://sync.example.org/", &strict).expect("https");
+        assert_eq!(server.base_url(), "https://sync.example.org");
+        assert_eq!(server.sync_url(), "wss://sync.example.org/sync");
     }
 }

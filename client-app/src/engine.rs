@@ -85,6 +85,8 @@ pub struct Context {
     pub status: Arc<Mutex<SyncStatus>>,
     /// The password the person typed, for logging in again; a password change replaces it.
     pub password: Mutex<String>,
+    /// The server, with its one pooled HTTP client and TLS configuration.
+    pub server: api::LazyServer,
 }
 
 impl std::fmt::Debug for Context {
@@ -181,6 +183,8 @@ fn store_problem(error: StoreError) -> Ended {
 fn offline(error: &ApiError) -> String {
     match error {
         ApiError::Unreachable(_) => "Server nicht erreichbar".into(),
+        // Why the connection is not made, and what to do: the person has to act.
+        ApiError::Insecure(why) => why.clone(),
         // Also the answer for a locked account: the server does not say which.
         ApiError::Refused {
             code: ErrorCode::WrongCredentials,
@@ -196,10 +200,10 @@ fn offline(error: &ApiError) -> String {
 }
 
 /// A valid session, logging in again when the stored one has ended.
-async fn session(ctx: &Context) -> Result<(Session, Profile), Ended> {
+async fn session(ctx: &Context, server: &api::Server) -> Result<(Session, Profile), Ended> {
     let mut profile = ctx.store.profile().map_err(store_problem)?;
     if let Some(session) = profile.session.clone() {
-        match api::staff(&profile.server, &session.token).await {
+        match api::staff(server, &session.token).await {
             Ok(staff) => {
                 if staff != profile.staff {
                     profile.staff = staff;
@@ -216,7 +220,7 @@ async fn session(ctx: &Context) -> Result<(Session, Profile), Ended> {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let answer = api::login(&profile.server, &profile.login, &password)
+    let answer = api::login(server, &profile.login, &password)
         .await
         .map_err(|e| Ended::Lost(offline(&e)))?;
     if answer.account_id != profile.account_id {
@@ -231,7 +235,7 @@ async fn session(ctx: &Context) -> Result<(Session, Profile), Ended> {
     profile.session = Some(session.clone());
     profile.directory_id = answer.directory_id;
     profile.role = answer.role;
-    if let Ok(staff) = api::staff(&profile.server, &session.token).await {
+    if let Ok(staff) = api::staff(server, &session.token).await {
         profile.staff = staff;
     }
     ctx.store.set_profile(&profile).map_err(store_problem)?;
@@ -243,11 +247,15 @@ async fn round(
     repos: &mut Repos,
     commands: &mut mpsc::UnboundedReceiver<Command>,
 ) -> Ended {
-    let (session, profile) = match session(ctx).await {
+    let server = match ctx.server.get().await {
+        Ok(server) => server,
+        Err(error) => return Ended::Lost(offline(&error)),
+    };
+    let (session, profile) = match session(ctx, &server).await {
         Ok(found) => found,
         Err(ended) => return ended,
     };
-    if let Err(ended) = flush(ctx, &profile.server, &session.token).await {
+    if let Err(ended) = flush(ctx, &server, &session.token).await {
         return ended;
     }
     if repos.repo.as_ref().map(|(_, peer)| peer) != Some(&session.peer_id) {
@@ -274,16 +282,18 @@ async fn round(
             max_delay: Duration::from_millis(500),
             max_retries: Some(3),
         },
-        Arc::new(WsDialer {
-            url: api::sync_url(&profile.server),
-            token: session.token.clone(),
-        }),
+        Arc::new(WsDialer::new(&server, &session.token)),
     ) {
         Ok(dialer) => dialer,
         Err(_) => return Ended::Lost("kein Repo".into()),
     };
     match tokio::time::timeout(HANDSHAKE, dialer.established()).await {
         Ok(Ok(_)) => {}
+        // The websocket's TLS failed (the dialer said why, in German).
+        Ok(Err(samod::DialerFailed::PermanentFailure(why))) => {
+            dialer.close();
+            return Ended::Lost(why.to_string());
+        }
         _ => {
             dialer.close();
             return Ended::Lost("Server nicht erreichbar".into());
@@ -300,6 +310,7 @@ async fn round(
         repos,
         &repo,
         &dialer,
+        &server,
         &profile,
         &session,
         commands,
@@ -316,6 +327,7 @@ async fn synced(
     repos: &mut Repos,
     repo: &Repo,
     dialer: &samod::DialerHandle<std::io::Error>,
+    server: &api::Server,
     profile: &Profile,
     session: &Session,
     commands: &mut mpsc::UnboundedReceiver<Command>,
@@ -370,7 +382,7 @@ async fn synced(
                     wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
                 }
                 Some(Command::Requests) => {
-                    if let Err(ended) = flush(ctx, &profile.server, &session.token).await {
+                    if let Err(ended) = flush(ctx, server, &session.token).await {
                         return ended;
                     }
                     open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
@@ -384,7 +396,7 @@ async fn synced(
                 }
             },
             _ = tick.tick() => {
-                if let Err(ended) = flush(ctx, &profile.server, &session.token).await {
+                if let Err(ended) = flush(ctx, server, &session.token).await {
                     return ended;
                 }
                 // A document the server could not give us before (its access was still

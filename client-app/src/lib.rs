@@ -7,13 +7,17 @@
 //! themselves; they ask [`workspace`].
 //! - [`crypto`]: the key from the password (PBKDF2) and AES-256-GCM for every stored value.
 //! - `owner_only`: the store's files and directory readable by their owner only.
+//! - [`tls`]: how the server may be reached: rustls with ring over the system's roots
+//!   and an organisation's CA file, plain `http://` only to this computer unless the
+//!   person allows it, and certificate failures in German.
 //! - [`store`]: the SQLite file: documents (samod's chunks), derived rows, unsynced
 //!   changes, queued requests; one transaction per local edit. Beside it `store/profile`
 //!   (who the store belongs to) and `store/reseal` (a password change).
 //! - [`storage`]: samod's storage over the store.
 //! - [`rows`]: what the lists need of each document.
 //! - [`german`]: dates, times and messages as the screens show them.
-//! - [`api`]: the server's HTTP API (login, colleagues, registration, admins' requests).
+//! - [`api`]: the server's HTTP API (login, colleagues, registration, admins' requests),
+//!   one pooled client per server.
 //! - [`engine`]: the background sync (session, outbox, samod, reconnect with backoff);
 //!   `engine/outbox` sends the queued requests, `engine/websocket` is samod's transport.
 //! - [`workspace`]: what the screens use: the workspace and the one path every edit
@@ -39,6 +43,7 @@ mod owner_only;
 pub mod rows;
 pub mod storage;
 pub mod store;
+pub mod tls;
 pub mod ui;
 pub mod workspace;
 

@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use egui::{Color32, RichText};
 
 use crate::german;
+use crate::tls::ConnectionSettings;
 use crate::workspace::{SignIn, Workspace};
 
 pub use client::ClientWindow;
@@ -56,6 +57,10 @@ pub struct SignInForm {
     pub server: String,
     pub login: String,
     pub password: String,
+    /// „Erweitert“: the organisation's CA file (a path, empty for none).
+    pub ca_file: String,
+    /// „Erweitert“: plain `http://` to another machine.
+    pub allow_unencrypted: bool,
     pub error: Option<String>,
 }
 
@@ -164,13 +169,20 @@ fn sign_in(
                 password.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
             });
             ui.add_space(8.0);
+            advanced(ui, form);
+            ui.add_space(8.0);
             if ui.button("Anmelden").clicked() || entered.inner {
+                let ca_file = form.ca_file.trim();
                 let how = SignIn {
                     data_dir: data_dir.to_owned(),
                     server: form.server.clone(),
                     login: form.login.clone(),
                     password: std::mem::take(&mut form.password),
                     iterations: iterations(),
+                    connection: ConnectionSettings {
+                        ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
+                        allow_unencrypted: form.allow_unencrypted,
+                    },
                 };
                 match Workspace::sign_in(&how) {
                     Ok(workspace) => signed_in = Some(workspace),
@@ -181,6 +193,28 @@ fn sign_in(
         });
     });
     signed_in
+}
+
+/// „Erweitert“, closed until opened: the organisation's CA file and plain connections.
+/// What is entered is kept with the profile and used for every later connection.
+fn advanced(ui: &mut egui::Ui, form: &mut SignInForm) {
+    egui::CollapsingHeader::new("Erweitert")
+        .default_open(false)
+        .show(ui, |ui| {
+            egui::Grid::new("sign-in-advanced")
+                .num_columns(2)
+                .spacing([12.0, 8.0])
+                .show(ui, |ui| {
+                    field(ui, "CA-Zertifikat (PEM-Datei)", &mut form.ca_file)
+                        .on_hover_text("Nur nötig, wenn Ihre Organisation eine eigene Zertifizierungsstelle betreibt: der Pfad zur Datei, die Ihre IT Ihnen gibt.");
+                    ui.end_row();
+                });
+            ui.checkbox(
+                &mut form.allow_unencrypted,
+                "Unverschlüsselte Verbindung erlauben (nur im geschützten Netz)",
+            )
+            .on_hover_text("Passwörter und Daten gehen dann lesbar durchs Netz. Zu diesem Computer selbst (localhost) ist http:// immer erlaubt.");
+        });
 }
 
 /// PBKDF2 rounds for new local stores: the full count, unless the environment lowers it

@@ -22,7 +22,7 @@ use model::group::Group;
 use model::{DocKind, Document, DocumentId, Editor, NodeId, Schema, TenantId, UserId};
 use tokio::sync::mpsc;
 
-use crate::api::Request;
+use crate::api::{LazyServer, Request};
 use crate::engine::{self, Command, SyncStatus};
 use crate::rows::{self, GroupRow, Row};
 use crate::storage::Changed;
@@ -64,6 +64,8 @@ impl From<model::DocumentError> for WorkError {
 pub struct Workspace {
     runtime: tokio::runtime::Runtime,
     store: Arc<Store>,
+    /// The server with its pooled client, shared with the sync.
+    server: LazyServer,
     profile: Profile,
     changed: Arc<Changed>,
     status: Arc<Mutex<SyncStatus>>,
@@ -94,6 +96,7 @@ impl Workspace {
         runtime: tokio::runtime::Runtime,
         store: Arc<Store>,
         password: String,
+        server: LazyServer,
     ) -> Result<Self, SignInError> {
         let profile = store.profile()?;
         let changed = Arc::new(Changed::default());
@@ -105,6 +108,7 @@ impl Workspace {
                 changed: changed.clone(),
                 status: status.clone(),
                 password: Mutex::new(password),
+                server: server.clone(),
             },
             receiver,
         ));
@@ -116,6 +120,7 @@ impl Workspace {
         let mut workspace = Self {
             runtime,
             store,
+            server,
             profile,
             changed,
             status,

@@ -198,12 +198,16 @@ fn a_document_reaches_its_uploaders_other_device_and_nobody_else() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let ben = runtime
         .block_on(client_app::api::login(
-            &server.url(),
+            &common::api(&server.url()),
             "ben",
             common::PASSWORD,
         ))
         .unwrap();
-    let refused = runtime.block_on(client_app::api::get_blob(&server.url(), &ben.token, &sha));
+    let refused = runtime.block_on(client_app::api::get_blob(
+        &common::api(&server.url()),
+        &ben.token,
+        &sha,
+    ));
     assert!(
         matches!(
             refused,
@@ -212,7 +216,7 @@ fn a_document_reaches_its_uploaders_other_device_and_nobody_else() {
         "{refused:?}"
     );
     let wrong = runtime.block_on(client_app::api::put_blob(
-        &server.url(),
+        &common::api(&server.url()),
         &ben.token,
         &sha,
         b"something else".to_vec(),

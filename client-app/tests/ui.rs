@@ -649,7 +649,11 @@ fn direct_message_invitation_and_password_for_a_person() {
     assert_eq!(http(server.addr, "GET", &path, "").0, 404, "used up");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let login = |password: &str| {
-        runtime.block_on(client_app::api::login(&server.url(), "Mia Sonne", password))
+        runtime.block_on(client_app::api::login(
+            &common::api(&server.url()),
+            "Mia Sonne",
+            password,
+        ))
     };
     assert_eq!(login("Wolke#Kranich26").unwrap().role.as_str(), "client");
     let last_login = |harness: &mut Harness<'_, App>| {

@@ -33,6 +33,7 @@ fn sign_in(dir: &Path, server: &Server, login: &str, password: &str) -> Workspac
         login: login.into(),
         password: password.into(),
         iterations: NonZeroU32::new(1_000).unwrap(),
+        connection: Default::default(),
     })
     .unwrap()
 }
@@ -375,6 +376,7 @@ fn child_writes_until_killed() {
         login: "anna".into(),
         password,
         iterations: NonZeroU32::new(1_000).unwrap(),
+        connection: Default::default(),
     })
     .unwrap();
     anna.edit::<ClientRecord, _>(&person, |d, e| Ok(d.add_note(e, "Vor dem Absturz")?))

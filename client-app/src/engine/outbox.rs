@@ -8,7 +8,7 @@ use crate::api::{self, ApiError, Request};
 
 /// Sends the outbox in order. Stops at the first request the server cannot be asked
 /// now; a refused one is dropped and reported.
-pub(super) async fn flush(ctx: &Context, server: &str, token: &str) -> Result<(), Ended> {
+pub(super) async fn flush(ctx: &Context, server: &api::Server, token: &str) -> Result<(), Ended> {
     for (id, json) in ctx.store.requests().map_err(store_problem)? {
         let Ok(request) = serde_json::from_slice::<Request>(&json) else {
             tracing::error!(id, "an unreadable request in the outbox is dropped");
@@ -31,6 +31,8 @@ pub(super) async fn flush(ctx: &Context, server: &str, token: &str) -> Result<()
             Err(ApiError::Unreachable(why)) => {
                 return Err(Ended::Lost(format!("Server nicht erreichbar: {why}")));
             }
+            // Nothing was sent: the request waits until the connection is safe.
+            Err(ApiError::Insecure(why)) => return Err(Ended::Lost(why)),
             Err(error) if error.is_no_session() => {
                 return Err(Ended::Lost("Sitzung abgelaufen".into()));
             }

@@ -1,15 +1,35 @@
 //! samod's transport: the server's websocket dialed with the session's bearer token,
-//! binary frames in both directions.
+//! binary frames in both directions; `wss://` with the same TLS configuration as the
+//! HTTP calls (`api::Server`).
+
+use std::sync::Arc;
 
 use futures::{SinkExt, StreamExt};
 use samod::{DialError, Dialer, PeerId, Transport};
+use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 
+use crate::api::Server;
+use crate::tls;
+
 /// Dials the server's websocket with the session's bearer token.
 pub(super) struct WsDialer {
-    pub(super) url: String,
-    pub(super) token: String,
+    url: String,
+    host: String,
+    tls: Arc<rustls::ClientConfig>,
+    token: String,
+}
+
+impl WsDialer {
+    pub(super) fn new(server: &Server, token: &str) -> Self {
+        Self {
+            url: server.sync_url(),
+            host: server.host().to_owned(),
+            tls: server.tls_config(),
+            token: token.to_owned(),
+        }
+    }
 }
 
 impl Dialer for WsDialer {
@@ -26,6 +46,8 @@ impl Dialer for WsDialer {
     ) -> futures::future::BoxFuture<'static, Result<Transport, DialError<Self::Error>>> {
         let url = self.url.clone();
         let token = self.token.clone();
+        let host = self.host.clone();
+        let connector = Connector::Rustls(self.tls.clone());
         Box::pin(async move {
             let mut request = url
                 .into_client_request()
@@ -34,9 +56,18 @@ impl Dialer for WsDialer {
                 .parse()
                 .map_err(|_| DialError::PermanentFailure(std::io::Error::other("bad token")))?;
             request.headers_mut().insert("authorization", header);
-            let (ws, _) = tokio_tungstenite::connect_async(request)
-                .await
-                .map_err(|e| DialError::transient(std::io::Error::other(e)))?;
+            let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+                request,
+                None,
+                false,
+                Some(connector),
+            )
+            .await
+            .map_err(|error| match tls::explain(&error, &host) {
+                // Trying again would fail the same way: the person has to act.
+                Some(german) => DialError::PermanentFailure(std::io::Error::other(german)),
+                None => DialError::transient(std::io::Error::other(error)),
+            })?;
             let (sink, stream) = ws.split();
             let stream = stream.filter_map(|message| async move {
                 match message {

@@ -1,9 +1,12 @@
 //! Who a store belongs to: the profile sealed in its `meta` table (server, login, account,
-//! role, this installation's device id, the session, the colleagues as last heard). The
-//! sync and the workspace read it; the API client fills in the colleagues.
+//! role, this installation's device id, the session, the colleagues as last heard, how
+//! to reach the server). The sync and the workspace read it; the API client fills in the
+//! colleagues.
 
 use model::api::Role;
 use serde::{Deserialize, Serialize};
+
+use crate::tls::ConnectionSettings;
 
 /// Who this store belongs to and how to reach their server. Sealed in `meta`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +24,10 @@ pub struct Profile {
     pub staff: Vec<StaffMember>,
     /// When the server last had all our changes (milliseconds since the epoch).
     pub last_sync_ms: Option<u64>,
+    /// How to reach the server (the CA file, plain `http://` allowed), as set under
+    /// „Erweitert“ at sign-in. Stores written before it existed read the defaults.
+    #[serde(default)]
+    pub connection: ConnectionSettings,
 }
 
 impl Profile {
@@ -45,3 +52,6 @@ impl std::fmt::Debug for Session {
 
 /// Colleagues as the server lists them; stored as the contract writes them.
 pub use model::api::StaffMember;
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,7 @@ use super::{WorkError, Workspace};
 use crate::api::{self, ApiError};
 use crate::engine::Command;
 use crate::store::{Profile, Session, Store, StoreError};
+use crate::tls::ConnectionSettings;
 use model::api::{ErrorCode, Role};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,10 @@ pub enum SignInError {
     RateLimited,
     #[error("Der Server lehnt die Anmeldung ab: {0}")]
     Refused(String),
+    /// No connection was made: it would not be safe, or its settings do not work. The
+    /// text says what to do.
+    #[error("{0}")]
+    Connection(String),
     #[error("Lokaler Speicher: {0}")]
     Store(#[from] StoreError),
     #[error("Die Hintergrund-Synchronisation startet nicht: {0}")]
@@ -37,6 +42,11 @@ pub struct SignIn {
     pub password: String,
     /// PBKDF2 rounds for a new local store ([`crate::crypto::ITERATIONS`]); tests lower it.
     pub iterations: NonZeroU32,
+    /// „Erweitert“: an organisation's CA file, and plain `http://` to another machine.
+    /// Stored with the profile at the first sign-in and used for every connection after;
+    /// at a later sign-in what is entered here is added
+    /// ([`ConnectionSettings::updated_by`]).
+    pub connection: ConnectionSettings,
 }
 
 /// The store file of one login on one server. Its name tells neither.
@@ -53,6 +63,7 @@ pub fn store_path(data_dir: &Path, server: &str, login: &str) -> PathBuf {
 fn refused(error: ApiError) -> SignInError {
     match error {
         ApiError::Unreachable(_) => SignInError::FirstLoginNeedsServer,
+        ApiError::Insecure(why) => SignInError::Connection(why),
         ApiError::Refused {
             code: ErrorCode::WrongCredentials,
             ..
@@ -76,14 +87,30 @@ impl Workspace {
             .build()
             .map_err(|e| SignInError::Runtime(e.to_string()))?;
         let path = store_path(&how.data_dir, &how.server, &how.login);
-        let store = if path.exists() {
-            match Store::open(&path, &how.password) {
+        let (store, server) = if path.exists() {
+            let store = match Store::open(&path, &how.password) {
                 Err(StoreError::WrongPassword) => return Err(SignInError::WrongPassword),
                 other => other?,
+            };
+            let mut profile = store.profile()?;
+            let connection = profile.connection.updated_by(&how.connection);
+            if connection != profile.connection {
+                profile.connection = connection;
+                store.set_profile(&profile)?;
             }
+            // Built by the sync on its own threads, not here: signing in stays offline.
+            let server = api::LazyServer::new(&profile.server, &profile.connection);
+            (store, server)
         } else {
-            let answer = runtime
-                .block_on(api::login(&how.server, &how.login, &how.password))
+            // Checked against the settings before anything is sent; the TLS
+            // configuration is built once, here, beside the login this already waits for.
+            let server = api::LazyServer::new(&how.server, &how.connection);
+            let (answer, built) = runtime
+                .block_on(async {
+                    let built = server.get().await?;
+                    let answer = api::login(&built, &how.login, &how.password).await?;
+                    Ok((answer, built))
+                })
                 .map_err(refused)?;
             if answer.role == Role::Client {
                 return Err(SignInError::Refused(
@@ -91,7 +118,7 @@ impl Workspace {
                 ));
             }
             let staff = runtime
-                .block_on(api::staff(&how.server, &answer.token))
+                .block_on(api::staff(&built, &answer.token))
                 .unwrap_or_default();
             let device: [u8; 16] = crate::crypto::random().map_err(StoreError::from)?;
             let profile = Profile {
@@ -108,10 +135,12 @@ impl Workspace {
                 }),
                 staff,
                 last_sync_ms: None,
+                connection: how.connection.clone(),
             };
-            Store::create(&path, &how.password, &profile, how.iterations)?
+            let store = Store::create(&path, &how.password, &profile, how.iterations)?;
+            (store, server)
         };
-        Self::start(runtime, Arc::new(store), how.password.clone())
+        Self::start(runtime, Arc::new(store), how.password.clone(), server)
     }
 
     /// "Passwort ändern": on the server (which needs the current password and ends the
@@ -127,11 +156,13 @@ impl Workspace {
             .as_ref()
             .map(|s| s.token.clone())
             .unwrap_or_default();
-        let changed =
-            self.runtime
-                .block_on(api::change_password(&self.profile.server, &token, old, new));
+        let server = &self.server;
+        let changed = self
+            .runtime
+            .block_on(async { api::change_password(&server.get().await?, &token, old, new).await });
         match changed {
             Ok(()) => {}
+            Err(ApiError::Insecure(why)) => return Err(WorkError::Invalid(why)),
             Err(ApiError::Unreachable(_)) => {
                 return Err(WorkError::Invalid(
                     "Zum Ändern des Passworts braucht es den Server".into(),

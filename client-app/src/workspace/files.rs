@@ -95,9 +95,13 @@ impl Workspace {
             .ok_or_else(offline)?
             .token
             .clone();
+        let server = &self.server;
         self.runtime
-            .block_on(api::get_blob(&self.profile.server, &token, sha256))
-            .map_err(|_| offline())
+            .block_on(async { api::get_blob(&server.get().await?, &token, sha256).await })
+            .map_err(|error| match error {
+                api::ApiError::Insecure(why) => WorkError::Invalid(why),
+                _ => offline(),
+            })
     }
 }
 

@@ -28,16 +28,26 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on `data_dir`, at `addr` if given (a restart), else on a free port.
     pub fn start(data_dir: &Path, addr: Option<SocketAddr>) -> Self {
+        Self::start_with(data_dir, addr, |_| {})
+    }
+
+    /// The same, with settings changed by `configure` (TLS, for one).
+    pub fn start_with(
+        data_dir: &Path,
+        addr: Option<SocketAddr>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         trace();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let config = Config {
+        let mut config = Config {
             data_dir: data_dir.to_owned(),
             ..Config::default()
         };
+        configure(&mut config);
         let (state, listener) = runtime.block_on(async {
             let state = open_state(&config).await.unwrap();
             let bind = addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap());
@@ -58,8 +68,14 @@ impl TestServer {
         }
     }
 
+    /// `http://` or, when the server speaks TLS itself, `https://`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.state.config.serves_tls() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn account(&self, tenant: &str, login: &str, role: Role) -> String {
@@ -141,7 +157,13 @@ pub fn how(data_dir: &Path, server: &str, login: &str, password: &str) -> SignIn
         login: login.to_owned(),
         password: password.to_owned(),
         iterations: NonZeroU32::new(1_000).unwrap(),
+        connection: Default::default(),
     }
+}
+
+/// The server's HTTP API at `url`, as the client library reaches it (default settings).
+pub fn api(url: &str) -> client_app::api::Server {
+    client_app::api::Server::new(url, &Default::default()).unwrap()
 }
 
 /// Refreshes `workspace` until `check` holds; fails with `what` after 30 s.
