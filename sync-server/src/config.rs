@@ -3,9 +3,10 @@
 //!
 //! Every key of the file is also `SYNC_SERVER_<KEY>` in the environment
 //! (`SYNC_SERVER_LISTEN=0.0.0.0:8470`, `SYNC_SERVER_TRUSTED_PROXIES='["10.0.0.0/8"]'`):
-//! the value is read as a TOML value where that fits the key, else as a string. An
-//! unknown key, in the file or the environment, is an error, so a typo never passes
-//! silently. `SYNC_SERVER_CONFIG` names the file itself.
+//! the value is read as a TOML value where that fits the key, else as a string (so a
+//! quoted value loses its quotes and escapes, as in the file). An empty variable counts
+//! as unset. An unknown key, in the file or the environment, is an error, so a typo
+//! never passes silently. `SYNC_SERVER_CONFIG` names the file itself.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Where the SQLite database lives. Without the setting: systemd's
@@ -71,9 +72,13 @@ pub struct Config {
     pub upload_idle_seconds: u64,
     /// A sync connection ends when the client takes nothing it is sent for this long.
     pub write_timeout_seconds: u64,
-    /// Proxies whose `X-Forwarded-For` names the client (their own connections are not
-    /// counted per address); empty: nobody's.
+    /// Proxies (addresses or CIDR ranges) whose forwarding header names the client
+    /// (their own connections are not counted per address); empty: nobody's.
     pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// The header the trusted proxies write: `x-forwarded-for` (nginx's
+    /// `$proxy_add_x_forwarded_for`, the default) or `forwarded` (RFC 7239). Only that
+    /// one is believed.
+    pub forwarded_header: crate::proxies::ForwardedHeader,
     /// The bearer token `/metrics` answers to; without it, `/metrics` is off on the
     /// main address.
     pub metrics_token: Option<String>,
@@ -97,6 +102,17 @@ pub enum LogFormat {
     #[default]
     Text,
     Json,
+}
+
+/// Secrets (`metrics_token`, a password in `smtp_url`) never reach a log through
+/// `{:?}`: only where the server listens and keeps its data.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
@@ -128,6 +144,7 @@ impl Default for Config {
             upload_idle_seconds: 30,
             write_timeout_seconds: 30,
             trusted_proxies: Default::default(),
+            forwarded_header: Default::default(),
             metrics_token: None,
             metrics_listen: None,
             timezone: chrono_tz::Europe::Berlin,
@@ -196,27 +213,27 @@ impl Config {
                     path: path.to_owned(),
                     source,
                 })?;
-                text.parse::<toml::Table>()
-                    .map_err(|source| ConfigError::Parse {
-                        path: path.to_owned(),
-                        source,
-                    })?
+                let parsed = |source| ConfigError::Parse {
+                    path: path.to_owned(),
+                    source,
+                };
+                // The file alone first, so that its mistakes are named as its own, with
+                // their line.
+                toml::from_str::<Self>(&text).map_err(parsed)?;
+                text.parse::<toml::Table>().map_err(parsed)?
             }
             None => toml::Table::new(),
         };
-        // The file alone first, so that its mistakes are named as its own.
-        if let Some(path) = file {
-            Self::from_table(table.clone()).map_err(|source| ConfigError::Parse {
-                path: path.to_owned(),
-                source,
-            })?;
-        }
         let mut vars: Vec<(String, String)> = vars
             .into_iter()
             .filter(|(name, _)| name.starts_with(PREFIX) && name != CONFIG_VARIABLE)
             .collect();
         vars.sort();
         for (name, raw) in vars {
+            // An empty variable is unset (`SYNC_SERVER_TLS_CERT=` in a unit file).
+            if raw.is_empty() {
+                continue;
+            }
             let key = name[PREFIX.len()..].to_ascii_lowercase();
             // The value as TOML where the key takes that (a number, a list), else the
             // same text as a string (a token of digits, an address).
@@ -234,7 +251,8 @@ impl Config {
                         tried = None;
                         break;
                     }
-                    Err(error) => tried = Some(error),
+                    // The first failure says more: the value as TOML, where it was.
+                    Err(error) => tried = tried.or(Some(error)),
                 }
             }
             if let Some(error) = tried {

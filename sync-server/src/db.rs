@@ -172,25 +172,60 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
 }
 
 /// Writes a consistent copy of the database at `path` into `target` with SQLite's online
-/// backup API, also while the server writes: pages that change during the copy are
-/// copied again. `target` must not exist yet; it is owner-only like the database.
+/// backup API, also while the server writes: the copy is one read transaction, which in
+/// WAL mode blocks no writer. `target` must not exist yet; it is created owner-only
+/// before a byte is written, and removed again if the copy fails. IP addresses are not
+/// copied: the access log keeps them for 24 hours only, and a backup may live for years.
 pub fn backup(path: &Path, target: &Path) -> Result<(), DbError> {
-    if target.exists() {
-        return Err(DbError::DataDir(
-            target.display().to_string(),
-            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "the file exists"),
-        ));
+    let created =
+        create_owner_only(target).map_err(|e| DbError::DataDir(target.display().to_string(), e))?;
+    drop(created);
+    let copied = copy_into(path, target);
+    if copied.is_err() {
+        let _ = std::fs::remove_file(target);
     }
+    copied
+}
+
+fn copy_into(path: &Path, target: &Path) -> Result<(), DbError> {
     let source = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let mut copy = Connection::open(target)?;
-    owner_only(target, 0o600)?;
     {
         let backup = rusqlite::backup::Backup::new(&source, &mut copy)?;
-        backup.run_to_completion(256, std::time::Duration::from_millis(10), None)?;
+        // All pages in one step: one read transaction, a consistent copy.
+        loop {
+            match backup.step(-1)? {
+                rusqlite::backup::StepResult::Done => break,
+                _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        }
     }
+    copy.pragma_update(None, "secure_delete", "ON")?;
+    copy.execute("DELETE FROM access_log", [])?;
     // The copy is one file, whatever journal mode the source had.
     copy.pragma_update(None, "journal_mode", "DELETE")?;
+    copy.execute_batch("VACUUM")?;
     Ok(())
+}
+
+/// A new file only its owner may read, refused if anything is at `path` already (a file
+/// or a link someone placed there).
+#[cfg(unix)]
+fn create_owner_only(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_owner_only(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 /// SQLite's integrity check of the database at `path`: the problems it names, none when

@@ -69,6 +69,7 @@ impl FromRequestParts<Arc<AppState>> for ClientIp {
             *peer,
             &parts.headers,
             &state.config.trusted_proxies,
+            state.config.forwarded_header,
         )))
     }
 }

@@ -17,7 +17,7 @@
 //!   HTTP to the TLS port, an untrusted certificate) closes that connection only;
 //! - on shutdown, connections finish the request in flight and close.
 //!
-//! Bodies have their own limits (size, and a timeout per request) in `http`.
+//! Bodies have their own limits (size, and a timeout per request) in `layers` and `handlers::blobs`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

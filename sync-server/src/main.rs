@@ -127,7 +127,9 @@ fn staff_role(name: &str) -> Result<Role, String> {
 fn main() -> ExitCode {
     // clap prints help, versions and usage errors itself (exit 0 and 2).
     let cli = Cli::parse();
-    let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
+    let config = match settings_from_environment()
+        .and_then(|vars| Ok(Config::load(cli.config.as_deref(), vars)?))
+    {
         Ok(config) => config,
         Err(error) => {
             eprintln!("sync-server: {:#}", anyhow::Error::from(error));
@@ -146,6 +148,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The environment's variables as text; a setting that is not UTF-8 is an error, any
+/// other such variable is none of ours.
+fn settings_from_environment() -> anyhow::Result<Vec<(String, String)>> {
+    let mut vars = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        let Ok(name) = name.into_string() else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => vars.push((name, value)),
+            Err(_) if name.starts_with("SYNC_SERVER_") => bail!("{name} is not valid UTF-8"),
+            Err(_) => {}
+        }
+    }
+    Ok(vars)
 }
 
 /// Logs to standard error, filtered by `RUST_LOG` (default `info`), as text or JSON

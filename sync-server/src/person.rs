@@ -59,16 +59,24 @@ pub async fn logged_in(
     let worker = state.clone();
     let id = account.clone();
     let record = blocking(move || worker.accounts.person_of(id.as_str())).await?;
-    // A person's account names a record the server registered; anything else is none.
-    let Some(record) = record.and_then(|r| r.parse::<DocumentId>().ok()) else {
+    let Some(record) = record else {
         return Ok(());
     };
-    if may_have_account(state, record).await.is_err() {
+    // A person's account names a record the server registered; one that names anything
+    // else cannot be checked, so it is refused like a locked person.
+    let allowed = match record.parse::<DocumentId>() {
+        Ok(record) => may_have_account(state, record)
+            .await
+            .is_ok()
+            .then_some(record),
+        Err(_) => None,
+    };
+    let Some(record) = allowed else {
         let worker = state.clone();
         let token = token.to_owned();
         blocking(move || worker.accounts.logout(&token)).await?;
         return Err(AccountError::WrongCredentials.into());
-    }
+    };
     let now = crate::accounts::now_ms();
     set_account(state, record, |account| account.last_login_ms = Some(now)).await
 }

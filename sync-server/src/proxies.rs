@@ -1,14 +1,31 @@
 //! Trusted proxies (`trusted_proxies`: addresses or CIDR ranges) and the client's address
-//! behind them. Only from a trusted proxy are `Forwarded` (RFC 7239) and
-//! `X-Forwarded-For` believed; the client's address is then the last one they name that
-//! is not itself a trusted proxy, since a client can write the leftmost entries itself.
-//! Rate limits, the access log and the session's address all use it.
+//! behind them. Only from a trusted proxy is the forwarding header believed, and only the
+//! one header the proxy writes (`forwarded_header`: `X-Forwarded-For` by default, or RFC
+//! 7239 `Forwarded`): a proxy passes the other through as the client sent it, so
+//! believing both, or falling back from one to the other, would let a client name its own
+//! address. The client's address is the last one the header names that is not itself a
+//! trusted proxy, since a client can write the leftmost entries itself. Rate limits, the
+//! access log and the session's address all use it.
+//!
+//! Everything inside a trusted range counts as a proxy, so name the proxies, not the
+//! network the clients are in.
 
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
+
+/// Which header the trusted proxies write (`forwarded_header`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For`, which nginx's `$proxy_add_x_forwarded_for` writes.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded`.
+    Forwarded,
+}
 
 /// The proxies whose forwarding headers name the client.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,21 +99,21 @@ fn canonical(address: IpAddr) -> IpAddr {
 }
 
 /// The address of the client a request comes from: the peer, or, when the peer is a
-/// trusted proxy, the last address the forwarding headers name that is not a trusted
-/// proxy. `Forwarded` wins over `X-Forwarded-For` where both are sent.
+/// trusted proxy, the last address `header` names that is not a trusted proxy.
 pub fn client_address(
     peer: SocketAddr,
     headers: &axum::http::HeaderMap,
     proxies: &TrustedProxies,
+    header: ForwardedHeader,
 ) -> IpAddr {
     let peer = canonical(peer.ip());
     if !proxies.contains(&peer) {
         return peer;
     }
-    let mut chain = forwarded(headers);
-    if chain.is_empty() {
-        chain = x_forwarded_for(headers);
-    }
+    let chain = match header {
+        ForwardedHeader::XForwardedFor => x_forwarded_for(headers),
+        ForwardedHeader::Forwarded => forwarded(headers),
+    };
     chain
         .into_iter()
         .rev()

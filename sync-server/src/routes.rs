@@ -9,7 +9,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post, put};
 use model::api::paths;
-use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::error::ApiError;
 use crate::handlers::{accounts, blobs, clients, documents, invitations, monitoring, sessions};
@@ -17,22 +16,12 @@ use crate::layers::{self, MAX_JSON_BYTES};
 use crate::state::AppState;
 
 pub fn router(state: Arc<AppState>) -> Router {
-    // PBKDF2 at 600,000 rounds is a CPU weapon: requests that check a password wait
-    // their turn beyond this many at once (within the request's deadline).
-    let password_checks =
-        GlobalConcurrencyLimitLayer::new(state.config.max_concurrent_logins.max(1));
     // Requests that must be done within `request_timeout_seconds`: all but uploads,
     // which may take long on a slow line and end when they stall instead.
     let timed = Router::new()
-        .route(
-            paths::LOGIN,
-            post(sessions::login).layer(password_checks.clone()),
-        )
+        .route(paths::LOGIN, post(sessions::login))
         .route(paths::LOGOUT, post(sessions::logout))
-        .route(
-            paths::PASSWORD,
-            post(sessions::change_password).layer(password_checks),
-        )
+        .route(paths::PASSWORD, post(sessions::change_password))
         .route(paths::DOCUMENTS, post(documents::register))
         .route(paths::CLIENT_DELETE, post(clients::delete))
         .route(paths::CLIENT_RESTORE, post(clients::restore))

@@ -95,6 +95,9 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         shutdown: watch::channel(false).0,
         websockets: Arc::default(),
         metrics: Metrics::default(),
+        password_checks: Arc::new(tokio::sync::Semaphore::new(
+            config.max_concurrent_logins.max(1),
+        )),
     });
     tokio::spawn(forget_old_accesses(Arc::downgrade(&state)));
     Ok(state)

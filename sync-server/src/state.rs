@@ -44,6 +44,8 @@ pub struct AppState {
     /// Sync websockets open, per session and per account.
     pub websockets: Arc<Websockets>,
     pub metrics: Metrics,
+    /// Permits for password checks running at once (`max_concurrent_logins`).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

@@ -170,6 +170,9 @@ fn a_backup_is_a_sound_copy_and_check_finds_damage() {
     let copy = dir.path().join("backup.sqlite3");
     let (ok, out) = admin(&dir, &["backup", copy.to_str().unwrap()]);
     assert!(ok, "{out}");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "only its owner reads a backup");
     let (ok, out) = admin(&dir, &["backup", copy.to_str().unwrap()]);
     assert!(!ok, "an existing file is not overwritten: {out}");
     // The copy is a database of its own with the account in it.

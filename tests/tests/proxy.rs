@@ -162,9 +162,11 @@ port, ca, source, login = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4
 context = ssl.create_default_context(cafile=ca)
 connection = http.client.HTTPSConnection(
     "127.0.0.1", port, context=context, source_address=(source, 0), timeout=60)
+# A client may send a Forwarded header of its own: it must count for nothing.
+headers = {"Content-Type": "application/json", "Forwarded": "for=192.0.2.99"}
 for password in sys.argv[5:]:
     body = json.dumps({"login": login, "password": password})
-    connection.request("POST", "/api/login", body, {"Content-Type": "application/json"})
+    connection.request("POST", "/api/login", body, headers)
     answer = connection.getresponse()
     answer.read()
     print(answer.status)
@@ -258,6 +260,10 @@ fn behind_nginx_every_client_address_counts_on_its_own() {
     assert!(
         !log.contains("\t127.0.0.1\t"),
         "the proxy's own address is nobody's: {log}"
+    );
+    assert!(
+        !log.contains("192.0.2.99"),
+        "a client's own Forwarded header names nobody: {log}"
     );
     assert!(nginx.url().starts_with("https://"));
 }

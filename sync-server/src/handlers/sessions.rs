@@ -23,7 +23,7 @@ pub async fn login(
     ApiJson(request): ApiJson<Login>,
 ) -> Result<Json<LoginAnswer>, ApiError> {
     let worker = state.clone();
-    let result = patiently(move || {
+    let result = patiently(&state.password_checks, move || {
         let result = worker
             .accounts
             .login(&request.login, &request.password, address);
@@ -83,7 +83,7 @@ pub async fn change_password(
     ApiJson(request): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     let worker = state.clone();
-    patiently(move || {
+    patiently(&state.password_checks, move || {
         worker
             .accounts
             .change_password(&session.token, &request.old, &request.new, address)

@@ -16,30 +16,50 @@ fn the_client_address_behind_trusted_proxies_only() {
     headers.append("x-forwarded-for", "203.0.113.7, 10.0.0.9".parse().unwrap());
     let peer = SocketAddr::new(PROXY, 4000);
     assert_eq!(
-        client_address(peer, &headers, &proxies()),
+        client_address(peer, &headers, &proxies(), ForwardedHeader::XForwardedFor),
         "203.0.113.7".parse::<IpAddr>().unwrap(),
         "the last address that is not a trusted proxy"
     );
     // A client cannot name its own address: it writes the leftmost entries only.
     headers.insert("x-forwarded-for", "1.2.3.4, 198.51.100.5".parse().unwrap());
     assert_eq!(
-        client_address(peer, &headers, &proxies()),
+        client_address(peer, &headers, &proxies(), ForwardedHeader::XForwardedFor),
         "198.51.100.5".parse::<IpAddr>().unwrap()
     );
     assert_eq!(
-        client_address(SocketAddr::new(A, 1), &headers, &proxies()),
+        client_address(
+            SocketAddr::new(A, 1),
+            &headers,
+            &proxies(),
+            ForwardedHeader::XForwardedFor
+        ),
         A,
         "not from a trusted proxy: the header counts for nothing"
     );
     assert_eq!(
-        client_address(peer, &axum::http::HeaderMap::new(), &proxies()),
+        client_address(
+            peer,
+            &axum::http::HeaderMap::new(),
+            &proxies(),
+            ForwardedHeader::XForwardedFor
+        ),
         PROXY
     );
 }
 
 #[test]
-fn forwarded_counts_like_x_forwarded_for_and_wins_over_it() {
+fn only_the_header_the_proxy_writes_counts() {
     let peer = SocketAddr::new(PROXY, 4000);
+    let mut headers = axum::http::HeaderMap::new();
+    // The client wrote a Forwarded header of its own; the proxy added X-Forwarded-For.
+    headers.append("forwarded", "for=1.2.3.4".parse().unwrap());
+    headers.append("x-forwarded-for", "198.51.100.5".parse().unwrap());
+    assert_eq!(
+        client_address(peer, &headers, &proxies(), ForwardedHeader::XForwardedFor),
+        "198.51.100.5".parse::<IpAddr>().unwrap(),
+        "a Forwarded header the proxy passed through is the client's own words"
+    );
+    // A proxy that writes Forwarded: only it counts, brackets and ports understood.
     let mut headers = axum::http::HeaderMap::new();
     headers.append(
         "forwarded",
@@ -49,14 +69,14 @@ fn forwarded_counts_like_x_forwarded_for_and_wins_over_it() {
     );
     headers.append("x-forwarded-for", "198.51.100.5".parse().unwrap());
     assert_eq!(
-        client_address(peer, &headers, &proxies()),
+        client_address(peer, &headers, &proxies(), ForwardedHeader::Forwarded),
         "2001:db8::7".parse::<IpAddr>().unwrap()
     );
     headers.insert("forwarded", "for=unknown".parse().unwrap());
     assert_eq!(
-        client_address(peer, &headers, &proxies()),
-        "198.51.100.5".parse::<IpAddr>().unwrap(),
-        "nothing usable in Forwarded"
+        client_address(peer, &headers, &proxies(), ForwardedHeader::Forwarded),
+        PROXY,
+        "nothing usable: the proxy itself, never the other header"
     );
 }
 
