@@ -40,7 +40,10 @@ pub enum ContactChannel {
 pub enum Delivery {
     /// Written offline or waiting in the server's mail queue.
     Queued,
+    /// Taken by the mail relay (or written into the pickup directory).
     Sent,
+    /// Given up: the relay refused it, or did not take it within the server's retry
+    /// period. Part of the schema since its first version, so every client reads it.
     Failed,
 }
 

@@ -68,7 +68,9 @@ impl Schema for ClientRecord {
         let millis = |key| written.server_scalar(&["account"], key)?.as_u64();
         self.account = AccountState {
             last_login_ms: millis("last_login_ms"),
+            invitation_queued_ms: millis("invitation_queued_ms"),
             invitation_sent_ms: millis("invitation_sent_ms"),
+            invitation_failed_ms: millis("invitation_failed_ms"),
             has_password: written
                 .server_scalar(&["account"], "has_password")
                 .and_then(|value| value.as_bool())
@@ -78,12 +80,50 @@ impl Schema for ClientRecord {
 }
 
 /// Written by the server only: the client's own account.
+///
+/// An invitation goes through the server's mail queue: `invitation_queued_ms` when staff
+/// sent it off, then `invitation_sent_ms` once the mail relay took it, or
+/// `invitation_failed_ms` once it was given up. Only the latest invitation's outcome is
+/// written. Records from before the queue had states have `invitation_sent_ms` alone;
+/// readers that know only that field ignore the others (autosurgeon skips unknown keys).
 #[derive(Debug, Clone, Default, PartialEq, Hydrate, Reconcile)]
 pub struct AccountState {
-    /// Milliseconds since the epoch (UTC).
+    /// Milliseconds since the epoch (UTC), like every time here.
     pub last_login_ms: Option<u64>,
+    pub invitation_queued_ms: Option<u64>,
     pub invitation_sent_ms: Option<u64>,
+    pub invitation_failed_ms: Option<u64>,
     pub has_password: bool,
+}
+
+/// Where the latest invitation stands, as [`AccountState`] records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invitation {
+    /// Waiting in the server's mail queue.
+    Queued,
+    /// Taken by the mail relay.
+    Sent,
+    /// Given up: the relay refused it, or did not take it in the server's retry period.
+    Failed,
+}
+
+impl AccountState {
+    /// The latest invitation's state, if one was ever sent. An outcome counts when it is
+    /// not older than the latest queuing; a record without `invitation_queued_ms` was
+    /// written before the queue had states, and its invitation was sent.
+    pub fn invitation(&self) -> Option<Invitation> {
+        let queued = self.invitation_queued_ms;
+        let after = |outcome: Option<u64>| outcome.is_some_and(|at| at >= queued.unwrap_or(0));
+        if after(self.invitation_failed_ms) {
+            Some(Invitation::Failed)
+        } else if after(self.invitation_sent_ms) {
+            Some(Invitation::Sent)
+        } else if queued.is_some() {
+            Some(Invitation::Queued)
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]

@@ -206,7 +206,9 @@ fn server_only_fields_count_only_as_the_server_wrote_them() {
     forged
         .set_account_state(&AccountState {
             last_login_ms: Some(1),
-            invitation_sent_ms: Some(2),
+            invitation_queued_ms: Some(2),
+            invitation_sent_ms: Some(3),
+            invitation_failed_ms: Some(4),
             has_password: true,
         })
         .unwrap();
@@ -217,8 +219,8 @@ fn server_only_fields_count_only_as_the_server_wrote_them() {
     doc.act_as(crate::server_actor([7; 8]));
     doc.set_account_state(&AccountState {
         last_login_ms: Some(5),
-        invitation_sent_ms: None,
         has_password: true,
+        ..AccountState::default()
     })
     .unwrap();
     let del = doc
@@ -278,8 +280,8 @@ fn a_record_whose_server_only_maps_were_forged_or_lost_still_reads_and_the_serve
         .unwrap();
     doc.set_account_state(&AccountState {
         last_login_ms: Some(9),
-        invitation_sent_ms: None,
         has_password: true,
+        ..AccountState::default()
     })
     .unwrap();
     let read = Document::<ClientRecord>::load(&doc.save())
@@ -337,5 +339,60 @@ fn concurrent_changes_of_one_period_keep_one_whole_period() {
     assert!(
         merged == early || merged == late,
         "{merged:?} mixes two people's periods"
+    );
+}
+
+#[test]
+fn an_invitation_shows_its_latest_state() {
+    let state = |queued, sent, failed| AccountState {
+        invitation_queued_ms: queued,
+        invitation_sent_ms: sent,
+        invitation_failed_ms: failed,
+        ..AccountState::default()
+    };
+    let check = |account: AccountState, expected| assert_eq!(account.invitation(), expected);
+    check(state(None, None, None), None);
+    check(state(Some(5), None, None), Some(Invitation::Queued));
+    check(state(Some(5), Some(6), None), Some(Invitation::Sent));
+    check(state(Some(5), None, Some(6)), Some(Invitation::Failed));
+    // Sent again after a failure, or after it arrived: waiting again.
+    check(state(Some(7), None, Some(6)), Some(Invitation::Queued));
+    check(state(Some(7), Some(6), None), Some(Invitation::Queued));
+    check(state(Some(7), Some(8), Some(6)), Some(Invitation::Sent));
+    // The same millisecond counts as after.
+    check(state(Some(5), Some(5), None), Some(Invitation::Sent));
+    // Written before the queue had states.
+    check(state(None, Some(3), None), Some(Invitation::Sent));
+}
+
+/// How a reader that knows only the account's first fields reads a record that has the
+/// later ones: they are skipped, the others read as before.
+#[test]
+fn readers_of_the_older_account_state_read_the_newer_one() {
+    #[derive(Debug, PartialEq, autosurgeon::Hydrate)]
+    struct Older {
+        last_login_ms: Option<u64>,
+        invitation_sent_ms: Option<u64>,
+        has_password: bool,
+    }
+    let mut e = editor("berater");
+    let mut doc = create(&mut e, "Testklient", true).unwrap();
+    doc.act_as(crate::server_actor([5; 8]));
+    doc.set_account_state(&AccountState {
+        invitation_queued_ms: Some(1),
+        invitation_sent_ms: Some(2),
+        invitation_failed_ms: Some(3),
+        ..AccountState::default()
+    })
+    .unwrap();
+    let older: Older =
+        autosurgeon::hydrate_prop(doc.automerge(), automerge::ROOT, "account").unwrap();
+    assert_eq!(
+        older,
+        Older {
+            last_login_ms: None,
+            invitation_sent_ms: Some(2),
+            has_password: false,
+        }
     );
 }

@@ -139,8 +139,8 @@ fn a_client_cannot_touch_what_only_the_server_writes() {
     client
         .set_account_state(&model::client_record::AccountState {
             last_login_ms: Some(1),
-            invitation_sent_ms: None,
             has_password: true,
+            ..Default::default()
         })
         .unwrap();
     let account = message(&mut client, &before, false);
