@@ -55,6 +55,29 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How long an invitation link stays valid.
     pub invitation_days: u64,
+    /// How e-mail leaves the server: `pickup` (the default) writes each message into
+    /// `<data_dir>/outbox/` for the site's own mail system, `smtp` hands it to the relay
+    /// at `smtp_url`. Text messages are pickup files (`.sms`) either way: no SMS gateway
+    /// is built in.
+    pub mail_transport: MailTransport,
+    /// The relay for `smtp`: `smtps://user@host:465` (TLS from the first byte),
+    /// `smtp://user@host:587?tls=required` (STARTTLS), or plain `smtp://127.0.0.1:25`,
+    /// which the server takes only for a relay on its own machine: recipients, messages
+    /// and the password must not cross a network in plain text.
+    pub smtp_url: Option<String>,
+    /// A file whose first line is the password of the user in `smtp_url`, so that it
+    /// stays out of the config and the environment (a password in the URL also works).
+    pub smtp_password_file: Option<PathBuf>,
+    /// The sender of every e-mail, `"Beratungsstelle <noreply@example.org>"`; `smtp`
+    /// needs it. Without it, pickup files come from `noreply@` the host of `public_url`.
+    pub mail_from: Option<String>,
+    /// A message the relay has not taken after this long is given up, and staff see
+    /// that it failed; until then it is retried with growing waits.
+    pub mail_retry_days: u64,
+    /// The same in seconds, instead of `mail_retry_days` where set (for tests).
+    pub mail_retry_seconds: Option<u64>,
+    /// The wait before the first retry; each further wait doubles, up to 30 minutes.
+    pub mail_backoff_seconds: u64,
     /// The largest file a counsellor may upload.
     pub max_blob_bytes: usize,
     /// Connections at once, in all (within the process's file descriptors), and from
@@ -93,6 +116,17 @@ pub struct Config {
     /// How many password checks (PBKDF2, 600,000 rounds each) may run at once; further
     /// logins wait their turn, so a login storm cannot take every core.
     pub max_concurrent_logins: usize,
+}
+
+/// How e-mail leaves the server (`mail_transport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// Files in `<data_dir>/outbox/` for the site's own mail system.
+    #[default]
+    Pickup,
+    /// The relay at `smtp_url`.
+    Smtp,
 }
 
 /// How the server writes its log lines.
@@ -134,6 +168,13 @@ impl Default for Config {
             persist_timeout_seconds: 30,
             public_url: None,
             invitation_days: 7,
+            mail_transport: MailTransport::Pickup,
+            smtp_url: None,
+            smtp_password_file: None,
+            mail_from: None,
+            mail_retry_days: 3,
+            mail_retry_seconds: None,
+            mail_backoff_seconds: 30,
             max_blob_bytes: 25 * 1024 * 1024,
             max_connections: 10_000,
             max_connections_per_address: 128,

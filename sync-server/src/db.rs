@@ -141,6 +141,18 @@ const MIGRATIONS: &[&str] = &[
     -- change but the server's that may write the record's server-only maps (guard.rs).
     ALTER TABLE documents ADD COLUMN creation TEXT;
 "#,
+    r#"
+    -- Delivery with retries (mail.rs): the attempts so far, when the next one is due,
+    -- and when the message was given up (its recipient, subject and body are then
+    -- cleared as after sending). An invitation's row names its client record in `doc`
+    -- and has no `message`.
+    ALTER TABLE mail_queue ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE mail_queue ADD COLUMN next_attempt_ms INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE mail_queue ADD COLUMN failed_ms INTEGER;
+    DROP INDEX mail_queue_waiting;
+    CREATE INDEX mail_queue_due ON mail_queue(next_attempt_ms)
+        WHERE sent_ms IS NULL AND failed_ms IS NULL;
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]

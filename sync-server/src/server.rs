@@ -36,7 +36,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let registry = Arc::new(Registry::open(db::open(&path)?, config.timezone)?);
     let storage = SqliteStorage::new(db::open(&path)?);
     let persisted = storage.persisted();
-    let mail = Arc::new(crate::mail::Mail::new(db::open(&path)?, &config.data_dir));
+    let mail = Arc::new(crate::mail::Mail::open(db::open(&path)?, config)?);
     let blobs = Arc::new(crate::blobs::Blobs::new(db::open(&path)?));
     let (observer, changed) = ChangeObserver::new();
     let repo = samod::Repo::build_tokio()

@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::access::Grant;
 use crate::authoring::{self, AuthoringError};
+use crate::mail::{About, State};
 use crate::registry::Registry;
 use crate::wire::{from_samod, to_samod};
 
@@ -139,32 +140,35 @@ async fn settle_one(
         Some(Fact::Mail(messages)) => {
             let mail = mail.clone();
             let doc = id;
-            // Queued now, or, if the queue delivered one already, its id: the mark that it
-            // was sent did not reach the document, so it is written here.
+            // Queued now, or, if the queue is done with one already, its id and outcome:
+            // the mark did not reach the document, so it is written here.
             let queued = tokio::task::spawn_blocking(move || {
-                let mut sent = Vec::new();
+                let mut done = Vec::new();
                 for message in messages {
                     if let Err(error) = mail.queue(&message) {
                         tracing::error!(document = %doc, %error, "cannot queue a direct message");
                     }
-                    if mail.delivered(&message.key).unwrap_or(false)
-                        && let Some(direct) = message.direct_message
-                    {
-                        sent.push(direct.message);
+                    let delivery = match mail.state(&message.key) {
+                        Ok(Some(State::Sent)) => Delivery::Sent,
+                        Ok(Some(State::Failed)) => Delivery::Failed,
+                        _ => continue,
+                    };
+                    if let Some(About::DirectMessage(direct)) = message.about {
+                        done.push((direct.message, delivery));
                     }
                 }
-                sent
+                done
             })
             .await;
-            for sent in queued.unwrap_or_default() {
-                let sent = model::EntityId::new(sent);
+            for (message, delivery) in queued.unwrap_or_default() {
+                let message = model::EntityId::new(message);
                 let marked = authoring::held(&handle, |doc| {
                     authoring::edit(doc, actor, |d: &mut Document<ClientContact>| {
-                        d.set_delivery(&sent, Delivery::Sent)
+                        d.set_delivery(&message, delivery)
                     })
                 });
                 if !matches!(marked, Ok(Ok(_))) {
-                    tracing::error!(document = %id, "cannot mark a direct message as sent");
+                    tracing::error!(document = %id, "cannot mark a direct message's delivery");
                 }
             }
             Ok(())

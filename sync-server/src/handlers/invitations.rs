@@ -4,7 +4,8 @@
 //!   e-mail address (from the contact document, which only admins read: a counsellor
 //!   learns only that there is none); creates the person's account if needed, with an
 //!   unknown password, and queues an e-mail with a link valid for `invitation_days`.
-//!   The record then says "Einladung versandt".
+//!   The record then says the invitation waits, and once the mail queue is done with
+//!   it, that it was sent or failed.
 //! - `GET /invitation/{token}`, `POST /invitation/{token}`: the page behind the link, in
 //!   German, plain HTML without scripts; the form sets the password, which uses the
 //!   invitation up.
@@ -28,7 +29,7 @@ use crate::auth::Staff;
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::extract::DocPath;
-use crate::mail::{Channel, Outgoing};
+use crate::mail::{About, Channel, Outgoing};
 use crate::person::{may_have_account, set_account};
 use crate::state::AppState;
 
@@ -80,8 +81,11 @@ pub async fn send(
              Das Passwort braucht mindestens 8 Zeichen mit Klein- und Großbuchstaben, einer \
              Ziffer und einem Sonderzeichen.\n"
         ),
-        direct_message: None,
+        about: Some(About::Invitation(record)),
     };
+    // Before queuing: the worker shows an invitation's outcome only if no invitation was
+    // queued after it, and this one's queue time is not earlier than this.
+    let now = crate::accounts::now_ms();
     let mail = state.mail.clone();
     blocking(move || {
         mail.queue(&message).map_err(|error| {
@@ -90,9 +94,8 @@ pub async fn send(
         })
     })
     .await?;
-    let now = crate::accounts::now_ms();
     set_account(&state, record, |account| {
-        account.invitation_sent_ms = Some(now);
+        account.invitation_queued_ms = Some(now);
     })
     .await?;
     tracing::info!(document = %record, "an invitation was queued");
