@@ -64,7 +64,13 @@ pub struct MemberRow {
     pub primary: Option<String>,
     pub status: RowStatus,
     pub last_login_ms: Option<u64>,
+    /// The invitation's state, as `model::client_record::AccountState` has it. Rows
+    /// stored before these fields read without them.
+    #[serde(default)]
+    pub invitation_queued_ms: Option<u64>,
     pub invitation_sent_ms: Option<u64>,
+    #[serde(default)]
+    pub invitation_failed_ms: Option<u64>,
     pub has_password: bool,
     pub created_ms: u64,
 }
@@ -113,7 +119,9 @@ pub fn member(record: &ClientRecord) -> MemberRow {
             ClientStatus::Deleted { .. } => RowStatus::Deleted,
         },
         last_login_ms: record.account.last_login_ms,
+        invitation_queued_ms: record.account.invitation_queued_ms,
         invitation_sent_ms: record.account.invitation_sent_ms,
+        invitation_failed_ms: record.account.invitation_failed_ms,
         has_password: record.account.has_password,
         created_ms: record.created.wall_ms,
     }
@@ -176,3 +184,6 @@ pub fn derive_as(kind: DocKind, chunks: &[Vec<u8>]) -> Option<Row> {
     };
     Some(row)
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,7 +3,7 @@
 //! groups.
 
 use egui::RichText;
-use model::client_record::NewClient;
+use model::client_record::{AccountState, Invitation, NewClient};
 use model::group::Group;
 
 use super::widgets::{error_line, field};
@@ -80,21 +80,30 @@ pub struct GroupForm {
 }
 
 fn account_text(row: &MemberRow) -> String {
-    account_words(row.last_login_ms, row.invitation_sent_ms, row.has_password)
+    account_words(&AccountState {
+        last_login_ms: row.last_login_ms,
+        invitation_queued_ms: row.invitation_queued_ms,
+        invitation_sent_ms: row.invitation_sent_ms,
+        invitation_failed_ms: row.invitation_failed_ms,
+        has_password: row.has_password,
+    })
 }
 
-/// "Account / Letztes Login": the last login, else whether a password was given or an
-/// invitation sent, else "kein Zugang".
-pub fn account_words(
-    last_login_ms: Option<u64>,
-    invited_ms: Option<u64>,
-    has_password: bool,
-) -> String {
-    match (last_login_ms, invited_ms, has_password) {
+/// "Account / Letztes Login": the last login, else whether a password was given, else
+/// where the latest invitation stands (the server's mail queue writes it), else
+/// "kein Zugang".
+pub fn account_words(account: &AccountState) -> String {
+    match (
+        account.last_login_ms,
+        account.has_password,
+        account.invitation(),
+    ) {
         (Some(ms), _, _) => german::date_time(ms),
-        (None, _, true) => "noch nicht eingeloggt".into(),
-        (None, Some(_), false) => "Einladung versandt".into(),
-        (None, None, false) => "kein Zugang".into(),
+        (None, true, _) => "noch nicht eingeloggt".into(),
+        (None, false, Some(Invitation::Queued)) => "Einladung wartet auf den Versand".into(),
+        (None, false, Some(Invitation::Sent)) => "Einladung versandt".into(),
+        (None, false, Some(Invitation::Failed)) => "Einladung fehlgeschlagen".into(),
+        (None, false, None) => "kein Zugang".into(),
     }
 }
 
@@ -515,3 +524,6 @@ impl Members {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

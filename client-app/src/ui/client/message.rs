@@ -1,6 +1,6 @@
 //! "Direkt-Nachricht" (admins): a message to the person, written into their contact
 //! document so that it works offline too; the server's mail queue sends it by e-mail or
-//! SMS, as the person registered, and marks it sent.
+//! SMS, as the person registered, and marks it sent, or failed when it gives it up.
 
 use egui::RichText;
 use model::client_contact::{ClientContact, ContactChannel, Delivery};
@@ -87,7 +87,7 @@ impl ClientWindow {
                     let delivery = match message.delivery {
                         Delivery::Queued => "wartet auf den Versand",
                         Delivery::Sent => "versandt",
-                        Delivery::Failed => "nicht zustellbar",
+                        Delivery::Failed => "Versand fehlgeschlagen",
                     };
                     ui.label(
                         RichText::new(format!(

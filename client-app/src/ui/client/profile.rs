@@ -125,11 +125,7 @@ impl ClientWindow {
                 );
                 ui.end_row();
                 ui.label("Account / Letztes Login");
-                ui.label(account_words(
-                    record.account.last_login_ms,
-                    record.account.invitation_sent_ms,
-                    record.account.has_password,
-                ));
+                ui.label(account_words(&record.account));
                 ui.end_row();
                 ui.label("Zuständigkeiten");
                 ui.vertical(|ui| {
