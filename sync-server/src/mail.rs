@@ -350,7 +350,7 @@ impl Mail {
             .map(|at| at.max(0) as u64))
     }
 
-    /// Tries every message that is due once (but none while the relay is down), and
+    /// Tries every message that is due once (but no e-mail once the relay is down), and
     /// notes each attempt; stops early when `shutdown` turns true. Returns the outcomes
     /// to show.
     pub async fn deliver_due(
@@ -361,7 +361,7 @@ impl Mail {
         let mut outcomes = Vec::new();
         let mut relay_down = false;
         for queued in due {
-            let attempt = if relay_down {
+            let attempt = if relay_down && self.transport.uses_relay(&queued) {
                 Attempt::RelayDown
             } else {
                 tokio::select! {

@@ -139,6 +139,10 @@ fn smtp_config(dir: &tempfile::TempDir, port: u16, retry_seconds: u64) -> Config
     }
 }
 
+fn email(address: &str) -> serde_json::Value {
+    serde_json::json!({ "email": address })
+}
+
 fn editor(user: &str) -> Editor {
     Editor::with_stepping_clock(
         UserId::new(user),
@@ -155,9 +159,15 @@ async fn admin(server: &Server) -> Login {
     Login::parse(&body)
 }
 
-/// A person with the e-mail address `email`, as "Klient:in anlegen" makes one: their
-/// record, synced to the server, and the contact document the server creates.
-async fn person(server: &Server, admin: &Login, seed: u8, email: &str) -> (DocumentId, DocumentId) {
+/// A person with the contact data `contact` (`{"email": …}` or `{"phone": …}`), as
+/// "Klient:in anlegen" makes one: their record, synced to the server, and the contact
+/// document the server creates.
+async fn person(
+    server: &Server,
+    admin: &Login,
+    seed: u8,
+    contact: serde_json::Value,
+) -> (DocumentId, DocumentId) {
     let record = DocumentId::from_bytes([seed; 16]);
     let mut doc = Document::<ClientRecord>::create_client(
         &mut editor("chefin"),
@@ -185,7 +195,7 @@ async fn person(server: &Server, admin: &Login, seed: u8, email: &str) -> (Docum
             "PUT",
             &format!("/api/clients/{id}/contact"),
             Some(&admin.token),
-            &serde_json::json!({ "email": email }).to_string(),
+            &contact.to_string(),
         )
         .await;
     assert_eq!(status, 201, "{body}");
@@ -288,7 +298,7 @@ async fn smtp_invitations_and_direct_messages_arrive_with_their_headers() {
     let _relay = Relay::start(port, inbox.path());
     let server = Server::start(&smtp_config(&dir, port, 600)).await;
     let admin = admin(&server).await;
-    let (record, contact) = person(&server, &admin, 1, "mia@example.org").await;
+    let (record, contact) = person(&server, &admin, 1, email("mia@example.org")).await;
 
     invite(&server, &admin, record).await;
     let subject = "Ihre Unterlagen für den Antrag auf Förderung – bitte bis Freitag zurückschicken";
@@ -391,24 +401,47 @@ async fn smtp_messages_wait_while_the_relay_is_down_and_arrive_once_it_is_back()
     // The relay is down from the start.
     let server = Server::start(&smtp_config(&dir, port, 600)).await;
     let admin = admin(&server).await;
-    let (record, contact) = person(&server, &admin, 2, "mia@example.org").await;
+    let (record, contact) = person(&server, &admin, 2, email("mia@example.org")).await;
     invite(&server, &admin, record).await;
     direct_message(&server, &admin, contact, "Termin", "Um 10 Uhr.").await;
+    // A text message does not wait for the mail relay: it is a pickup file either way.
+    let phone = serde_json::json!({ "phone": "+49 30 1234567" });
+    let (_, texted) = person(&server, &admin, 5, phone).await;
+    direct_message(&server, &admin, texted, "Termin", "Um 11 Uhr.").await;
 
     // Tried more than once (after a second, then two), and still waiting: in the
     // queue, and for everyone who looks.
+    let emails = |server: &Server| -> Vec<Row> {
+        let texted = texted.to_string();
+        queue(server)
+            .into_iter()
+            .filter(|row| row.doc != texted)
+            .collect()
+    };
     until(|| async {
-        let queue = queue(&server);
+        let queue = emails(&server);
         match queue.iter().map(|row| row.attempts).min() {
             Some(attempts) if queue.len() == 2 && attempts >= 2 => Ok(()),
             _ => Err(format!("not retried: {queue:?}")),
         }
     })
     .await;
-    for row in queue(&server) {
+    for row in emails(&server) {
         assert!(!row.sent && !row.failed, "{row:?}");
         assert_ne!(row.personal, "", "kept while it waits");
     }
+    until(|| async {
+        match delivery(&server, texted).await {
+            Some(Delivery::Sent) => Ok(()),
+            other => Err(format!("the text message is {other:?}")),
+        }
+    })
+    .await;
+    let sms: Vec<String> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(sms, ["+49 30 1234567\nUm 11 Uhr.\n"]);
     assert_eq!(delivery(&server, contact).await, Some(Delivery::Queued));
     assert_eq!(invitation(&server, record).await, Some(Invitation::Queued));
     assert!(received(inbox.path()).is_empty());
@@ -460,9 +493,9 @@ async fn smtp_messages_the_relay_never_takes_fail_and_leave_nothing_personal() {
     let admin = admin(&server).await;
     // The relay answers 452 for this mailbox, every time: tried until the retry
     // period is over, then failed.
-    let (full, full_contact) = person(&server, &admin, 3, "voll@example.org").await;
+    let (full, full_contact) = person(&server, &admin, 3, email("voll@example.org")).await;
     // And 550 for this one: failed at the first answer.
-    let (unknown, _) = person(&server, &admin, 4, "unbekannt@example.org").await;
+    let (unknown, _) = person(&server, &admin, 4, email("unbekannt@example.org")).await;
     invite(&server, &admin, full).await;
     direct_message(&server, &admin, full_contact, "Termin", "Um 10 Uhr.").await;
     invite(&server, &admin, unknown).await;

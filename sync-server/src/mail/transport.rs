@@ -74,7 +74,14 @@ impl Transport {
     /// start here, rather than every message failing later.
     pub(super) fn new(config: &Config) -> Result<Self, MailError> {
         let relay = match config.mail_transport {
-            MailTransport::Pickup => None,
+            MailTransport::Pickup => {
+                if config.smtp_url.is_some() {
+                    tracing::warn!(
+                        "smtp_url is set, but mail_transport is \"pickup\": e-mail goes into the outbox directory"
+                    );
+                }
+                None
+            }
             MailTransport::Smtp => Some(relay(config)?),
         };
         let from = match &config.mail_from {
@@ -99,6 +106,12 @@ impl Transport {
 
     pub(super) fn outbox(&self) -> &Path {
         &self.outbox
+    }
+
+    /// Whether `queued` goes through the relay (an e-mail, with `smtp`); text messages
+    /// and pickup files do not wait for it.
+    pub(super) fn uses_relay(&self, queued: &Queued) -> bool {
+        self.relay.is_some() && queued.message.channel == Channel::Email
     }
 
     /// Tries to deliver `queued` once.
