@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use client_app::Workspace;
 use client_app::workspace::{MemberQuery, SignIn};
-use common::{Server, TENANT};
+use common::{Server, TENANT, all_synced, until};
 use conflict_rules::assistant::Status;
 use conflict_rules::notice::NoticeKind;
 use model::client_record::{ClientRecord, NewClient, NewResponsibility, ResponsibilityKind};
@@ -36,22 +36,6 @@ fn sign_in(dir: &Path, server: &Server, login: &str, password: &str) -> Workspac
         connection: Default::default(),
     })
     .unwrap()
-}
-
-fn until(workspace: &mut Workspace, what: &str, mut check: impl FnMut(&Workspace) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        workspace.refresh();
-        if check(workspace) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-fn all_synced(w: &Workspace) -> bool {
-    w.unsynced_changes() == 0 && w.pending_requests().is_empty()
 }
 
 /// A small, seeded shuffle (no dependency for one permutation).

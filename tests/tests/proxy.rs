@@ -13,7 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Server;
+use client_app::Workspace;
+use client_app::tls::ConnectionSettings;
+use client_app::workspace::{MemberQuery, SignIn};
+use common::{Server, all_synced, until};
+use model::client_record::NewClient;
 
 /// A CA, and a certificate it signed for 127.0.0.1 and localhost: the PEM files.
 struct Certificates {
@@ -266,4 +270,77 @@ fn behind_nginx_every_client_address_counts_on_its_own() {
         "a client's own Forwarded header names nobody: {log}"
     );
     assert!(nginx.url().starts_with("https://"));
+}
+
+/// The desktop client's library through nginx: https:// for its calls, wss:// for the
+/// sync, trusting the organisation's CA.
+fn sign_in_through(nginx: &Nginx, ca: &Path, dir: &Path, login: &str, password: &str) -> Workspace {
+    Workspace::sign_in(&SignIn {
+        data_dir: dir.to_owned(),
+        server: nginx.url(),
+        login: login.into(),
+        password: password.into(),
+        iterations: std::num::NonZeroU32::new(1_000).unwrap(),
+        connection: ConnectionSettings {
+            ca_file: Some(ca.to_owned()),
+            allow_unencrypted: false,
+        },
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_desktop_client_signs_in_and_syncs_through_nginx() {
+    let dir = tempfile::tempdir().unwrap();
+    let certificates = certificates(dir.path());
+    let server_dir = tempfile::tempdir().unwrap();
+    let mut server = Server::new(server_dir.path());
+    let anna_password = server.account("anna", "counsellor");
+    let ben_password = server.account("ben", "counsellor");
+    server.extra_env = vec![("SYNC_SERVER_TRUSTED_PROXIES".into(), "127.0.0.1".into())];
+    server.start();
+    let proxy_dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(proxy_dir.path(), &certificates, server.addr);
+
+    let (anna_dir, ben_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut anna = sign_in_through(
+        &nginx,
+        &certificates.ca,
+        anna_dir.path(),
+        "anna",
+        &anna_password,
+    );
+    let mut ben = sign_in_through(
+        &nginx,
+        &certificates.ca,
+        ben_dir.path(),
+        "ben",
+        &ben_password,
+    );
+    let doc = anna
+        .create_client(
+            NewClient {
+                pseudonym: "Kornblume".into(),
+                take_up: true,
+                ..NewClient::default()
+            },
+            None,
+            None,
+        )
+        .unwrap();
+    until(&mut anna, "anna online through nginx", |w| {
+        w.status().online
+    });
+    until(&mut anna, "anna's record on the server", all_synced);
+    until(&mut ben, "ben sees it through nginx", |w| {
+        w.members(&MemberQuery::default())
+            .iter()
+            .any(|(id, _)| *id == doc)
+    });
+    anna.shut_down();
+    ben.shut_down();
+    // The websockets came through the proxy too (the upgrade, then the sync): the server
+    // logged their connections.
+    let log = access_log(&server);
+    assert!(log.contains("\tsync"), "{log}");
 }

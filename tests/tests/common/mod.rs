@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use client_app::Workspace;
+
 pub const TENANT: &str = "t";
 
 /// The server binary next to this test's: `cargo test --workspace` (scripts/test) builds
@@ -158,4 +160,22 @@ pub fn healthy(addr: SocketAddr) -> bool {
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     answer.starts_with("HTTP/1.1 200")
+}
+
+/// Refreshes `workspace` until `check` holds, for a minute at most.
+pub fn until(workspace: &mut Workspace, what: &str, mut check: impl FnMut(&Workspace) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        workspace.refresh();
+        if check(workspace) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Everything local has reached the server.
+pub fn all_synced(w: &Workspace) -> bool {
+    w.unsynced_changes() == 0 && w.pending_requests().is_empty()
 }
