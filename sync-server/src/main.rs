@@ -132,7 +132,7 @@ fn main() -> ExitCode {
     {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("sync-server: {:#}", anyhow::Error::from(error));
+            eprintln!("sync-server: {error:#}");
             return ExitCode::from(2);
         }
     };
@@ -264,12 +264,13 @@ fn run_admin(config: &Config, admin: AdminCommand) -> anyhow::Result<()> {
 fn serve(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
+        // Before anything else: a SIGTERM during start-up is a graceful stop too.
+        let stop = stop_signal()?;
         let state = open_state(&config).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         tracing::info!(listen = %config.listen, "serving");
-        let stop = stop_signal()?;
         run(listener, state, async move {
             stop.await;
             tracing::info!("shutting down");
