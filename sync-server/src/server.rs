@@ -177,16 +177,23 @@ pub async fn run(
             .await
             .with_context(|| format!("cannot listen on {address} for metrics"))?;
         tracing::info!(listen = %address, "serving metrics");
-        let monitoring = crate::routes::monitoring(state.clone());
-        let stopping = state.clone();
-        tokio::spawn(async move {
-            let served = axum::serve(monitor, monitoring)
-                .with_graceful_shutdown(async move { stopping.shutting_down().await })
-                .await;
-            if let Err(error) = served {
-                tracing::error!(%error, "the metrics address failed");
-            }
+        // Through our own accept loop like the main address, with a small gate of its
+        // own: a few scrapers at a time, and the same header timeout, so idle
+        // connections here cannot take the descriptors the main address needs.
+        let gate = Gate::new(listener::Limits {
+            max_connections: 16,
+            max_connections_per_address: 16,
+            header_read_timeout: Duration::from_secs(state.config.header_read_timeout_seconds),
+            trusted_proxies: Default::default(),
         });
+        tokio::spawn(listener::serve(
+            monitor,
+            crate::routes::monitoring(state.clone()),
+            gate,
+            None,
+            state.shutdown.subscribe(),
+            Duration::from_secs(2),
+        ));
     }
     let mailer = tokio::spawn(crate::mail::run(
         state.mail.clone(),

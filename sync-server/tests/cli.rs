@@ -234,3 +234,67 @@ fn sigterm_stops_the_server_gracefully_and_logs_are_plain_json_lines() {
         "{rest:?}"
     );
 }
+
+/// An HTTP/1.1 GET on 127.0.0.1:`port`: the status and the body.
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.get(9..12)?.parse().ok()?;
+    Some((status, answer))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn metrics_can_have_an_internal_address_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (main, monitoring) = (free_port(), free_port());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sync-server"))
+        .arg("serve")
+        .env("SYNC_SERVER_DATA_DIR", dir.path())
+        .env("SYNC_SERVER_LISTEN", format!("127.0.0.1:{main}"))
+        .env(
+            "SYNC_SERVER_METRICS_LISTEN",
+            format!("127.0.0.1:{monitoring}"),
+        )
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while get(monitoring, "/healthz").is_none() {
+        assert!(std::time::Instant::now() < deadline, "never served");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (status, body) = get(monitoring, "/metrics").unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("sync_server_requests_total"), "{body}");
+    assert_eq!(get(monitoring, "/healthz").unwrap().0, 200);
+    assert_eq!(
+        get(monitoring, "/api/staff").unwrap().0,
+        404,
+        "nothing else there"
+    );
+    assert_eq!(
+        get(main, "/metrics").unwrap().0,
+        404,
+        "without a token, not on the main address"
+    );
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+}
