@@ -52,14 +52,4 @@ impl AppState {
     pub fn session_ended(&self) {
         self.sessions_changed.send_modify(|n| *n += 1);
     }
-
-    /// Returns once the server begins to shut down.
-    pub async fn shutting_down(&self) {
-        let mut shutdown = self.shutdown.subscribe();
-        while !*shutdown.borrow() {
-            if shutdown.changed().await.is_err() {
-                return;
-            }
-        }
-    }
 }
