@@ -20,6 +20,11 @@
 //! and peak resident memory while it ran) and their ratios (ours / reference; below 1
 //! means ours needed less).
 //!
+//! What TLS costs: `upload_tls`, `fetch_tls` and `restart_tls` run ours again with
+//! `tls_cert` and `tls_key` (HTTPS and WSS, rustls with ring, a CA made for the run) and
+//! give its figures beside the plain run's (`wss`, `ws`, and wss / ws). `BENCH_TLS=0`
+//! leaves them out; `BENCH_REFERENCE=0` runs only them (no Node.js needed).
+//!
 //! `cargo bench -p sync-server --bench side_by_side` runs N = 1,000 and 10,000,
 //! C = 10 and 50; `cargo test` runs every scenario once small, to prove it still works.
 //! Needs Node.js and `npm ci` in tests/js (scripts/test does it). For a part of it:
@@ -96,22 +101,25 @@ impl Figures {
 /// Prints a scenario's line: both servers' figures, and the ratio of every time, CPU
 /// time and memory figure (ours / reference).
 fn report(scenario: &str, params: Value, ours: &Figures, reference: &Figures) {
+    report_as(scenario, params, ("ours", ours), ("reference", reference));
+}
+
+/// A line of two runs named `a` and `b`, with the ratios a / b.
+fn report_as(scenario: &str, params: Value, a: (&str, &Figures), b: (&str, &Figures)) {
     let mut ratio = serde_json::Map::new();
     let measure = |name: &str| name.ends_with("ms") || name == "cpu_s" || name == "peak_rss_mb";
-    for (name, value) in ours.fields.iter().filter(|(name, _)| measure(name)) {
-        if let (Some(a), Some(b)) = (
-            value.as_f64(),
-            reference.fields.get(name).and_then(Value::as_f64),
-        ) && b > 0.0
+    for (name, value) in a.1.fields.iter().filter(|(name, _)| measure(name)) {
+        if let (Some(x), Some(y)) = (value.as_f64(), b.1.fields.get(name).and_then(Value::as_f64))
+            && y > 0.0
         {
-            ratio.insert(name.clone(), json!(round2(a / b)));
+            ratio.insert(name.clone(), json!(round2(x / y)));
         }
     }
     let line = json!({
         "scenario": scenario,
         "params": params,
-        "ours": ours.fields,
-        "reference": reference.fields,
+        a.0: a.1.fields,
+        b.0: b.1.fields,
         "ratio": ratio,
     });
     println!("{line}");
@@ -127,14 +135,19 @@ fn progress(scenario: &str, server: &str, figures: &[Figures]) {
     }
 }
 
-/// `upload`, `fetch` and `restart` of N records on one server.
+/// `upload`, `fetch` and `restart` of N records on one server; over HTTPS and WSS when
+/// `tls` (ours only).
 async fn documents(
     flavour: Flavour,
     n: usize,
     window: usize,
     dir: &std::path::Path,
+    tls: bool,
 ) -> [Figures; 3] {
     let mut server = ServerProcess::new(flavour, dir).unwrap();
+    if tls {
+        server.with_tls().unwrap();
+    }
     server.start().unwrap();
     let sent = Arc::new(SentLog::default());
     let mut records = records(&mut Ids::new(n as u64), &mut editor("anna"), n);
@@ -400,10 +413,13 @@ async fn main() {
     } else {
         SMALL
     };
+    let with_reference = std::env::var("BENCH_REFERENCE").map_or(true, |r| r != "0");
     let js = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/js");
     assert!(
-        js.join("node_modules/@automerge/automerge-repo-storage-nodefs")
-            .is_dir(),
+        !with_reference
+            || js
+                .join("node_modules/@automerge/automerge-repo-storage-nodefs")
+                .is_dir(),
         "the reference server is not installed: run `npm ci` in tests/js (scripts/test does)"
     );
     let list = |name: &str, default: &[usize]| -> Vec<usize> {
@@ -416,6 +432,7 @@ async fn main() {
     let uploads = list("BENCH_N", sizes.uploads);
     let connections = list("BENCH_C", sizes.connections);
     let burst = std::env::var("BENCH_BURST").map_or(true, |b| b != "0");
+    let tls = std::env::var("BENCH_TLS").map_or(true, |b| b != "0");
     let window = list("BENCH_WINDOW", &[WINDOW])[0];
     let kept = std::env::var_os("BENCH_KEEP").map(|_| {
         let kept = tempfile::tempdir().unwrap().keep();
@@ -431,14 +448,41 @@ async fn main() {
             n,
             window,
             &dir(format!("documents-{n}-ours")),
+            false,
         )
         .await;
         progress("documents", "ours", &ours);
+        if tls {
+            let wss = documents(
+                Flavour::Ours,
+                n,
+                window,
+                &dir(format!("documents-{n}-ours-tls")),
+                true,
+            )
+            .await;
+            progress("documents", "ours over TLS", &wss);
+            for (scenario, (wss, ws)) in ["upload_tls", "fetch_tls", "restart_tls"]
+                .into_iter()
+                .zip(wss.iter().zip(ours.iter()))
+            {
+                report_as(
+                    scenario,
+                    json!({ "n": n, "window": window }),
+                    ("wss", wss),
+                    ("ws", ws),
+                );
+            }
+        }
+        if !with_reference {
+            continue;
+        }
         let reference = documents(
             Flavour::Reference,
             n,
             window,
             &dir(format!("documents-{n}-reference")),
+            false,
         )
         .await;
         for (scenario, (ours, reference)) in ["upload", "fetch", "restart"]
@@ -452,6 +496,9 @@ async fn main() {
                 reference,
             );
         }
+    }
+    if !with_reference {
+        return;
     }
     for c in connections {
         let ours = latency(

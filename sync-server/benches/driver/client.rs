@@ -31,6 +31,8 @@ pub struct Endpoint {
     /// The session token, for servers that want one (ours).
     pub bearer: Option<String>,
     pub peer_id: String,
+    /// For a `wss://` URL: the TLS configuration that trusts the server.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -365,7 +367,14 @@ impl Client {
                 .headers_mut()
                 .insert("authorization", format!("Bearer {token}").parse()?);
         }
-        let (ws, _) = tokio_tungstenite::connect_async(request)
+        let port = request
+            .uri()
+            .port_u16()
+            .context("the endpoint's URL names its port")?;
+        let stream = super::tls::connect(port, endpoint.tls.as_ref())
+            .await
+            .with_context(|| format!("connecting to {}", endpoint.url))?;
+        let (ws, _) = tokio_tungstenite::client_async(request, stream)
             .await
             .with_context(|| format!("connecting to {}", endpoint.url))?;
         let (mut sink, mut stream) = ws.split();

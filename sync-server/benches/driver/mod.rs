@@ -1,6 +1,7 @@
 //! A protocol-level driver for automerge-repo sync servers, shared by the scenario
 //! benchmarks `side_by_side` and `load`: clients that speak the protocol themselves
-//! ([`client`], [`frame`]) and the server processes under test ([`servers`]).
+//! ([`client`], [`frame`]), the server processes under test ([`servers`]), and TLS for
+//! ours when its cost is measured ([`tls`]).
 //!
 //! The workload is what staff do most: client records ("Klient:in anlegen") and notes
 //! on them ("Notiz hinzufügen"), written through `model` as the desktop client writes
@@ -12,6 +13,7 @@
 pub mod client;
 pub mod frame;
 pub mod servers;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -16,6 +16,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 
 use super::client::Endpoint;
+use super::tls::{self, Tls};
 
 pub const TENANT: &str = "bench";
 
@@ -53,6 +54,8 @@ pub struct ServerProcess {
     admin_token: Option<String>,
     accounts: std::collections::HashSet<String>,
     peers: u64,
+    /// Ours serving HTTPS and WSS itself, and how clients trust it.
+    tls: Option<Tls>,
 }
 
 /// A session on a server: where to connect, and the token for its HTTP API (ours).
@@ -103,6 +106,7 @@ impl ServerProcess {
             admin_token: None,
             accounts: Default::default(),
             peers: 0,
+            tls: None,
         };
         if flavour == Flavour::Ours {
             let out = server
@@ -136,6 +140,16 @@ impl ServerProcess {
     /// Runs the server under `wrapper` from now on (e.g. `prlimit --as=… --`).
     pub fn wrap(&mut self, wrapper: &[&str]) {
         self.wrapper = wrapper.iter().map(|s| (*s).to_owned()).collect();
+    }
+
+    /// Ours speaks HTTPS and WSS from its next start, with a certificate of a CA made
+    /// for it, which its clients trust.
+    pub fn with_tls(&mut self) -> anyhow::Result<()> {
+        if self.flavour != Flavour::Ours {
+            bail!("only ours serves TLS itself");
+        }
+        self.tls = Some(Tls::new(&self.data_dir)?);
+        Ok(())
     }
 
     /// Starts ours with this configuration file's settings from now on.
@@ -176,6 +190,11 @@ impl ServerProcess {
                     .env("SYNC_SERVER_DATA_DIR", &self.data_dir)
                     .env("SYNC_SERVER_LISTEN", format!("127.0.0.1:{}", self.port))
                     .env("RUST_LOG", "warn");
+                if let Some(tls) = &self.tls {
+                    command
+                        .env("SYNC_SERVER_TLS_CERT", &tls.cert)
+                        .env("SYNC_SERVER_TLS_KEY", &tls.key);
+                }
                 command
             }
             Flavour::Reference => {
@@ -310,7 +329,7 @@ impl ServerProcess {
         let admin = self.admin().await?;
         let password = password_for(login);
         let body = json!({ "login": login, "role": role, "password": password });
-        let mut http = Http::connect(self.port).await?;
+        let mut http = Http::connect(self.port, self.tls.as_ref()).await?;
         let (status, answer) = http
             .call("POST", "/api/accounts", Some(&admin), Some(body))
             .await?;
@@ -383,6 +402,7 @@ impl ServerProcess {
                             url: format!("ws://127.0.0.1:{}", self.port),
                             bearer: None,
                             peer_id: format!("{login}-{}", self.peers),
+                            tls: None,
                         },
                         token: None,
                     }
@@ -403,11 +423,13 @@ impl ServerProcess {
             .into_iter()
             .map(|answer| {
                 let (token, peer_id) = answer?;
+                let scheme = if self.tls.is_some() { "wss" } else { "ws" };
                 Ok(Session {
                     endpoint: Endpoint {
-                        url: format!("ws://127.0.0.1:{}/sync", self.port),
+                        url: format!("{scheme}://127.0.0.1:{}/sync", self.port),
                         bearer: Some(token.clone()),
                         peer_id,
+                        tls: self.tls.as_ref().map(|tls| tls.client.clone()),
                     },
                     token: Some(token),
                 })
@@ -423,7 +445,7 @@ impl ServerProcess {
     }
 
     pub async fn login(&self, login: &str, password: &str) -> anyhow::Result<(String, String)> {
-        let mut http = Http::connect(self.port).await?;
+        let mut http = Http::connect(self.port, self.tls.as_ref()).await?;
         let body = json!({ "login": login, "password": password });
         let (status, answer) = http.call("POST", "/api/login", None, Some(body)).await?;
         if status != 200 {
@@ -450,7 +472,7 @@ impl ServerProcess {
         let Some(token) = &session.token else {
             return Ok(());
         };
-        let mut http = Http::connect(self.port).await?;
+        let mut http = Http::connect(self.port, self.tls.as_ref()).await?;
         for (id, creation) in records {
             let body = json!({ "id": id, "kind": "client-record", "creation": creation });
             let (status, answer) = http
@@ -473,15 +495,16 @@ impl Drop for ServerProcess {
     }
 }
 
-/// HTTP/1.1 with keep-alive to ours, for accounts, logins and registrations.
+/// HTTP/1.1 with keep-alive to ours, for accounts, logins and registrations; inside
+/// TLS when ours serves it.
 struct Http {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     host: String,
 }
 
 impl Http {
-    async fn connect(port: u16) -> anyhow::Result<Self> {
-        let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    async fn connect(port: u16, tls: Option<&Tls>) -> anyhow::Result<Self> {
+        let stream = tls::connect(port, tls.map(|tls| &tls.client)).await?;
         let (sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(async move {
