@@ -7,8 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "../../sync-server/tests/common/pki.rs"]
+mod pki;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use client_app::Workspace;
@@ -16,46 +18,8 @@ use client_app::tls::ConnectionSettings;
 use client_app::workspace::{MemberQuery, SignInError};
 use common::{TestServer, how, until};
 use model::client_record::NewClient;
+use pki::{Certificates, certificates};
 use sync_server::accounts::Role;
-
-/// A CA, and a certificate it signed for `names`: the PEM files.
-struct Certificates {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-fn certificates(dir: &Path, names: &[&str], expired: bool) -> Certificates {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Test-CA der Beratungsstelle");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-    let mut params = CertificateParams::new(names.clone()).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, names[0].as_str());
-    if expired {
-        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-    }
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    let certificates = Certificates {
-        ca: dir.join("ca.pem"),
-        cert: dir.join("cert.pem"),
-        key: dir.join("key.pem"),
-    };
-    std::fs::write(&certificates.ca, ca_cert.pem()).unwrap();
-    std::fs::write(&certificates.cert, cert.pem()).unwrap();
-    std::fs::write(&certificates.key, key.serialize_pem()).unwrap();
-    certificates
-}
 
 fn tls_server(dir: &Path, certificates: &Certificates) -> TestServer {
     TestServer::start_with(dir, None, |config| {

@@ -7,13 +7,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/pki.rs"]
+mod pki;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{PASSWORD, Server};
+use pki::Certificates;
+
+/// The names the test certificates are for.
+const LOOPBACK: &[&str] = &["127.0.0.1", "localhost"];
 use futures::{SinkExt as _, StreamExt as _};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, ServerName};
@@ -23,41 +29,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-
-/// A CA, and a certificate it signed for 127.0.0.1 and localhost: the PEM files.
-struct Certificates {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-fn certificates(dir: &Path) -> Certificates {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Test-CA der Beratungsstelle");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut params =
-        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "127.0.0.1");
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    let certificates = Certificates {
-        ca: dir.join("ca.pem"),
-        cert: dir.join("cert.pem"),
-        key: dir.join("key.pem"),
-    };
-    std::fs::write(&certificates.ca, ca_cert.pem()).unwrap();
-    std::fs::write(&certificates.cert, cert.pem()).unwrap();
-    std::fs::write(&certificates.key, key.serialize_pem()).unwrap();
-    certificates
-}
 
 fn tls_config(dir: &tempfile::TempDir, certificates: &Certificates) -> Config {
     Config {
@@ -137,7 +108,7 @@ async fn plain_http(addr: SocketAddr) -> Vec<u8> {
 #[tokio::test]
 async fn https_serves_the_api_and_wss_the_sync_protocol() {
     let (dir, pki) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let certificates = certificates(pki.path());
+    let certificates = pki::certificates(pki.path(), LOOPBACK, false);
     let config = tls_config(&dir, &certificates);
     assert_eq!(
         config.public_base_url(),
@@ -207,7 +178,7 @@ async fn https_serves_the_api_and_wss_the_sync_protocol() {
 #[tokio::test]
 async fn plain_http_to_the_tls_port_fails_cleanly_and_the_server_keeps_serving() {
     let (dir, pki) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let certificates = certificates(pki.path());
+    let certificates = pki::certificates(pki.path(), LOOPBACK, false);
     let config = Config {
         // Each failed connection must give its slot back, or the third would be refused.
         max_connections_per_address: 2,
@@ -230,7 +201,7 @@ async fn plain_http_to_the_tls_port_fails_cleanly_and_the_server_keeps_serving()
 #[tokio::test]
 async fn a_client_silent_before_its_handshake_is_closed_after_the_header_read_timeout() {
     let (dir, pki) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let certificates = certificates(pki.path());
+    let certificates = pki::certificates(pki.path(), LOOPBACK, false);
     let config = Config {
         header_read_timeout_seconds: 1,
         max_connections_per_address: 1,
@@ -266,7 +237,7 @@ async fn a_client_silent_before_its_handshake_is_closed_after_the_header_read_ti
 #[tokio::test]
 async fn tls_settings_that_do_not_work_stop_the_start_naming_the_file() {
     let (dir, pki) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let certificates = certificates(pki.path());
+    let certificates = pki::certificates(pki.path(), LOOPBACK, false);
     let refused = |config: Config| async move {
         let error = sync_server::open_state(&config)
             .await
@@ -316,7 +287,7 @@ async fn tls_settings_that_do_not_work_stop_the_start_naming_the_file() {
     assert!(error.contains("cannot read tls_key"), "{error}");
     // A key of another certificate.
     let other = tempfile::tempdir().unwrap();
-    let other = self::certificates(other.path());
+    let other = pki::certificates(other.path(), LOOPBACK, false);
     let error = refused(Config {
         tls_key: Some(other.key.clone()),
         ..tls_config(&dir, &certificates)

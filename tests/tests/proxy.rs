@@ -7,9 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "../../sync-server/tests/common/pki.rs"]
+mod pki;
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,42 +19,11 @@ use client_app::Workspace;
 use client_app::tls::ConnectionSettings;
 use client_app::workspace::{MemberQuery, SignIn};
 use common::{Server, all_synced, until};
+use pki::Certificates;
+
+/// The names the test certificates are for.
+const LOOPBACK: &[&str] = &["127.0.0.1", "localhost"];
 use model::client_record::NewClient;
-
-/// A CA, and a certificate it signed for 127.0.0.1 and localhost: the PEM files.
-struct Certificates {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-fn certificates(dir: &Path) -> Certificates {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Test-CA der Beratungsstelle");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut params =
-        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "127.0.0.1");
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    let certificates = Certificates {
-        ca: dir.join("ca.pem"),
-        cert: dir.join("cert.pem"),
-        key: dir.join("key.pem"),
-    };
-    std::fs::write(&certificates.ca, ca_cert.pem()).unwrap();
-    std::fs::write(&certificates.cert, cert.pem()).unwrap();
-    std::fs::write(&certificates.key, key.serialize_pem()).unwrap();
-    certificates
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -208,7 +179,7 @@ fn access_log(server: &Server) -> String {
 #[test]
 fn behind_nginx_every_client_address_counts_on_its_own() {
     let dir = tempfile::tempdir().unwrap();
-    let certificates = certificates(dir.path());
+    let certificates = pki::certificates(dir.path(), LOOPBACK, false);
     let server_dir = tempfile::tempdir().unwrap();
     let mut server = Server::new(server_dir.path());
     let password = server.account("anna", "counsellor");
@@ -292,7 +263,7 @@ fn sign_in_through(nginx: &Nginx, ca: &Path, dir: &Path, login: &str, password: 
 #[test]
 fn the_desktop_client_signs_in_and_syncs_through_nginx() {
     let dir = tempfile::tempdir().unwrap();
-    let certificates = certificates(dir.path());
+    let certificates = pki::certificates(dir.path(), LOOPBACK, false);
     let server_dir = tempfile::tempdir().unwrap();
     let mut server = Server::new(server_dir.path());
     let anna_password = server.account("anna", "counsellor");
