@@ -26,6 +26,15 @@ pub mod paths {
     pub const ACCOUNT_UNLOCK: &str = "/api/accounts/{account}/unlock";
     pub const ACCOUNT_DELETE: &str = "/api/accounts/{account}/delete";
     pub const ACCOUNT_PASSWORD: &str = "/api/accounts/{account}/password";
+    /// A new invitation e-mail for a staff account that has not set its password.
+    pub const ACCOUNT_INVITATION: &str = "/api/accounts/{account}/invitation";
+    /// The signed-in member of staff deletes their own account.
+    pub const OWN_ACCOUNT_DELETE: &str = "/api/account/delete";
+    /// A device's recovery key: stored at a sign-in, handed back after a password reset
+    /// so the device can re-key its local store (see ARCHITECTURE.md).
+    pub const RECOVERY: &str = "/api/recovery/{device}";
+    /// The web page where a person (role `client`) signs in to delete their own account.
+    pub const ACCOUNT_PAGE: &str = "/account";
     pub const CLIENT_DELETE: &str = "/api/clients/{record}/delete";
     pub const CLIENT_RESTORE: &str = "/api/clients/{record}/restore";
     pub const CLIENT_CONTACT: &str = "/api/clients/{record}/contact";
@@ -128,6 +137,8 @@ pub enum ErrorCode {
     UnknownRole,
     /// An admin may not lock, delete or set the password of their own account.
     NotYourself,
+    /// The last active admin of a tenant cannot delete their own account.
+    LastAdmin,
     DocumentIdTaken,
     CreationMissing,
     BadCreation,
@@ -171,6 +182,7 @@ impl ErrorCode {
             ErrorCode::NoSuchAccount => "no-such-account",
             ErrorCode::UnknownRole => "unknown-role",
             ErrorCode::NotYourself => "not-yourself",
+            ErrorCode::LastAdmin => "last-admin",
             ErrorCode::DocumentIdTaken => "document-id-taken",
             ErrorCode::CreationMissing => "creation-missing",
             ErrorCode::BadCreation => "bad-creation",
@@ -305,12 +317,37 @@ pub struct AccountSummary {
     pub state: AccountState,
 }
 
-/// `POST /api/accounts`: a staff account with the password an admin hands over.
+/// `POST /api/accounts`: a staff account, either with a password an admin hands over
+/// once, or with an e-mail address that gets an invitation to set it (exactly one of
+/// the two). The address is used for the invitation only and not kept.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAccount {
     pub login: String,
     pub role: Role,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `POST /api/accounts/{account}/invitation`: where to send a new invitation.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffInvitation {
+    pub email: String,
+}
+
+/// `POST /api/account/delete`: one's own account, confirmed with its password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteOwnAccount {
     pub password: String,
+}
+
+/// `PUT` and `GET /api/recovery/{device}`: a device's recovery key (32 random bytes,
+/// base64url without padding). `{device}` is the device's own random id (22 to 64
+/// characters of `[A-Za-z0-9_-]`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryKey {
+    pub key: String,
 }
 
 /// The id of an account just created.
@@ -339,7 +376,16 @@ macro_rules! redacted_debug {
     )*};
 }
 
-redacted_debug!(Login, PasswordChange, Contact, NewAccount, NewPassword);
+redacted_debug!(
+    Login,
+    PasswordChange,
+    Contact,
+    NewAccount,
+    NewPassword,
+    StaffInvitation,
+    DeleteOwnAccount,
+    RecoveryKey
+);
 
 impl fmt::Debug for LoginAnswer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

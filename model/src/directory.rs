@@ -16,6 +16,10 @@ pub struct Directory {
     pub entries: BTreeMap<String, DirectoryEntry>,
     /// Document id to the time of the purge (milliseconds since the epoch).
     pub purged: BTreeMap<String, u64>,
+    /// When the tenant's staff last changed (an account created, renamed, locked,
+    /// unlocked or deleted; milliseconds since the epoch): a client that sees it move
+    /// asks for the staff list again. Absent in directories written before it existed.
+    pub staff_changed_ms: Option<u64>,
 }
 
 impl Schema for Directory {
@@ -43,6 +47,7 @@ impl Document<Directory> {
             owner,
             entries: BTreeMap::new(),
             purged: BTreeMap::new(),
+            staff_changed_ms: None,
         })
     }
 

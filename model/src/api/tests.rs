@@ -115,9 +115,10 @@ fn accounts() {
         NewAccount {
             login: "neu".into(),
             role: Role::Counsellor,
-            password: "p".into(),
+            password: Some("p".into()),
+            email: None,
         },
-        json!({"login": "neu", "role": "counsellor", "password": "p"}),
+        json!({"login": "neu", "role": "counsellor", "password": "p", "email": null}),
     );
     check(
         AccountCreated {
