@@ -153,6 +153,38 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX mail_queue_due ON mail_queue(next_attempt_ms)
         WHERE sent_ms IS NULL AND failed_ms IS NULL;
 "#,
+    r#"
+    -- Purging (purge.rs). Facts read out of documents, as for access: each client
+    -- record's effective deletion day (the fold's view; no row when not deleted) and each
+    -- tenant's deletion interval (its catalogue).
+    CREATE TABLE deletion_days (
+        person TEXT PRIMARY KEY,
+        day TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE deletion_intervals (
+        tenant TEXT PRIMARY KEY,
+        days INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- A purge, recorded before anything is deleted: the client record, its tenant, the
+    -- ids of the documents it removes (space-separated), the day it ran on; finished
+    -- once everything is gone. Ids only.
+    CREATE TABLE purges (
+        person TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        documents TEXT NOT NULL,
+        day TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        finished_ms INTEGER
+    ) WITHOUT ROWID;
+    -- Every purged document id: never registered again, listed as purged in every
+    -- directory of its tenant.
+    CREATE TABLE purged_documents (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        purged_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX purged_by_tenant ON purged_documents(tenant);
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]
