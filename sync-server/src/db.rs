@@ -185,6 +185,18 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX purged_by_tenant ON purged_documents(tenant);
 "#,
+    r#"
+    -- Device recovery keys (accounts/recovery.rs): per account and device, the random
+    -- key a device's local store is also sealed under, handed back only to the same
+    -- account after a password reset. Deleted with the account.
+    CREATE TABLE recovery_keys (
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        device TEXT NOT NULL,
+        key BLOB NOT NULL,
+        stored_ms INTEGER NOT NULL,
+        PRIMARY KEY (account_id, device)
+    ) WITHOUT ROWID;
+"#,
 ];
 
 #[derive(Debug, thiserror::Error)]
