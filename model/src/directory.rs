@@ -146,3 +146,40 @@ pub fn update_in_place(
     .map_err(|failure| failure.error)?;
     Ok(changed)
 }
+
+/// Lists every document of `purged` (id to the time of its purge) as purged in a
+/// directory held as a plain Automerge document (the server's copy), in one change,
+/// and removes their entries. Writes nothing for ids it lists already; returns how many
+/// it added.
+pub fn purge_in_place(
+    doc: &mut automerge::Automerge,
+    purged: &BTreeMap<String, u64>,
+) -> Result<usize, DocumentError> {
+    use automerge::{ObjType, ReadDoc, Value, transaction::Transactable};
+
+    let map = |doc: &automerge::Automerge, name: &str| match doc.get(automerge::ROOT, name)? {
+        Some((Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(DocumentError::MissingPath(name.into())),
+    };
+    let listed = map(doc, "purged")?;
+    let entries = map(doc, "entries")?;
+    let missing: Vec<(&String, u64)> = purged
+        .iter()
+        .filter(|(key, _)| !matches!(doc.get(&listed, key.as_str()), Ok(Some(_))))
+        .map(|(key, at_ms)| (key, *at_ms))
+        .collect();
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    doc.transact::<_, _, DocumentError>(|tx| {
+        for (key, at_ms) in &missing {
+            if tx.get(&entries, key.as_str())?.is_some() {
+                tx.delete(&entries, key.as_str())?;
+            }
+            autosurgeon::reconcile_prop(tx, &listed, key.as_str(), *at_ms)?;
+        }
+        Ok(())
+    })
+    .map_err(|failure| failure.error)?;
+    Ok(missing.len())
+}

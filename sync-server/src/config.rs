@@ -116,6 +116,13 @@ pub struct Config {
     /// How many password checks (PBKDF2, 600,000 rounds each) may run at once; further
     /// logins wait their turn, so a login storm cannot take every core.
     pub max_concurrent_logins: usize,
+    /// Days added to "today" (drills and tests only: a purge after the deletion
+    /// interval can be tried without waiting for it). 0 in service.
+    pub clock_offset_days: i64,
+    /// Drills and tests only: the purge stops this long after its first step (the
+    /// purge recorded, its documents forgotten), so that a crash in the middle of a
+    /// purge can be tried. 0 in service.
+    pub purge_pause_seconds: u64,
 }
 
 /// How e-mail leaves the server (`mail_transport`).
@@ -191,6 +198,8 @@ impl Default for Config {
             timezone: chrono_tz::Europe::Berlin,
             log_format: LogFormat::Text,
             max_concurrent_logins: 4,
+            clock_offset_days: 0,
+            purge_pause_seconds: 0,
         }
     }
 }

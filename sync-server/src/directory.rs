@@ -9,7 +9,10 @@
 //! restriction or an account's state means a complete update of the directories
 //! concerned. Changes are taken in batches, so a burst of registrations costs one change
 //! per directory. At start and on each new day (responsibilities begin and end by date)
-//! every directory gets a complete update.
+//! every directory gets a complete update. A purge (`crate::purge`) means a complete
+//! update of its tenant's directories; every complete update also lists the tenant's
+//! purged documents as purged, so a directory created after a purge, or a device that
+//! was offline during it, learns what to delete.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -151,10 +154,17 @@ impl Directories {
                 }
             }
         }
+        let mut purged_by_tenant: BTreeMap<TenantId, BTreeMap<String, u64>> = BTreeMap::new();
         for account in &complete {
             partial.remove(account);
             let wanted = self.everything_for(account);
             self.write_logged(account, &wanted, true).await;
+            if let Some(viewer) = self.registry.viewer(account) {
+                let purged = purged_by_tenant
+                    .entry(viewer.tenant.clone())
+                    .or_insert_with(|| self.registry.purged_in(&viewer.tenant));
+                self.write_purged(account, purged).await;
+            }
         }
         for (account, ids) in partial {
             let ids: Vec<DocumentId> = ids.into_iter().collect();
@@ -183,6 +193,27 @@ impl Directories {
             Err(error) => {
                 tracing::error!(account = %account_id, %error, "cannot update a directory");
             }
+        }
+    }
+
+    /// Lists `purged` as purged in the directory of `account_id`.
+    async fn write_purged(&self, account_id: &UserId, purged: &BTreeMap<String, u64>) {
+        if purged.is_empty() {
+            return;
+        }
+        let Some(directory_id) = self.registry.directory_of(account_id) else {
+            return;
+        };
+        let Ok(Some(handle)) = self.repo.find(crate::wire::to_samod(directory_id)).await else {
+            return;
+        };
+        match authoring::held(&handle, |doc| directory::purge_in_place(doc, purged)) {
+            Ok(Ok(0)) => {}
+            Ok(Ok(added)) => tracing::debug!(account = %account_id, added, "purged documents listed"),
+            Ok(Err(error)) => {
+                tracing::error!(account = %account_id, %error, "cannot list purged documents");
+            }
+            Err(_) => {}
         }
     }
 
@@ -226,7 +257,7 @@ enum Scope {
 fn scope_of(registry: &Registry, change: AccessChange) -> Option<Scope> {
     match change {
         AccessChange::Account(account) => Some(Scope::Account(account)),
-        AccessChange::Tenant(tenant) => Some(Scope::Tenant(tenant)),
+        AccessChange::Tenant(tenant) | AccessChange::Purged(tenant) => Some(Scope::Tenant(tenant)),
         AccessChange::Document(id) => {
             let entry = registry.entry(&id)?;
             // Directories are in no directory.

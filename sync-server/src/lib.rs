@@ -41,6 +41,8 @@
 //! - [`routes`]: the router.
 //! - [`listener`]: accepting connections: caps per address and in all, header timeouts.
 //! - [`proxies`]: trusted proxies, and the client's address behind them.
+//! - [`purge`]: the deletion routine: everything of a person, once the tenant's
+//!   deletion interval has passed.
 //! - [`server`]: opening the state, binding and graceful shutdown.
 //!
 //! Modules the binary, the tests and the benchmarks use are public; the rest are the
@@ -67,6 +69,7 @@ pub(crate) mod metrics;
 pub mod password;
 pub(crate) mod person;
 pub(crate) mod proxies;
+pub(crate) mod purge;
 pub(crate) mod registry;
 pub(crate) mod routes;
 pub(crate) mod server;

@@ -80,6 +80,9 @@ pub enum AccessChange {
     Tenant(TenantId),
     /// The account was created, locked, unlocked or deleted.
     Account(UserId),
+    /// Documents of the tenant were purged (`purge`): every directory of the tenant
+    /// lists them as purged.
+    Purged(TenantId),
 }
 
 #[derive(Debug, Default)]
@@ -95,6 +98,12 @@ struct Index {
     /// server's that may write its server-only maps (`guard`).
     creations: HashMap<DocumentId, ChangeHash>,
     facts: Facts,
+    /// For the purge: each client record's effective deletion day (the fold's view;
+    /// absent when not deleted), each tenant's deletion interval (from its catalogue),
+    /// and the documents purged so far, by tenant, with the time of their purge.
+    deletions: HashMap<DocumentId, Date>,
+    intervals: HashMap<TenantId, u64>,
+    purged: HashMap<DocumentId, (TenantId, u64)>,
 }
 
 #[derive(Debug)]
@@ -102,6 +111,8 @@ pub struct Registry {
     conn: Mutex<Connection>,
     /// Whose "today" decides which responsibilities are valid.
     timezone: chrono_tz::Tz,
+    /// Days added to today (`clock_offset_days`, for drills and tests); 0 in service.
+    clock_offset_days: i64,
     index: RwLock<Index>,
     /// Moves when access to any document may have changed (an account, a tenant's
     /// restriction, a new day).
@@ -211,11 +222,13 @@ impl Registry {
                     });
             }
         }
+        load_purge_facts(&conn, &mut index)?;
         let (generation, _) = watch::channel(0);
         let (changes, changes_out) = mpsc::unbounded_channel();
         Ok(Self {
             conn: Mutex::new(conn),
             timezone,
+            clock_offset_days: 0,
             index: RwLock::new(index),
             generation,
             watchers: Mutex::new(HashMap::new()),
@@ -224,9 +237,24 @@ impl Registry {
         })
     }
 
-    /// Today in the organisation's time zone.
+    /// Shifts [`Registry::today`] by `days` (`clock_offset_days`: drills and tests
+    /// let time pass without waiting for it).
+    pub fn with_clock_offset(mut self, days: i64) -> Self {
+        self.clock_offset_days = days;
+        self
+    }
+
+    /// Today in the organisation's time zone (shifted by `clock_offset_days`).
     pub fn today(&self) -> Date {
-        today_in(self.timezone)
+        let today = today_in(self.timezone);
+        if self.clock_offset_days == 0 {
+            return today;
+        }
+        today
+            .naive()
+            .checked_add_signed(chrono::TimeDelta::days(self.clock_offset_days))
+            .map(Date::from)
+            .unwrap_or(today)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -259,6 +287,8 @@ impl Registry {
             AccessChange::Tenant(_) | AccessChange::Account(_) => {
                 self.generation.send_modify(|g| *g += 1);
             }
+            // `forget_purged` wakes the purged documents' watchers itself.
+            AccessChange::Purged(_) => {}
         }
         // Nobody listening (a test without a directory writer) is fine.
         let _ = self.changes.send(change);
@@ -440,6 +470,10 @@ impl Registry {
         by: Option<&UserId>,
         creation: Option<ChangeHash>,
     ) -> Result<Registered, RegistryError> {
+        if self.read().purged.contains_key(&id) {
+            // A purged id never comes back: every directory lists it as purged.
+            return Err(RegistryError::Taken);
+        }
         if let Some(existing) = self.entry(&id) {
             let same_creation = creation.is_none_or(|hash| self.creation(&id) == Some(hash));
             return if existing == entry && same_creation {
@@ -680,6 +714,10 @@ impl Registry {
         ids
     }
 }
+
+mod purged;
+use purged::load_purge_facts;
+pub use purged::Deletion;
 
 #[cfg(test)]
 mod tests;

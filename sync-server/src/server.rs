@@ -33,7 +33,10 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let tls = crate::tls::server_config(config)?;
     let path = config.database_path();
     let accounts = Accounts::new(db::open(&path)?, config);
-    let registry = Arc::new(Registry::open(db::open(&path)?, config.timezone)?);
+    let registry = Arc::new(
+        Registry::open(db::open(&path)?, config.timezone)?
+            .with_clock_offset(config.clock_offset_days),
+    );
     let storage = SqliteStorage::new(db::open(&path)?);
     let persisted = storage.persisted();
     let mail = Arc::new(crate::mail::Mail::open(db::open(&path)?, config)?);
@@ -100,6 +103,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         )),
     });
     tokio::spawn(forget_old_accesses(Arc::downgrade(&state)));
+    tokio::spawn(crate::purge::run(Arc::downgrade(&state)));
     Ok(state)
 }
 

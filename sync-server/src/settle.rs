@@ -4,9 +4,11 @@
 //! [`run`] worker then, per document and at most once per batch:
 //! - client records: `conflict_rules::settle_record` writes the outcome of concurrent
 //!   primary claims back as the server's own change; the record's responsibilities (and
-//!   its primary caretaker) go to the registry, for the timeline restriction;
+//!   its primary caretaker) go to the registry, for the timeline restriction, and so
+//!   does its effective deletion day, for the purge;
 //! - timelines: `conflict_rules::settle_timeline` stores whether each action applied;
-//! - catalogues: the tenant's timeline restriction goes to the registry;
+//! - catalogues: the tenant's timeline restriction and deletion interval go to the
+//!   registry;
 //! - contact documents: direct messages still marked `Queued` go to the mail queue;
 //! - notebooks: which uploaded files they reference, for the blob store's access check.
 //!
@@ -21,7 +23,7 @@ use model::catalogue::Catalogue;
 use model::client_contact::{ClientContact, Delivery};
 use model::client_record::ClientRecord;
 use model::timeline::Timeline;
-use model::{DocKind, Document, Period, TenantId};
+use model::{Date, DocKind, Document, Period, TenantId};
 use samod::{DocumentId, RepoEvent, RepoObserver};
 use tokio::sync::mpsc;
 
@@ -54,8 +56,10 @@ impl RepoObserver for ChangeObserver {
 
 /// What settling learned, for the registry or the mail queue.
 enum Fact {
-    Responsibilities(Vec<Grant>),
-    Restriction(TenantId, bool),
+    /// A client record's responsibilities and its effective deletion day.
+    Record(Vec<Grant>, Option<Date>),
+    /// A tenant's timeline restriction and deletion interval.
+    Catalogue(TenantId, bool, u64),
     Mail(Vec<crate::mail::Outgoing>),
     BlobRefs(Vec<String>),
 }
@@ -135,8 +139,12 @@ async fn settle_one(
     };
     settled.insert(id, heads);
     let stored = match fact {
-        Some(Fact::Responsibilities(grants)) => registry.set_responsibilities(id, grants),
-        Some(Fact::Restriction(tenant, on)) => registry.set_timeline_restriction(&tenant, on),
+        Some(Fact::Record(grants, deleted_on)) => registry
+            .set_responsibilities(id, grants)
+            .and_then(|()| registry.set_deletion_day(id, deleted_on)),
+        Some(Fact::Catalogue(tenant, on, interval)) => registry
+            .set_timeline_restriction(&tenant, on)
+            .and_then(|()| registry.set_deletion_interval(&tenant, interval)),
         Some(Fact::Mail(messages)) => {
             let mail = mail.clone();
             let doc = id;
@@ -211,6 +219,7 @@ fn settle_in(
                 Ok(typed.read()?)
             })?;
             let (view, _) = conflict_rules::record::fold_record(&record);
+            let deleted_on = deletion_day(&view);
             let mut grants: Vec<Grant> = view
                 .responsibilities
                 .values()
@@ -227,7 +236,7 @@ fn settle_in(
                     deactivated: false,
                 });
             }
-            Ok(Some(Fact::Responsibilities(grants)))
+            Ok(Some(Fact::Record(grants, deleted_on)))
         }
         DocKind::Timeline => {
             authoring::edit(doc, actor, |typed: &mut Document<Timeline>| {
@@ -238,9 +247,10 @@ fn settle_in(
         DocKind::Catalogue => {
             let catalogue = Document::<Catalogue>::load(&doc.save_nocompress())?.read()?;
             // The tenant is the registry's, never what the document claims.
-            Ok(Some(Fact::Restriction(
+            Ok(Some(Fact::Catalogue(
                 tenant.clone(),
                 catalogue.settings.restrict_timeline_to_responsibles,
+                catalogue.settings.deletion_interval_days,
             )))
         }
         DocKind::Notebook => {
@@ -255,5 +265,14 @@ fn settle_in(
             Ok(Some(Fact::Mail(crate::mail::direct_messages(id, &contact))))
         }
         _ => Ok(None),
+    }
+}
+
+/// The effective deletion day of a record's view: the day of the deletion that wins the
+/// fold; none when it is not deleted (never, or restored since).
+pub fn deletion_day(view: &conflict_rules::record::RecordView) -> Option<Date> {
+    match view.status {
+        conflict_rules::record::ClientStatus::Deleted { on } => Some(on),
+        _ => None,
     }
 }

@@ -5,7 +5,9 @@
 //!
 //! - `POST /api/clients/{record}/delete`, `…/restore` (admins): a deletion event in the
 //!   client record; the record then reads as deleted everywhere, and a restore undoes
-//!   it. (Purging after the tenant's deletion interval is not built yet.)
+//!   it. The record's effective deletion day (its fold's, so a concurrent restore wins)
+//!   goes to the registry at once; `crate::purge` removes everything of the person
+//!   once the tenant's deletion interval has passed since that day.
 //! - `PUT /api/clients/{record}/contact` (admins; and the member of staff who created
 //!   the record, while the person has no contact document yet: the hand-over of contact
 //!   data at "Klient:in anlegen"): e-mail and phone in the client contact, which the
@@ -58,6 +60,7 @@ pub async fn delete(
             doc.mark_deleted(&mut editor, on)
         })
         .await?;
+    note_deletion_day(&state, record).await?;
     tracing::info!(document = %record, "client marked for deletion");
     Ok(Json(Deletion {
         deleted_on: Some(on.to_string()),
@@ -77,8 +80,20 @@ pub async fn restore(
             doc.restore(&mut editor)
         })
         .await?;
+    note_deletion_day(&state, record).await?;
     tracing::info!(document = %record, "client restored");
     Ok(Json(Deletion { deleted_on: None }))
+}
+
+/// Hands the registry the record's effective deletion day as the fold now sees it, for
+/// the purge (settling does the same whenever a client sends changes of the record).
+async fn note_deletion_day(state: &Arc<AppState>, record: model::DocumentId) -> Result<(), ApiError> {
+    let read: ClientRecord = state.author.read(record).await?;
+    let (view, _) = conflict_rules::record::fold_record(&read);
+    let day = crate::settle::deletion_day(&view);
+    let registry = state.registry.clone();
+    blocking(move || registry.set_deletion_day(record, day)).await?;
+    Ok(())
 }
 
 pub async fn set_contact(

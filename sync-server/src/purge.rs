@@ -1,0 +1,571 @@
+//! The deletion routine ("Löschroutine"): once the tenant's deletion interval has
+//! passed since a client record's effective deletion day (the fold's view, as the
+//! registry has it from settling and from the delete and restore routes), everything of
+//! the person goes:
+//!
+//! 1. the record, its contact, its timeline, every notebook about the person (every
+//!    document registered with the record as its `person`) and the directory of the
+//!    person's own account are forgotten by the registry, and their ids are remembered
+//!    as purged (`purged_documents`): from now on they are nobody's (deny by default),
+//!    no one can register them again, and every directory of the tenant lists them as
+//!    purged, so that each device deletes its copy;
+//! 2. the person's own account (role `client`) with its sessions and invitations,
+//!    the mail queue's rows about the person (invitations name the record, direct
+//!    messages the contact document) and their pickup files not yet collected, and the
+//!    uploaded files the person's notebooks referenced that no remaining notebook of the
+//!    tenant references;
+//! 3. the person's membership in every group and bookmark list of the tenant, removed
+//!    as the server's own edit of those documents;
+//! 4. samod's stored chunks of each document (`repo_storage`, keys `<id>/…`);
+//! 5. the purge is marked finished, the audit log notes it (the record's id, how many
+//!    documents, the day; no names), and the WAL is checkpointed and truncated, so
+//!    that, with `secure_delete`, the bytes are gone from the database's files.
+//!
+//! A purge is recorded (`purges`, with its list of documents) before anything is
+//! deleted, every step is a transaction or repeatable, and an unfinished purge is
+//! finished first on every run, the first of which is at start: a crash in the middle
+//! loses nothing that should go. Doing a purge again changes nothing.
+//!
+//! samod has no way to drop a document it holds in memory (samod 0.16's `Repo` has no
+//! such call): a purged document's in-memory copy stays until the server restarts, but
+//! nothing reaches it any more. The registry does not know it, so the share policy and
+//! the edge refuse it to every peer, settling skips it, and nothing the server edits
+//! finds it (every route looks documents up in the registry first); with no change,
+//! samod writes nothing of it again. Each run also deletes any stored chunk of a purged
+//! id that a write in flight during its purge may have left.
+//!
+//! The worker runs at start, every hour and at each new day. `purge_pause_seconds`
+//! (drills and tests only) makes it wait after step 1, so a crash in the middle of a
+//! purge can be tried.
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use model::catalogue::{Catalogue, DEFAULT_DELETION_INTERVAL_DAYS};
+use model::client_record::ClientRecord;
+use model::{Date, DocKind, Document, DocumentId, TenantId, UserId};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::accounts::now_ms;
+use crate::error::ApiError;
+use crate::registry::Deletion;
+use crate::state::AppState;
+
+/// How often the worker looks for due purges (and at each new day).
+const EVERY: Duration = Duration::from_secs(3600);
+
+/// How often it looks whether the day changed.
+const TICK: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error("a document could not be edited or read")]
+    Document,
+    #[error("a background task failed")]
+    Task,
+}
+
+/// One purge as recorded in `purges`.
+#[derive(Debug, Clone)]
+struct Recorded {
+    person: DocumentId,
+    tenant: TenantId,
+    documents: Vec<DocumentId>,
+    started_ms: u64,
+}
+
+/// The worker's own connection to the database.
+type Conn = Arc<Mutex<Connection>>;
+
+fn lock(conn: &Conn) -> std::sync::MutexGuard<'_, Connection> {
+    // Every write is one transaction: a poisoned lock is consistent.
+    conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+async fn on_conn<T: Send + 'static>(
+    conn: &Conn,
+    f: impl FnOnce(&mut Connection) -> Result<T, PurgeError> + Send + 'static,
+) -> Result<T, PurgeError> {
+    let conn = conn.clone();
+    tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
+        .await
+        .map_err(|_| PurgeError::Task)?
+}
+
+/// Purges what is due, at start, every hour and at each new day, until the server's
+/// state is gone or it shuts down.
+pub async fn run(state: Weak<AppState>) {
+    let Some(path) = state.upgrade().map(|s| s.config.database_path()) else {
+        return;
+    };
+    let conn = match tokio::task::spawn_blocking(move || crate::db::open(&path)).await {
+        Ok(Ok(conn)) => Arc::new(Mutex::new(conn)),
+        _ => {
+            tracing::error!("the purge cannot open the database; nothing will be purged");
+            return;
+        }
+    };
+    let mut clock = tokio::time::interval(TICK);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Option<(Date, Instant)> = None;
+    loop {
+        clock.tick().await;
+        let Some(state) = state.upgrade() else {
+            return;
+        };
+        if *state.shutdown.borrow() {
+            return;
+        }
+        let today = state.registry.today();
+        let due = match last {
+            Some((day, at)) => day != today || at.elapsed() >= EVERY,
+            None => true,
+        };
+        if !due {
+            continue;
+        }
+        last = Some((today, Instant::now()));
+        if let Err(error) = purge_due(&state, &conn).await {
+            tracing::error!(%error, "the purge did not finish; it is tried again");
+        }
+    }
+}
+
+/// Finishes unfinished purges, then purges every person whose deletion interval has
+/// passed. Returns how many purges finished.
+pub async fn purge_due(state: &Arc<AppState>, conn: &Conn) -> Result<usize, PurgeError> {
+    let mut finished = 0;
+    let unfinished = on_conn(conn, |c| unfinished(c)).await?;
+    for recorded in unfinished {
+        tracing::info!(document = %recorded.person, "finishing an interrupted purge");
+        finished += usize::from(carry_out(state, conn, &recorded).await?);
+    }
+    let today = state.registry.today();
+    for deletion in state.registry.deletions() {
+        let Some(day) = due_day(state, &deletion, today).await else {
+            continue;
+        };
+        let recorded = record(state, conn, &deletion, day).await?;
+        finished += usize::from(carry_out(state, conn, &recorded).await?);
+    }
+    sweep_storage(state, conn).await?;
+    Ok(finished)
+}
+
+/// The deletion day of `deletion` if its purge is due `today`, checked against the
+/// record as the server holds it now (a restore the registry has not heard of yet
+/// keeps everything).
+async fn due_day(state: &Arc<AppState>, deletion: &Deletion, today: Date) -> Option<Date> {
+    let interval = interval_of(state, &deletion.tenant).await?;
+    if deletion.day.plus_days(interval) > today {
+        return None;
+    }
+    let record: ClientRecord = match state.author.read(deletion.person).await {
+        Ok(record) => record,
+        Err(_) => {
+            tracing::warn!(document = %deletion.person, "a deleted record cannot be read; not purged");
+            return None;
+        }
+    };
+    let (view, _) = conflict_rules::record::fold_record(&record);
+    let day = crate::settle::deletion_day(&view);
+    if day != Some(deletion.day) {
+        let registry = state.registry.clone();
+        let person = deletion.person;
+        let _ = tokio::task::spawn_blocking(move || registry.set_deletion_day(person, day)).await;
+    }
+    let day = day?;
+    (day.plus_days(interval) <= today).then_some(day)
+}
+
+/// The tenant's deletion interval (at least a day): as its catalogue said when last
+/// settled; else read from its catalogue now; the default for a tenant without one.
+/// `None` while a catalogue exists that cannot be read: nothing is purged early.
+async fn interval_of(state: &Arc<AppState>, tenant: &TenantId) -> Option<u64> {
+    if let Some(days) = state.registry.deletion_interval(tenant) {
+        return Some(days.max(1));
+    }
+    let catalogues = state.registry.documents_of_kind(tenant, DocKind::Catalogue);
+    if catalogues.is_empty() {
+        return Some(DEFAULT_DELETION_INTERVAL_DAYS);
+    }
+    for id in catalogues {
+        if let Ok(catalogue) = state.author.read::<Catalogue>(id).await {
+            let days = catalogue.settings.deletion_interval_days;
+            let registry = state.registry.clone();
+            let tenant = tenant.clone();
+            let _ =
+                tokio::task::spawn_blocking(move || registry.set_deletion_interval(&tenant, days))
+                    .await;
+            return Some(days.max(1));
+        }
+    }
+    None
+}
+
+/// Records the purge of `deletion`'s person before anything is deleted: the documents
+/// it removes. Notebooks' references to uploaded files are brought up to date first.
+async fn record(
+    state: &Arc<AppState>,
+    conn: &Conn,
+    deletion: &Deletion,
+    day: Date,
+) -> Result<Recorded, PurgeError> {
+    let person = deletion.person;
+    let mut documents = state.registry.documents_of(&person);
+    if !documents.contains(&person) {
+        documents.push(person);
+    }
+    let account = on_conn(conn, move |c| Ok(person_account(c, &person)?)).await?;
+    if let Some(directory) = account.and_then(|a| state.registry.directory_of(&UserId::new(a))) {
+        documents.push(directory);
+    }
+    documents.sort();
+    documents.dedup();
+    for id in &documents {
+        if state.registry.entry(id).map(|e| e.kind) != Some(DocKind::Notebook) {
+            continue;
+        }
+        if let Ok(notebook) = state.author.read::<model::notebook::Notebook>(*id).await {
+            let hashes: Vec<String> = notebook.documents.into_values().map(|d| d.sha256).collect();
+            let blobs = state.blobs.clone();
+            let notebook = id.to_string();
+            let _ = tokio::task::spawn_blocking(move || blobs.set_refs(&notebook, &hashes)).await;
+        }
+    }
+    let tenant = deletion.tenant.clone();
+    let started_ms = now_ms();
+    let list = documents
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    on_conn(conn, move |c| {
+        c.execute(
+            "INSERT INTO purges (person, tenant, documents, day, started_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (person) DO NOTHING",
+            params![
+                person.to_string(),
+                tenant.as_str(),
+                list,
+                day.to_string(),
+                started_ms as i64
+            ],
+        )?;
+        Ok(())
+    })
+    .await?;
+    let recorded = on_conn(conn, move |c| recorded(c, &person)).await?;
+    recorded.ok_or(PurgeError::Document)
+}
+
+/// Carries out a recorded purge, each step repeatable; true once it is finished.
+async fn carry_out(
+    state: &Arc<AppState>,
+    conn: &Conn,
+    purge: &Recorded,
+) -> Result<bool, PurgeError> {
+    // 1. Nobody's from now on, and remembered as purged.
+    let registry = state.registry.clone();
+    let (person, tenant, documents) = (purge.person, purge.tenant.clone(), purge.documents.clone());
+    let at_ms = purge.started_ms;
+    tokio::task::spawn_blocking(move || {
+        registry.forget_purged(person, &tenant, &documents, at_ms)
+    })
+    .await
+    .map_err(|_| PurgeError::Task)??;
+    if state.config.purge_pause_seconds > 0 {
+        tracing::info!(document = %purge.person, "the purge pauses (purge_pause_seconds)");
+        tokio::time::sleep(Duration::from_secs(state.config.purge_pause_seconds)).await;
+    }
+
+    // 2. The person's account, mail and uploaded files.
+    let outbox = state.mail.outbox().to_owned();
+    let (person, tenant, documents) = (purge.person, purge.tenant.clone(), purge.documents.clone());
+    let account = on_conn(conn, move |c| {
+        delete_rows(c, &person, &tenant, &documents, &outbox)
+    })
+    .await?;
+    if let Some(account) = account {
+        let registry = state.registry.clone();
+        let id = UserId::new(account);
+        tokio::task::spawn_blocking(move || registry.refresh_account(&id))
+            .await
+            .map_err(|_| PurgeError::Task)??;
+        state.session_ended();
+    }
+
+    // 3. Memberships in groups and bookmarks, as the server's own edits.
+    let memberships_gone = remove_memberships(state, &purge.tenant, &purge.person).await;
+
+    // 4. samod's stored chunks, once no write of them is in flight.
+    let timeout = Duration::from_secs(state.config.persist_timeout_seconds);
+    for id in &purge.documents {
+        if !state.persisted.wait_for(&id.to_string(), &[], timeout).await {
+            tracing::warn!(document = %id, "a write of a purged document is still in flight");
+        }
+    }
+    let documents = purge.documents.clone();
+    on_conn(conn, move |c| delete_stored(c, &documents)).await?;
+
+    if !memberships_gone {
+        return Ok(false);
+    }
+
+    // 5. Finished, noted, and the bytes gone from the files.
+    let (person, count) = (purge.person, purge.documents.len());
+    let today = state.registry.today();
+    on_conn(conn, move |c| {
+        let tx = c.transaction()?;
+        let finished = tx.execute(
+            "UPDATE purges SET finished_ms = ?2 WHERE person = ?1 AND finished_ms IS NULL",
+            params![person.to_string(), now_ms() as i64],
+        )?;
+        if finished > 0 {
+            tx.execute(
+                "INSERT INTO audit_log (at_ms, actor, action, subject) VALUES (?1, NULL, 'purge', ?2)",
+                params![
+                    now_ms() as i64,
+                    format!("{person} documents={count} day={today}")
+                ],
+            )?;
+        }
+        tx.commit()?;
+        checkpoint(c);
+        Ok(())
+    })
+    .await?;
+    tracing::info!(document = %purge.person, documents = count, "person purged");
+    Ok(true)
+}
+
+/// Step 2 in one transaction: the person's account (its sessions, invitations and
+/// link go with it), the mail queue's rows about the person's documents (and their
+/// pickup files, removed before the rows so a crash leaves nothing unnamed), and
+/// uploaded files no remaining notebook of the tenant references. Returns the
+/// account's id.
+fn delete_rows(
+    conn: &mut Connection,
+    person: &DocumentId,
+    tenant: &TenantId,
+    documents: &[DocumentId],
+    outbox: &std::path::Path,
+) -> Result<Option<String>, PurgeError> {
+    let tx = conn.transaction()?;
+    let account = person_account(&tx, person)?;
+    tx.execute(
+        "DELETE FROM invitations WHERE person = ?1",
+        params![person.to_string()],
+    )?;
+    if let Some(account) = &account {
+        tx.execute("DELETE FROM sessions WHERE account_id = ?1", params![account])?;
+        tx.execute(
+            "DELETE FROM accounts WHERE id = ?1 AND role = 'client'",
+            params![account],
+        )?;
+    }
+    tx.execute(
+        "DELETE FROM person_accounts WHERE person = ?1",
+        params![person.to_string()],
+    )?;
+    let mut rows: Vec<i64> = Vec::new();
+    let mut hashes: Vec<String> = Vec::new();
+    for id in documents {
+        let id = id.to_string();
+        let mut statement = tx.prepare("SELECT id FROM mail_queue WHERE doc = ?1")?;
+        for row in statement.query_map(params![id], |r| r.get::<_, i64>(0))? {
+            rows.push(row?);
+        }
+        let mut statement = tx.prepare("SELECT sha256 FROM blob_refs WHERE notebook = ?1")?;
+        for hash in statement.query_map(params![id], |r| r.get::<_, String>(0))? {
+            hashes.push(hash?);
+        }
+        tx.execute("DELETE FROM mail_queue WHERE doc = ?1", params![id])?;
+        tx.execute("DELETE FROM blob_refs WHERE notebook = ?1", params![id])?;
+    }
+    hashes.sort();
+    hashes.dedup();
+    for hash in &hashes {
+        // Still referenced by a notebook of the tenant that remains: kept.
+        let kept = tx
+            .query_row(
+                "SELECT 1 FROM blob_refs r JOIN documents d ON d.id = r.notebook
+                 WHERE r.sha256 = ?1 AND d.tenant = ?2 LIMIT 1",
+                params![hash, tenant.as_str()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if kept {
+            continue;
+        }
+        tx.execute(
+            "DELETE FROM blobs WHERE tenant = ?1 AND sha256 = ?2",
+            params![tenant.as_str(), hash],
+        )?;
+        tx.execute(
+            "DELETE FROM blob_uploaders WHERE tenant = ?1 AND sha256 = ?2",
+            params![tenant.as_str(), hash],
+        )?;
+    }
+    for row in rows {
+        for name in [format!("{row:012}.eml"), format!("{row:012}.sms")] {
+            for file in [outbox.join(&name), outbox.join(format!(".{name}.tmp"))] {
+                match std::fs::remove_file(&file) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => {
+                        tracing::error!(row, %error, "a purged message's pickup file cannot be removed");
+                    }
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(account)
+}
+
+fn person_account(conn: &Connection, person: &DocumentId) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT account_id FROM person_accounts WHERE person = ?1",
+        params![person.to_string()],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Step 3: the person leaves every group and bookmark list of the tenant. False if a
+/// document that names the person could not be edited (the purge then stays
+/// unfinished and is tried again).
+async fn remove_memberships(state: &Arc<AppState>, tenant: &TenantId, person: &DocumentId) -> bool {
+    use model::bookmarks::Bookmarks;
+    use model::group::Group;
+
+    let key = person.to_string();
+    let mut done = true;
+    for id in state.registry.documents_of_kind(tenant, DocKind::Group) {
+        let Ok(group) = state.author.read::<Group>(id).await else {
+            continue;
+        };
+        if group.members.contains_key(&key) {
+            let edited = state
+                .author
+                .edit(id, |doc: &mut Document<Group>| {
+                    doc.remove_member(person).map_err(|_| ApiError::internal())
+                })
+                .await;
+            done &= edited.is_ok();
+        }
+    }
+    for id in state.registry.documents_of_kind(tenant, DocKind::Bookmarks) {
+        let Ok(bookmarks) = state.author.read::<Bookmarks>(id).await else {
+            continue;
+        };
+        if bookmarks.items.contains_key(&key) {
+            let edited = state
+                .author
+                .edit(id, |doc: &mut Document<Bookmarks>| {
+                    doc.unbookmark(person).map_err(|_| ApiError::internal())
+                })
+                .await;
+            done &= edited.is_ok();
+        }
+    }
+    if !done {
+        tracing::error!(document = %person, "a membership of a purged person cannot be removed");
+    }
+    done
+}
+
+/// Deletes samod's stored chunks of `documents`; returns how many went.
+fn delete_stored(conn: &mut Connection, documents: &[DocumentId]) -> Result<usize, PurgeError> {
+    let tx = conn.transaction()?;
+    let mut deleted = 0;
+    for id in documents {
+        // Keys are `<id>/…`; '0' follows '/', so this is a range on the key.
+        deleted += tx.execute(
+            "DELETE FROM repo_storage WHERE key >= ?1 AND key < ?2",
+            params![format!("{id}/"), format!("{id}0")],
+        )?;
+    }
+    tx.commit()?;
+    Ok(deleted)
+}
+
+/// Deletes any stored chunk of a purged id (a write that was in flight during its
+/// purge), and checkpoints if it found one.
+async fn sweep_storage(state: &Arc<AppState>, conn: &Conn) -> Result<(), PurgeError> {
+    let purged: Vec<DocumentId> = state
+        .registry
+        .purged_ids()
+        .into_iter()
+        .filter(|id| state.registry.stored(id))
+        .collect();
+    if purged.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(documents = purged.len(), "stored chunks of purged documents deleted");
+    on_conn(conn, move |c| {
+        delete_stored(c, &purged)?;
+        checkpoint(c);
+        Ok(())
+    })
+    .await
+}
+
+/// Copies the WAL into the database and truncates it, so that deleted values (which
+/// `secure_delete` overwrote in the database's pages) leave the WAL too. Readers can
+/// hold it up for a moment; it is tried a few times.
+fn checkpoint(conn: &Connection) {
+    for _ in 0..50 {
+        let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+        match busy {
+            Ok(0) => return,
+            Ok(_) => std::thread::sleep(Duration::from_millis(100)),
+            Err(error) => {
+                tracing::error!(%error, "cannot checkpoint the database after a purge");
+                return;
+            }
+        }
+    }
+    tracing::warn!("the WAL could not be truncated after a purge; the next checkpoint does it");
+}
+
+fn unfinished(conn: &mut Connection) -> Result<Vec<Recorded>, PurgeError> {
+    let mut statement =
+        conn.prepare("SELECT person FROM purges WHERE finished_ms IS NULL ORDER BY started_ms")?;
+    let people: Vec<String> = statement
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    drop(statement);
+    Ok(people
+        .iter()
+        .filter_map(|p| p.parse::<DocumentId>().ok())
+        .filter_map(|p| recorded(conn, &p).ok().flatten())
+        .collect())
+}
+
+fn recorded(conn: &mut Connection, person: &DocumentId) -> Result<Option<Recorded>, PurgeError> {
+    let row: Option<(String, String, i64)> = conn
+        .query_row(
+            "SELECT tenant, documents, started_ms FROM purges WHERE person = ?1",
+            params![person.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(row.map(|(tenant, documents, started_ms)| Recorded {
+            person: *person,
+            tenant: TenantId::new(tenant),
+            documents: documents
+                .split_whitespace()
+            .filter_map(|id| id.parse().ok())
+            .collect(),
+        started_ms: u64::try_from(started_ms).unwrap_or(0),
+    }))
+}
