@@ -75,7 +75,7 @@ pub enum ContactError {
 }
 
 /// Plausible, not RFC-complete: one `@`, something on both sides, a dot in the domain.
-fn checked_email(email: &str) -> Result<String, ContactError> {
+pub fn checked_email(email: &str) -> Result<String, ContactError> {
     let email = email.trim();
     let plausible = email.len() <= 254
         && !email.contains(char::is_whitespace)

@@ -53,6 +53,9 @@ pub enum AccountError {
     LoginTaken,
     #[error("no such account")]
     NoSuchAccount,
+    /// The tenant's last active admin cannot delete their own account.
+    #[error("the last active admin of the tenant")]
+    LastAdmin,
     #[error(transparent)]
     Random(#[from] password::RandomError),
     #[error(transparent)]
@@ -69,6 +72,7 @@ impl AccountError {
             AccountError::Policy(p) => p.code(),
             AccountError::LoginTaken => ErrorCode::LoginTaken,
             AccountError::NoSuchAccount => ErrorCode::NoSuchAccount,
+            AccountError::LastAdmin => ErrorCode::LastAdmin,
             AccountError::Random(_) | AccountError::Sqlite(_) => ErrorCode::Internal,
         }
     }
@@ -182,12 +186,39 @@ impl Accounts {
     ) -> Result<String, AccountError> {
         password::check_policy(password, &[login, tenant])?;
         let stored = password::hash(password, &self.rng)?;
+        self.insert(actor, tenant, login, role, Some(stored))
+    }
+
+    /// Creates an account without a password: nobody can sign in to it until its owner
+    /// sets one through an invitation ([`Accounts::invite`]). Returns its id.
+    pub fn create_without_password(
+        &self,
+        actor: Option<&str>,
+        tenant: &str,
+        login: &str,
+        role: Role,
+    ) -> Result<String, AccountError> {
+        self.insert(actor, tenant, login, role, None)
+    }
+
+    fn insert(
+        &self,
+        actor: Option<&str>,
+        tenant: &str,
+        login: &str,
+        role: Role,
+        stored: Option<PasswordHash>,
+    ) -> Result<String, AccountError> {
         let id = password::random_hex(&self.rng, 12)?;
+        let (salt, iterations, hash) = match stored {
+            Some(s) => (Some(s.salt), Some(s.iterations), Some(s.hash)),
+            None => (None, None, None),
+        };
         let conn = self.conn();
         let inserted = conn.execute(
             "INSERT INTO accounts (id, tenant, login, role, state, salt, iterations, password_hash, created_ms)
              VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8)",
-            params![id, tenant, login.trim(), role.as_str(), stored.salt, stored.iterations, stored.hash, now_ms() as i64],
+            params![id, tenant, login.trim(), role.as_str(), salt, iterations, hash, now_ms() as i64],
         );
         match inserted {
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -314,7 +345,36 @@ impl Accounts {
         address: IpAddr,
     ) -> Result<Login, AccountError> {
         let now = now_ms();
-        let attempt = self.throttle.begin(login, address, now).map_err(refused)?;
+        let principal = self.verify_login(login, password, address)?;
+        let id = principal.account_id.as_str();
+        let token = password::random_hex(&self.rng, 32)?;
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO sessions (token_digest, account_id, created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?3)",
+            params![password::token_digest(&token), id, now as i64],
+        )?;
+        Self::audit(&conn, Some(id), "login", None)?;
+        Ok(Login {
+            token,
+            account_id: principal.account_id,
+            tenant: principal.tenant,
+            role: principal.role,
+        })
+    }
+
+    /// Checks a login and its password as a login does, without starting a session:
+    /// through the throttle first, with the same answer and the same work for an unknown
+    /// login, an account without a password, a locked one and a wrong password.
+    pub fn verify_login(
+        &self,
+        login: &str,
+        password: &str,
+        address: IpAddr,
+    ) -> Result<Principal, AccountError> {
+        let attempt = self
+            .throttle
+            .begin(login, address, now_ms())
+            .map_err(refused)?;
         let found = self.find_by_login(login)?;
         // An unknown login, an account without a password and a locked one are checked
         // against a dummy hash at the same cost, and answer as a wrong password does, so
@@ -341,15 +401,7 @@ impl Accounts {
             return Err(AccountError::WrongCredentials);
         };
         self.throttle.succeeded(attempt, now_ms());
-        let token = password::random_hex(&self.rng, 32)?;
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO sessions (token_digest, account_id, created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?3)",
-            params![password::token_digest(&token), id, now as i64],
-        )?;
-        Self::audit(&conn, Some(&id), "login", None)?;
-        Ok(Login {
-            token,
+        Ok(Principal {
             account_id: UserId::new(id),
             tenant: TenantId::new(tenant),
             // An unknown role gets the least: authenticate() refuses it anyway.
@@ -598,6 +650,9 @@ impl Accounts {
                 params![account_id],
             )?;
         }
+        if state == AccountState::Deleted {
+            Self::forget_in(&tx, account_id)?;
+        }
         Self::audit(
             &tx,
             actor,
@@ -611,7 +666,11 @@ impl Accounts {
 
 mod access_log;
 mod invitations;
+mod own;
+mod recovery;
 pub use access_log::{ACCESS_LOG_RETENTION, AccessEntry};
+pub use invitations::Redeemed;
+pub use recovery::{MAX_DEVICES, check_device, decode_key, encode_key};
 
 #[cfg(test)]
 mod tests;

@@ -144,6 +144,7 @@ impl Directories {
                     complete.insert(account);
                 }
                 Scope::Tenant(tenant) => complete.extend(self.accounts_of(&tenant)),
+                Scope::Staff(tenant) => self.note_staff_change(&tenant).await,
                 Scope::Documents(tenant, ids) => {
                     for account in self.accounts_of(&tenant) {
                         partial
@@ -196,6 +197,36 @@ impl Directories {
         }
     }
 
+    /// Notes in the directory of each member of staff of `tenant` that its staff
+    /// changed (`staff_changed_ms`, always later than the value it replaces), so that
+    /// their clients ask for the staff list again without reconnecting.
+    async fn note_staff_change(&self, tenant: &TenantId) {
+        let now = crate::accounts::now_ms();
+        for account in self.accounts_of(tenant) {
+            let staff = self
+                .registry
+                .viewer(&account)
+                .is_some_and(|viewer| viewer.role.is_staff());
+            let Some(directory_id) = self.registry.directory_of(&account).filter(|_| staff) else {
+                continue;
+            };
+            let handle = match self.repo.find(crate::wire::to_samod(directory_id)).await {
+                Ok(Some(handle)) => handle,
+                _ => {
+                    tracing::error!(account = %account, directory = %directory_id, "directory missing from storage");
+                    continue;
+                }
+            };
+            match authoring::held(&handle, |doc| stamp_staff_change(doc, now)) {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(account = %account, %error, "cannot note a staff change");
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
     /// Lists `purged` as purged in the directory of `account_id`.
     async fn write_purged(&self, account_id: &UserId, purged: &BTreeMap<String, u64>) {
         if purged.is_empty() {
@@ -209,7 +240,9 @@ impl Directories {
         };
         match authoring::held(&handle, |doc| directory::purge_in_place(doc, purged)) {
             Ok(Ok(0)) => {}
-            Ok(Ok(added)) => tracing::debug!(account = %account_id, added, "purged documents listed"),
+            Ok(Ok(added)) => {
+                tracing::debug!(account = %account_id, added, "purged documents listed")
+            }
             Ok(Err(error)) => {
                 tracing::error!(account = %account_id, %error, "cannot list purged documents");
             }
@@ -244,6 +277,28 @@ fn entry_for(entry: &DocEntry, access: Access) -> Option<DirectoryEntry> {
     })
 }
 
+/// Writes `staff_changed_ms` into a directory: `now`, or one more than the value there
+/// if that is not earlier (a clock that stepped back must still move it).
+fn stamp_staff_change(
+    doc: &mut automerge::Automerge,
+    now: u64,
+) -> Result<(), automerge::AutomergeError> {
+    use automerge::transaction::Transactable;
+    use automerge::{ReadDoc, Value};
+
+    let current = match doc.get(automerge::ROOT, "staff_changed_ms")? {
+        Some((Value::Scalar(value), _)) => value.as_u64(),
+        _ => None,
+    };
+    let at = current.map_or(now, |current| now.max(current.saturating_add(1)));
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+        tx.put(automerge::ROOT, "staff_changed_ms", at)?;
+        Ok(())
+    })
+    .map_err(|failure| failure.error)?;
+    Ok(())
+}
+
 /// What one batch must look at.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Scope {
@@ -252,12 +307,15 @@ enum Scope {
     Tenant(TenantId),
     /// Documents of one tenant, decided for each of its accounts.
     Documents(TenantId, Vec<DocumentId>),
+    /// The tenant's staff changed: its directories note when.
+    Staff(TenantId),
 }
 
 fn scope_of(registry: &Registry, change: AccessChange) -> Option<Scope> {
     match change {
         AccessChange::Account(account) => Some(Scope::Account(account)),
         AccessChange::Tenant(tenant) | AccessChange::Purged(tenant) => Some(Scope::Tenant(tenant)),
+        AccessChange::Staff(tenant) => Some(Scope::Staff(tenant)),
         AccessChange::Document(id) => {
             let entry = registry.entry(&id)?;
             // Directories are in no directory.

@@ -30,6 +30,11 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status it answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound)
     }
@@ -88,6 +93,7 @@ impl From<AccountError> for ApiError {
             AccountError::Policy(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AccountError::LoginTaken => StatusCode::CONFLICT,
             AccountError::NoSuchAccount => StatusCode::NOT_FOUND,
+            AccountError::LastAdmin => StatusCode::CONFLICT,
             AccountError::Random(_) | AccountError::Sqlite(_) => {
                 tracing::error!(error = %e, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR

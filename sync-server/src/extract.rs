@@ -109,3 +109,21 @@ impl<S: Send + Sync> FromRequestParts<S> for AccountPath {
         Ok(Self(UserId::new(path_text(parts, state).await?)))
     }
 }
+
+/// The device id a route's path names (`{device}`): 22 to 64 characters of
+/// `[A-Za-z0-9_-]` ([`crate::accounts::check_device`]), else 400 `invalid-request`.
+#[derive(Debug, Clone)]
+pub struct DevicePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for DevicePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let device = path_text(parts, state).await?;
+        if crate::accounts::check_device(&device) {
+            Ok(Self(device))
+        } else {
+            Err(ApiError::bad_request(model::api::ErrorCode::InvalidRequest))
+        }
+    }
+}

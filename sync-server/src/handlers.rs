@@ -8,7 +8,10 @@
 //!   contact data, the person's password), which the document rules do not let them
 //!   do themselves;
 //! - [`invitations`]: "Einladung versenden", and the page behind the link;
-//! - [`accounts`]: the tenant's accounts for admins, its staff for everyone on it;
+//! - [`accounts`]: the tenant's accounts for admins, its staff for everyone on it, and
+//!   one's own account's deletion;
+//! - [`account_page`]: the web page where a person deletes their own account;
+//! - [`recovery`]: device recovery keys;
 //! - [`blobs`]: uploaded files;
 //! - [`monitoring`]: `/healthz` and `/metrics`.
 
@@ -18,12 +21,14 @@ use crate::access::{DocEntry, Viewer};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+pub mod account_page;
 pub mod accounts;
 pub mod blobs;
 pub mod clients;
 pub mod documents;
 pub mod invitations;
 pub mod monitoring;
+pub mod recovery;
 pub mod sessions;
 
 /// The record `id` if it is a client record of `who`'s tenant; any other id, of another

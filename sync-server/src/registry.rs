@@ -80,6 +80,10 @@ pub enum AccessChange {
     Tenant(TenantId),
     /// The account was created, locked, unlocked or deleted.
     Account(UserId),
+    /// The tenant's staff changed (an account created, locked, unlocked, deleted, or
+    /// its password set through an invitation): every directory of the tenant notes the
+    /// time, so that clients ask for the staff list again. Nobody's access changes.
+    Staff(TenantId),
     /// Documents of the tenant were purged (`purge`): every directory of the tenant
     /// lists them as purged.
     Purged(TenantId),
@@ -289,6 +293,7 @@ impl Registry {
             }
             // `forget_purged` wakes the purged documents' watchers itself.
             AccessChange::Purged(_) => {}
+            AccessChange::Staff(_) => {}
         }
         // Nobody listening (a test without a directory writer) is fine.
         let _ = self.changes.send(change);
@@ -312,6 +317,11 @@ impl Registry {
                 }
             }
         }
+    }
+
+    /// Tells the directory writer that the staff of `tenant` changed.
+    pub fn staff_changed(&self, tenant: &TenantId) {
+        let _ = self.changes.send(AccessChange::Staff(tenant.clone()));
     }
 
     /// Tells the directory writer that `account_id` needs a complete update.
@@ -716,8 +726,8 @@ impl Registry {
 }
 
 mod purged;
-use purged::load_purge_facts;
 pub use purged::Deletion;
+use purged::load_purge_facts;
 
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,9 @@ use axum::routing::{get, post, put};
 use model::api::paths;
 
 use crate::error::ApiError;
-use crate::handlers::{accounts, blobs, clients, documents, invitations, monitoring, sessions};
+use crate::handlers::{
+    account_page, accounts, blobs, clients, documents, invitations, monitoring, recovery, sessions,
+};
 use crate::layers::{self, MAX_JSON_BYTES};
 use crate::state::AppState;
 
@@ -39,6 +41,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(paths::ACCOUNT_UNLOCK, post(accounts::unlock))
         .route(paths::ACCOUNT_DELETE, post(accounts::delete))
         .route(paths::ACCOUNT_PASSWORD, put(accounts::set_password))
+        .route(paths::ACCOUNT_INVITATION, post(accounts::invitation))
+        .route(paths::OWN_ACCOUNT_DELETE, post(accounts::delete_own))
+        .route(paths::RECOVERY, get(recovery::fetch).put(recovery::store))
+        .route(
+            paths::ACCOUNT_PAGE,
+            get(account_page::page).post(account_page::submit),
+        )
         .route(paths::SYNC, get(crate::sync::upgrade))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,22 +1,36 @@
 //! Invitations ("Einladung versenden"): a token for the link in the e-mail, stored as
 //! its digest, valid for a while, and used up in the transaction that sets the password.
+//! A person's account is invited with its client record; a staff account without one
+//! (the table's `person` is empty then).
 
 use std::time::Duration;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{AccountError, Accounts, now_ms};
+use super::{AccountError, Accounts, Role, now_ms};
 use crate::password;
 
+/// Whose password an invitation set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redeemed {
+    pub account_id: String,
+    pub tenant: String,
+    pub role: Role,
+    /// The client record of a person's account; none for staff.
+    pub person: Option<String>,
+}
+
 impl Accounts {
-    /// An invitation to set the password of `account`: the token for the link (only its
-    /// digest is stored), valid for `valid_for`.
+    /// An invitation to set the password of `account` (the person's, with their client
+    /// record, or a member of staff's): the token for the link (only its digest is
+    /// stored), valid for `valid_for`.
     pub fn invite(
         &self,
         account: &str,
-        person: &str,
+        person: Option<&str>,
         valid_for: Duration,
     ) -> Result<String, AccountError> {
+        let person = person.unwrap_or("");
         let token = password::random_hex(&self.rng, 32)?;
         let valid_for = u64::try_from(valid_for.as_millis()).unwrap_or(u64::MAX);
         let expires = now_ms().saturating_add(valid_for).min(i64::MAX as u64);
@@ -33,22 +47,36 @@ impl Accounts {
         Ok(token)
     }
 
-    /// The person an invitation is for, while it is valid.
-    pub fn invitation(&self, token: &str) -> Result<Option<String>, AccountError> {
+    /// Whether an invitation is valid.
+    pub fn invitation(&self, token: &str) -> Result<bool, AccountError> {
         Ok(self
             .conn()
             .query_row(
-                "SELECT person FROM invitations WHERE token_digest = ?1 AND expires_ms > ?2",
+                "SELECT 1 FROM invitations WHERE token_digest = ?1 AND expires_ms > ?2",
                 params![password::token_digest(token), now_ms() as i64],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Whether the account has a password set.
+    pub fn has_password(&self, account_id: &str) -> Result<bool, AccountError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT password_hash IS NOT NULL FROM accounts WHERE id = ?1",
+                params![account_id],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()?
+            .unwrap_or(false))
     }
 
     /// Sets the password through an invitation, which is then used up (with every other
     /// invitation of the account) in the same transaction, so two submissions at once
-    /// cannot both use it. Returns the person.
-    pub fn redeem_invitation(&self, token: &str, new: &str) -> Result<String, AccountError> {
+    /// cannot both use it. Returns whose password it set.
+    pub fn redeem_invitation(&self, token: &str, new: &str) -> Result<Redeemed, AccountError> {
         let (login, tenant): (String, String) = self
             .conn()
             .query_row(
@@ -73,16 +101,27 @@ impl Accounts {
             .optional()?;
         let (account, person) = found.ok_or(AccountError::NoSession)?;
         tx.execute("DELETE FROM invitations WHERE account_id = ?1", [&account])?;
+        // A deleted account's invitations are gone with it; this is belt and braces.
         let changed = tx.execute(
-            "UPDATE accounts SET salt = ?1, iterations = ?2, password_hash = ?3 WHERE id = ?4",
+            "UPDATE accounts SET salt = ?1, iterations = ?2, password_hash = ?3
+             WHERE id = ?4 AND state != 'deleted'",
             params![stored.salt, stored.iterations, stored.hash, account],
         )?;
         if changed == 0 {
-            return Err(AccountError::NoSuchAccount);
+            return Err(AccountError::NoSession);
         }
+        let role: String =
+            tx.query_row("SELECT role FROM accounts WHERE id = ?1", [&account], |r| {
+                r.get(0)
+            })?;
         tx.execute("DELETE FROM sessions WHERE account_id = ?1", [&account])?;
         Self::audit(&tx, None, "password-set-by-invitation", Some(&account))?;
         tx.commit()?;
-        Ok(person)
+        Ok(Redeemed {
+            account_id: account,
+            tenant,
+            role: Role::parse(&role).unwrap_or(Role::Client),
+            person: (!person.is_empty()).then_some(person),
+        })
     }
 }

@@ -52,19 +52,31 @@ pub async fn delete(
     DocPath(record): DocPath,
 ) -> Result<Json<Deletion>, ApiError> {
     record_of(&state, &who, record)?;
+    let on = mark_deleted(&state, record, &who).await?;
+    tracing::info!(document = %record, "client marked for deletion");
+    Ok(Json(Deletion {
+        deleted_on: Some(on.to_string()),
+    }))
+}
+
+/// Marks the record deleted today as the server, at `who`'s request (an admin here; the
+/// person themselves on the account page, `handlers::account_page`): the same deletion
+/// event and the same fact for the purge either way.
+pub(super) async fn mark_deleted(
+    state: &Arc<AppState>,
+    record: model::DocumentId,
+    who: &Viewer,
+) -> Result<model::Date, ApiError> {
     let on = state.registry.today();
-    let mut editor = server_editor(&who);
+    let mut editor = server_editor(who);
     state
         .author
         .edit(record, |doc: &mut Document<ClientRecord>| {
             doc.mark_deleted(&mut editor, on)
         })
         .await?;
-    note_deletion_day(&state, record).await?;
-    tracing::info!(document = %record, "client marked for deletion");
-    Ok(Json(Deletion {
-        deleted_on: Some(on.to_string()),
-    }))
+    note_deletion_day(state, record).await?;
+    Ok(on)
 }
 
 pub async fn restore(
@@ -87,7 +99,10 @@ pub async fn restore(
 
 /// Hands the registry the record's effective deletion day as the fold now sees it, for
 /// the purge (settling does the same whenever a client sends changes of the record).
-async fn note_deletion_day(state: &Arc<AppState>, record: model::DocumentId) -> Result<(), ApiError> {
+async fn note_deletion_day(
+    state: &Arc<AppState>,
+    record: model::DocumentId,
+) -> Result<(), ApiError> {
     let read: ClientRecord = state.author.read(record).await?;
     let (view, _) = conflict_rules::record::fold_record(&read);
     let day = crate::settle::deletion_day(&view);

@@ -9,6 +9,10 @@
 //! - `GET /invitation/{token}`, `POST /invitation/{token}`: the page behind the link, in
 //!   German, plain HTML without scripts; the form sets the password, which uses the
 //!   invitation up.
+//!
+//! Staff accounts are invited the same way ([`queue`], from `handlers::accounts`):
+//! the same token, e-mail and page, without a record to note anything in; a member of
+//! staff who sets their password shows up in colleagues' staff lists.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,18 +64,38 @@ pub async fn send(
         )?;
         worker.accounts.invite(
             &account,
-            &id,
+            Some(&id),
             Duration::from_secs(days.saturating_mul(24 * 3600)),
         )
     })
     .await?;
+    // Before queuing: the worker shows an invitation's outcome only if no invitation was
+    // queued after it, and this one's queue time is not earlier than this.
+    let now = crate::accounts::now_ms();
+    queue(&state, &token, email, Some(About::Invitation(record))).await?;
+    set_account(&state, record, |account| {
+        account.invitation_queued_ms = Some(now);
+    })
+    .await?;
+    tracing::info!(document = %record, "an invitation was queued");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Queues the invitation e-mail with the link for `token` to `email`.
+pub(super) async fn queue(
+    state: &Arc<AppState>,
+    token: &str,
+    email: String,
+    about: Option<About>,
+) -> Result<(), ApiError> {
+    let days = state.config.invitation_days;
     let link = format!(
         "{}{}",
         state.config.public_base_url(),
-        paths::fill(paths::INVITATION_PAGE, &token)
+        paths::fill(paths::INVITATION_PAGE, token)
     );
     let message = Outgoing {
-        key: format!("invite:{}", crate::password::token_digest(&token)),
+        key: format!("invite:{}", crate::password::token_digest(token)),
         channel: Channel::Email,
         recipient: email,
         subject: "Einladung: Passwort festlegen".into(),
@@ -81,11 +105,8 @@ pub async fn send(
              Das Passwort braucht mindestens 8 Zeichen mit Klein- und Großbuchstaben, einer \
              Ziffer und einem Sonderzeichen.\n"
         ),
-        about: Some(About::Invitation(record)),
+        about,
     };
-    // Before queuing: the worker shows an invitation's outcome only if no invitation was
-    // queued after it, and this one's queue time is not earlier than this.
-    let now = crate::accounts::now_ms();
     let mail = state.mail.clone();
     blocking(move || {
         mail.queue(&message).map_err(|error| {
@@ -94,15 +115,10 @@ pub async fn send(
         })
     })
     .await?;
-    set_account(&state, record, |account| {
-        account.invitation_queued_ms = Some(now);
-    })
-    .await?;
-    tracing::info!(document = %record, "an invitation was queued");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
-fn html(status: StatusCode, body: &str) -> Response {
+pub(super) fn html(status: StatusCode, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\">\
          <meta name=\"referrer\" content=\"no-referrer\"><title>Passwort festlegen</title></head>\
@@ -119,14 +135,14 @@ const FORM: &str = "<h1>Passwort festlegen</h1>\
     <p><button type=\"submit\">Speichern</button></p></form>";
 
 const EXPIRED: &str = "<h1>Link ungültig</h1><p>Diese Einladung ist abgelaufen oder wurde schon \
-    verwendet. Bitte fragen Sie Ihre Beraterin oder Ihren Berater nach einer neuen.</p>";
+    verwendet. Bitte fragen Sie bei der Stelle, die Sie eingeladen hat, nach einer neuen.</p>";
 
 /// The page behind the invitation link.
 pub async fn page(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
     let worker = state.clone();
     match blocking(move || worker.accounts.invitation(&token)).await {
-        Ok(Some(_)) => html(StatusCode::OK, FORM),
-        Ok(None) => html(StatusCode::NOT_FOUND, EXPIRED),
+        Ok(true) => html(StatusCode::OK, FORM),
+        Ok(false) => html(StatusCode::NOT_FOUND, EXPIRED),
         Err(_) => html(StatusCode::INTERNAL_SERVER_ERROR, "<h1>Fehler</h1>"),
     }
 }
@@ -151,16 +167,23 @@ pub async fn submit(
         tokio::task::spawn_blocking(move || worker.accounts.redeem_invitation(&token, &password))
             .await;
     match redeemed {
-        Ok(Ok(person)) => {
+        Ok(Ok(redeemed)) => {
             state.session_ended();
-            let noted = match person.parse::<DocumentId>() {
-                Ok(record) => {
-                    set_account(&state, record, |account| account.has_password = true).await
+            if let Some(person) = redeemed.person {
+                let noted = match person.parse::<DocumentId>() {
+                    Ok(record) => {
+                        set_account(&state, record, |account| account.has_password = true).await
+                    }
+                    Err(_) => Err(ApiError::internal()),
+                };
+                if noted.is_err() {
+                    tracing::error!(document = %person, "cannot note the new password in the record");
                 }
-                Err(_) => Err(ApiError::internal()),
-            };
-            if noted.is_err() {
-                tracing::error!(document = %person, "cannot note the new password in the record");
+            } else if redeemed.role.is_staff() {
+                // A colleague who can sign in now: staff lists ask again.
+                state
+                    .registry
+                    .staff_changed(&model::TenantId::new(redeemed.tenant));
             }
             html(
                 StatusCode::OK,

@@ -14,6 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 pub mod hostile;
+pub mod peer;
 pub mod process;
 
 pub const PASSWORD: &str = "9TGCJ##qk0";
