@@ -142,9 +142,17 @@ async fn settle_one(
         Some(Fact::Record(grants, deleted_on)) => registry
             .set_responsibilities(id, grants)
             .and_then(|()| registry.set_deletion_day(id, deleted_on)),
-        Some(Fact::Catalogue(tenant, on, interval)) => registry
-            .set_timeline_restriction(&tenant, on)
-            .and_then(|()| registry.set_deletion_interval(&tenant, interval)),
+        Some(Fact::Catalogue(tenant, on, interval)) => {
+            // A tenant may have several catalogues (two admins who each started one
+            // offline); the restriction holds while any of them sets it. Taking this
+            // catalogue's value alone let whichever catalogue was settled last decide,
+            // so an untouched older catalogue, settled again at a client's next message
+            // or after a restart, lifted the restriction another one had just set.
+            let on = on || restricted_elsewhere(repo, registry, &tenant, id).await;
+            registry
+                .set_timeline_restriction(&tenant, on)
+                .and_then(|()| registry.set_deletion_interval(&tenant, interval))
+        }
         Some(Fact::Mail(messages)) => {
             let mail = mail.clone();
             let doc = id;
@@ -194,6 +202,39 @@ async fn settle_one(
     if let Err(error) = stored {
         tracing::error!(document = %id, %error, "cannot record what settling learned");
     }
+}
+
+/// Whether a catalogue of `tenant` other than `this` restricts timelines, as the
+/// server holds them now. A catalogue that cannot be read counts as not restricting
+/// (and is logged): it could not have been settled either.
+async fn restricted_elsewhere(
+    repo: &samod::Repo,
+    registry: &Registry,
+    tenant: &TenantId,
+    this: model::DocumentId,
+) -> bool {
+    for other in registry.documents_of_kind(tenant, DocKind::Catalogue) {
+        if other == this {
+            continue;
+        }
+        let Ok(Some(handle)) = repo.find(to_samod(other)).await else {
+            continue;
+        };
+        let read = authoring::held(&handle, |doc| {
+            Document::<Catalogue>::load(&doc.save_nocompress())
+                .and_then(|typed| typed.read())
+                .map(|catalogue| catalogue.settings.restrict_timeline_to_responsibles)
+        });
+        match read {
+            Ok(Ok(true)) => return true,
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(document = %other, %error, "cannot read a catalogue");
+            }
+            Err(_) => {}
+        }
+    }
+    false
 }
 
 #[derive(Debug, thiserror::Error)]
