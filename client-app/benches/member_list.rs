@@ -64,6 +64,7 @@ fn fill(dir: &std::path::Path, n: usize) {
             role: model::api::Role::Counsellor,
         }],
         last_sync_ms: None,
+        staff_changed_ms: None,
         connection: Default::default(),
     };
     let store = Store::create(

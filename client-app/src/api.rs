@@ -1,7 +1,7 @@
 //! The few JSON calls the client makes to the server's HTTP API (login, colleagues,
-//! document registration, admins' operations). Paths, bodies, answers and error codes
-//! are the server's own contract ([`model::api`]). Everything else travels over the sync
-//! protocol.
+//! document registration, admins' operations, the device's recovery key). Paths,
+//! bodies, answers and error codes are the server's own contract ([`model::api`]).
+//! Everything else travels over the sync protocol.
 //!
 //! A [`Server`] is one server as this client reaches it: its address, checked against
 //! the connection settings (`https://`, or `http://` only where `tls` allows it), and one
@@ -509,6 +509,30 @@ pub async fn put_blob(
     let body = Some(("application/octet-stream", Bytes::from(data)));
     let (status, bytes) = call(server, "PUT", &path, Some(token), body).await?;
     checked(status, &bytes)
+}
+
+/// Stores this device's recovery key on the server (`PUT /api/recovery/{device}`).
+pub async fn put_recovery(
+    server: &Server,
+    token: &str,
+    device: &str,
+    key: &str,
+) -> Result<(), ApiError> {
+    let path = paths::fill(paths::RECOVERY, device);
+    let body = json(&model::api::RecoveryKey {
+        key: key.to_owned(),
+    })?;
+    let (status, bytes) = call(server, "PUT", &path, Some(token), body).await?;
+    checked(status, &bytes)
+}
+
+/// This device's recovery key as the server keeps it (`GET /api/recovery/{device}`),
+/// for a store the new password does not open after a reset.
+pub async fn get_recovery(server: &Server, token: &str, device: &str) -> Result<String, ApiError> {
+    let path = paths::fill(paths::RECOVERY, device);
+    let answer: model::api::RecoveryKey =
+        call_json(server, "GET", &path, Some(token), None).await?;
+    Ok(answer.key)
 }
 
 /// A file's content, if the server gives it to this user.

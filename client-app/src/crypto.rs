@@ -27,8 +27,13 @@ pub enum CryptoError {
 /// The key of one store, held only in memory.
 pub struct Vault {
     key: LessSafeKey,
+    /// The same key's bytes, to seal it under a recovery key ([`Vault::wrap`]).
+    raw: [u8; KEY_LEN],
     rng: SystemRandom,
 }
+
+/// AES-256: a key is 32 bytes, a recovery key too.
+pub const KEY_LEN: usize = 32;
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,7 +44,7 @@ impl std::fmt::Debug for Vault {
 impl Vault {
     /// Derives the key from `password`; costs `iterations` rounds of PBKDF2.
     pub fn derive(password: &str, salt: &[u8], iterations: NonZeroU32) -> Self {
-        let mut key = [0u8; 32];
+        let mut key = [0u8; KEY_LEN];
         ring::pbkdf2::derive(
             ring::pbkdf2::PBKDF2_HMAC_SHA256,
             iterations,
@@ -47,13 +52,36 @@ impl Vault {
             password.as_bytes(),
             &mut key,
         );
+        Self::from_key(key)
+    }
+
+    /// A vault over a key that is not derived from a password: a device's recovery key,
+    /// or a store's key unwrapped with one.
+    pub fn from_key(key: [u8; KEY_LEN]) -> Self {
         // A 32-byte key is exactly what AES-256-GCM takes, so this cannot fail.
         #[allow(clippy::expect_used)]
         let unbound = UnboundKey::new(&AES_256_GCM, &key).expect("a 32-byte AES-256 key");
         Self {
             key: LessSafeKey::new(unbound),
+            raw: key,
             rng: SystemRandom::new(),
         }
+    }
+
+    /// This vault's key, sealed under `wrapper` at `place`: the store keeps its key so
+    /// under the device's recovery key.
+    pub fn wrap(&self, wrapper: &Vault, place: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        wrapper.seal(place, &self.raw)
+    }
+
+    /// The vault whose key [`Vault::wrap`] sealed under `wrapper`.
+    pub fn unwrap_with(wrapper: &Vault, place: &[u8], sealed: &[u8]) -> Result<Self, CryptoError> {
+        let plain = wrapper.open(place, sealed)?;
+        let key: [u8; KEY_LEN] = plain
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::DoesNotOpen)?;
+        Ok(Self::from_key(key))
     }
 
     pub fn seal(&self, place: &[u8], plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
@@ -144,5 +172,23 @@ mod tests {
             vault.seal(b"rows/a", b"x").unwrap(),
             vault.seal(b"rows/a", b"x").unwrap()
         );
+    }
+
+    #[test]
+    fn a_wrapped_key_opens_only_with_its_wrapper_and_place() {
+        let store = vault("Geheim#123");
+        let sealed = store.seal(b"rows/a", b"Mia Sonnenschein").unwrap();
+        let recovery = Vault::from_key([7; KEY_LEN]);
+        let wrapped = store.wrap(&recovery, b"meta/recovery").unwrap();
+        assert!(!wrapped.windows(KEY_LEN).any(|w| w == store.raw));
+        let unwrapped = Vault::unwrap_with(&recovery, b"meta/recovery", &wrapped).unwrap();
+        assert_eq!(
+            unwrapped.open(b"rows/a", &sealed).unwrap(),
+            b"Mia Sonnenschein"
+        );
+        assert!(
+            Vault::unwrap_with(&Vault::from_key([8; KEY_LEN]), b"meta/recovery", &wrapped).is_err()
+        );
+        assert!(Vault::unwrap_with(&recovery, b"meta/other", &wrapped).is_err());
     }
 }

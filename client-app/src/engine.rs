@@ -15,8 +15,12 @@
 //! edits keep arriving meanwhile; they are already on disk, and samod takes them from
 //! there or from the command channel.
 //!
-//! Beside this file: `outbox` (step 2) and `websocket` (the transport samod dials in
-//! step 3).
+//! A new login also hands the server this device's recovery key (see `store/recovery`),
+//! and whenever the directory's `staff_changed_ms` moves the colleagues are fetched
+//! again.
+//!
+//! Beside this file: `outbox` (step 2), `websocket` (the transport samod dials in
+//! step 3) and `forget` (what the directory took away, step 4).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -32,6 +36,7 @@ use crate::storage::{Changed, EncryptedStorage};
 use crate::store::{Profile, Session, Store, StoreError};
 use model::api::ErrorCode;
 
+mod forget;
 mod outbox;
 mod websocket;
 
@@ -209,6 +214,7 @@ async fn session(ctx: &Context, server: &api::Server) -> Result<(Session, Profil
                     profile.staff = staff;
                     ctx.store.set_profile(&profile).map_err(store_problem)?;
                 }
+                keep_recovery(ctx, server, &session.token, false).await;
                 return Ok((session, profile));
             }
             Err(error) if error.is_no_session() => {}
@@ -239,7 +245,32 @@ async fn session(ctx: &Context, server: &api::Server) -> Result<(Session, Profil
         profile.staff = staff;
     }
     ctx.store.set_profile(&profile).map_err(store_problem)?;
+    keep_recovery(ctx, server, &session.token, true).await;
     Ok((session, profile))
+}
+
+/// Hands the server this device's recovery key (drawn now if the store has none): at
+/// every new login, and otherwise until the server took it once. A failure only waits
+/// for the next login; the sync goes on.
+async fn keep_recovery(ctx: &Context, server: &api::Server, token: &str, login: bool) {
+    let (device, key, stored) = match ctx.store.recovery() {
+        Ok(found) => found,
+        Err(error) => {
+            tracing::error!(%error, "no recovery key for this device");
+            return;
+        }
+    };
+    if stored && !login {
+        return;
+    }
+    match api::put_recovery(server, token, &device, &key.encoded()).await {
+        Ok(()) => {
+            if let Err(error) = ctx.store.set_recovery_stored() {
+                tracing::error!(%error, "cannot note that the server has the recovery key");
+            }
+        }
+        Err(error) => tracing::warn!(%error, "the server did not take the recovery key"),
+    }
 }
 
 async fn round(
@@ -258,6 +289,8 @@ async fn round(
     if let Err(ended) = flush(ctx, &server, &session.token).await {
         return ended;
     }
+    // Before samod syncs the directory: the listing as this device last saw it.
+    forget::seed_listing(ctx, &profile.directory_id);
     if repos.repo.as_ref().map(|(_, peer)| peer) != Some(&session.peer_id) {
         if let Some((old, _)) = repos.repo.take() {
             old.stop().await;
@@ -346,8 +379,12 @@ async fn synced(
         Err(_) => None,
     };
     let mut directory_changes = directory.as_ref().map(|handle| handle.changes().boxed());
-    let mut known: BTreeSet<String> = BTreeSet::new();
-    open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
+    let mut known: BTreeSet<String> = ctx.store.listed().ok().flatten().unwrap_or_default();
+    let online = Online {
+        server,
+        token: &session.token,
+    };
+    open_all(ctx, repos, repo, directory.as_ref(), &mut known, &online).await;
     wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
     note_synced(ctx);
     let mut tick = tokio::time::interval(Duration::from_secs(30));
@@ -365,7 +402,7 @@ async fn synced(
                     None => std::future::pending().await,
                 }
             } => {
-                open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
+                open_all(ctx, repos, repo, directory.as_ref(), &mut known, &online).await;
                 wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
             }
             Some(()) = confirmed.recv() => note_synced(ctx),
@@ -385,7 +422,7 @@ async fn synced(
                     if let Err(ended) = flush(ctx, server, &session.token).await {
                         return ended;
                     }
-                    open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
+                    open_all(ctx, repos, repo, directory.as_ref(), &mut known, &online).await;
                     wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
                 }
                 Some(Command::Reconnect) => {}
@@ -401,7 +438,7 @@ async fn synced(
                 }
                 // A document the server could not give us before (its access was still
                 // being decided) is asked for again.
-                open_all(ctx, repos, repo, directory.as_ref(), &mut known).await;
+                open_all(ctx, repos, repo, directory.as_ref(), &mut known, &online).await;
                 wait_for_confirmations(ctx, repos, connection, &confirmed_tx);
             }
         }
@@ -420,14 +457,22 @@ fn note_synced(ctx: &Context) {
     ctx.changed.poke();
 }
 
+/// The server as this round reaches it.
+struct Online<'a> {
+    server: &'a api::Server,
+    token: &'a str,
+}
+
 /// Opens every document of the directory and every local one that is registered;
-/// forgets what the directory took away or purged.
+/// forgets what the directory took away or purged (see `forget`), and fetches the
+/// colleagues again when the directory says they changed.
 async fn open_all(
     ctx: &Context,
     repos: &mut Repos,
     repo: &Repo,
     directory: Option<&DocHandle>,
     known: &mut BTreeSet<String>,
+    online: &Online<'_>,
 ) {
     let mut wanted: BTreeSet<String> = ctx
         .store
@@ -435,28 +480,33 @@ async fn open_all(
         .unwrap_or_default()
         .into_iter()
         .collect();
+    let waiting = unregistered(ctx);
     if let Some(handle) = directory {
         let bytes = handle.with_document(|am| am.save());
         if let Ok(read) = model::Document::<Directory>::load(&bytes).and_then(|d| d.read()) {
             let listed: BTreeSet<String> = read.entries.keys().cloned().collect();
-            let gone: Vec<String> = known
-                .difference(&listed)
-                .cloned()
-                .chain(read.purged.keys().cloned())
-                .collect();
-            for doc in gone {
-                repos.handles.remove(&doc);
-                wanted.remove(&doc);
-                if let Err(error) = ctx.store.forget_document(&doc) {
-                    tracing::error!(%error, "cannot forget a document");
-                }
-                ctx.changed.mark(&doc);
+            let purged: BTreeSet<String> = read.purged.keys().cloned().collect();
+            let gone = forget::decide(known, &listed, &purged, &wanted, &waiting);
+            forget::forget_all(ctx, &gone);
+            for (doc, _) in &gone {
+                repos.handles.remove(doc);
+                wanted.remove(doc);
+            }
+            let added: BTreeSet<String> = listed.difference(known).cloned().collect();
+            let removed: BTreeSet<String> = known.difference(&listed).cloned().collect();
+            if (!added.is_empty()
+                || !removed.is_empty()
+                || ctx.store.listed().ok().flatten().is_none())
+                && let Err(error) = ctx.store.update_listed(&added, &removed)
+            {
+                tracing::error!(%error, "cannot keep the directory's listing");
             }
             wanted.extend(listed.iter().cloned());
             *known = listed;
+            refresh_staff(ctx, read.staff_changed_ms, online).await;
         }
     }
-    for doc in unregistered(ctx) {
+    for doc in waiting {
         wanted.remove(&doc);
     }
     let missing: Vec<String> = wanted
@@ -485,6 +535,30 @@ async fn open_all(
             ctx.changed.mark(&doc);
             repos.handles.insert(doc, handle);
         }
+    }
+}
+
+/// The colleagues again, when the directory's `staff_changed_ms` is not the one they
+/// were last fetched at; tried again at the next look if the server does not answer.
+async fn refresh_staff(ctx: &Context, changed_ms: Option<u64>, online: &Online<'_>) {
+    let Some(changed_ms) = changed_ms else {
+        return;
+    };
+    if ctx.store.profile().ok().and_then(|p| p.staff_changed_ms) == Some(changed_ms) {
+        return;
+    }
+    match api::staff(online.server, online.token).await {
+        Ok(staff) => {
+            if let Ok(mut profile) = ctx.store.profile() {
+                profile.staff = staff;
+                profile.staff_changed_ms = Some(changed_ms);
+                if let Err(error) = ctx.store.set_profile(&profile) {
+                    tracing::error!(%error, "cannot keep the colleagues");
+                }
+                ctx.changed.poke();
+            }
+        }
+        Err(error) => tracing::warn!(%error, "the colleagues did not come"),
     }
 }
 

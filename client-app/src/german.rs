@@ -16,6 +16,37 @@ pub fn date_time(ms: u64) -> String {
     }
 }
 
+/// The status line's report of local changes lost with a forgotten document:
+/// `Änderung am Teilnahmeverlauf von „Sonnenblume“ nicht übertragen (Zugriff entzogen,
+/// 06.12.2026, 10:49 Uhr)`.
+pub fn lost_edit(lost: &crate::store::LostEdit) -> String {
+    let what = match model::DocKind::parse(&lost.kind) {
+        Some(model::DocKind::ClientRecord) => "an der Klient:innenakte",
+        Some(model::DocKind::ClientContact) => "an den Kontaktdaten",
+        Some(model::DocKind::Timeline) => "am Teilnahmeverlauf",
+        Some(model::DocKind::Notebook) => "an den eigenen Notizen und Dokumenten",
+        Some(model::DocKind::Group) => "an einer Gruppe",
+        Some(model::DocKind::Bookmarks) => "an den Merklisten",
+        Some(model::DocKind::Catalogue) => "an den Aufträgen",
+        Some(model::DocKind::Directory) | None => "an einem Datensatz",
+    };
+    let changes = if lost.changes == 1 {
+        "Änderung".to_owned()
+    } else {
+        format!("{} Änderungen", lost.changes)
+    };
+    let whose = lost
+        .pseudonym
+        .as_ref()
+        .map(|p| format!(" von „{p}“"))
+        .unwrap_or_default();
+    format!(
+        "{changes} {what}{whose} nicht übertragen ({}, {})",
+        lost.reason.german(),
+        date_time(lost.at_ms)
+    )
+}
+
 /// Today in the machine's time zone.
 pub fn today() -> model::Date {
     model::Date::from(Local::now().date_naive())

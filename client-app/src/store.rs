@@ -11,14 +11,24 @@
 //! - `unsynced`: per document, how many local changes the server has not confirmed, and
 //!   the heads that, once the server has them, confirm them all.
 //! - `outbox`: requests for the server (registrations, admin operations), sealed JSON.
+//! - `blobs`: uploaded files' content by SHA-256, sealed.
+//! - `listed`: the document ids the user's directory listed when last read, so that what
+//!   it stops listing is forgotten even if that happened while the app was closed.
+//! - `lost_edits`: local changes that could not be synced because the document was
+//!   forgotten (access lost, purged), sealed JSON, until the person closes the message.
+//!
+//! `meta` also holds the device's recovery: its random id (plain), the store's key sealed
+//! under the recovery key, and the recovery key sealed under the store's key.
 //!
 //! # Crashes
 //! Every write is one SQLite transaction in WAL mode with `synchronous=FULL`: a process
 //! killed mid-write leaves the file as it was before or after that write, never between.
 //! A local edit's changes, its derived row and its unsynced count commit together.
 //!
-//! Beside this file: `profile` (who the store belongs to, sealed in `meta`) and `reseal`
-//! (a password change re-seals every value in one transaction).
+//! Beside this file: `profile` (who the store belongs to, sealed in `meta`), `reseal`
+//! (a password change re-seals every value in one transaction), `lost` (forgetting a
+//! document with every trace, the listing it was forgotten by, and lost edits) and
+//! `recovery` (the device's recovery key, and opening the store with it after a reset).
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -29,10 +39,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{self, CryptoError, SALT_LEN, Vault};
 
+mod lost;
 mod profile;
+mod recovery;
 mod reseal;
 
+pub use lost::{Forget, LostEdit, LostReason};
 pub use profile::{Profile, Session, StaffMember};
+pub use recovery::{RECOVERY_KEY_LEN, RecoveryKey};
 
 const FORMAT: &str = "case-records-store-1";
 const CHECK: &[u8] = b"case-records: the password opens this store";
@@ -107,8 +121,11 @@ const SCHEMA: &str = "
 ";
 
 /// Added after the first stores were made: created where missing when a store opens.
-const BLOBS: &str =
-    "CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, value BLOB NOT NULL);";
+const ADDED: &str = "
+    CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, value BLOB NOT NULL);
+    CREATE TABLE IF NOT EXISTS listed (doc TEXT PRIMARY KEY);
+    CREATE TABLE IF NOT EXISTS lost_edits (id INTEGER PRIMARY KEY AUTOINCREMENT, value BLOB NOT NULL);
+";
 
 impl Store {
     /// Creates a new store at `path` for `profile`, sealed with `password`.
@@ -132,7 +149,7 @@ impl Store {
         configure(&conn)?;
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA)?;
-        tx.execute_batch(BLOBS)?;
+        tx.execute_batch(ADDED)?;
         let check = vault.seal(b"meta/check", CHECK)?;
         let sealed_profile = seal_json(&vault, b"meta/profile", profile)?;
         for (key, value) in [
@@ -158,6 +175,21 @@ impl Store {
     /// Opens an existing store; refuses a wrong password, and reports a damaged or
     /// foreign file without writing to it.
     pub fn open(path: &Path, password: &str) -> Result<Self, StoreError> {
+        Self::open_with(path, |meta| {
+            let salt = meta("salt")?;
+            let iterations = parse_iterations(&meta("iterations")?)
+                .ok_or_else(|| corrupt(path, "bad key parameters"))?;
+            Ok(Vault::derive(password, &salt, iterations))
+        })
+    }
+
+    /// Opens an existing store with the vault `key` makes of its `meta` table (a key
+    /// derived from the password, or one unwrapped with the recovery key), if the
+    /// store's check value opens with it.
+    fn open_with(
+        path: &Path,
+        key: impl FnOnce(&dyn Fn(&str) -> Result<Vec<u8>, StoreError>) -> Result<Vault, StoreError>,
+    ) -> Result<Self, StoreError> {
         if !path.exists() {
             return Err(StoreError::Missing(path.to_owned()));
         }
@@ -175,17 +207,14 @@ impl Store {
         if meta("format")? != FORMAT.as_bytes() {
             return Err(corrupt(path, "unknown format"));
         }
-        let salt = meta("salt")?;
-        let iterations = parse_iterations(&meta("iterations")?)
-            .ok_or_else(|| corrupt(path, "bad key parameters"))?;
         let check = meta("check")?;
-        let vault = Vault::derive(password, &salt, iterations);
+        let vault = key(&meta)?;
         match vault.open(b"meta/check", &check) {
             Ok(plain) if plain == CHECK => {}
             _ => return Err(StoreError::WrongPassword),
         }
         configure(&conn).map_err(|e| corrupt(path, e))?;
-        conn.execute_batch(BLOBS).map_err(|e| corrupt(path, e))?;
+        conn.execute_batch(ADDED).map_err(|e| corrupt(path, e))?;
         // Stores made before their files were created owner-only.
         for suffix in ["", "-wal", "-shm"] {
             let mut file = path.as_os_str().to_owned();
@@ -455,22 +484,6 @@ impl Store {
                     .map_err(|_| StoreError::Damaged(format!("row {doc}")))
             })
             .transpose()
-    }
-
-    /// Removes every trace of a document (access lost, or purged on the server).
-    pub fn forget_document(&self, doc: &str) -> Result<(), StoreError> {
-        let prefix = format!("{doc}/");
-        let end = format!("{prefix}\u{10FFFF}");
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "DELETE FROM chunks WHERE key >= ?1 AND key < ?2",
-            params![prefix, end],
-        )?;
-        tx.execute("DELETE FROM rows WHERE doc = ?1", [doc])?;
-        tx.execute("DELETE FROM unsynced WHERE doc = ?1", [doc])?;
-        tx.commit()?;
-        Ok(())
     }
 
     // --- requests for the server -------------------------------------------------

@@ -354,6 +354,24 @@ impl Work {
                 }
             });
         }
+        // Local changes lost with a document this device forgot (access taken away,
+        // purged): said until the person closes each.
+        let lost: Vec<(i64, String)> = self
+            .workspace
+            .lost_edits()
+            .iter()
+            .map(|(id, lost)| (*id, german::lost_edit(lost)))
+            .collect();
+        for (id, text) in lost {
+            ui.horizontal(|ui| {
+                ui.colored_label(Color32::from_rgb(190, 30, 30), text);
+                if ui.small_button("Schließen").clicked()
+                    && let Err(error) = self.workspace.dismiss_lost_edit(id)
+                {
+                    tracing::error!(%error, "cannot dismiss a lost edit");
+                }
+            });
+        }
     }
 }
 

@@ -8,7 +8,8 @@
 //! commit, create). What it offers the screens is split by noun beside it:
 //! `account` (signing in, the own password), `lists` (what the lists read), `outbox`
 //! (requests for the server, by name: the screens never build one), `files` (uploaded
-//! documents) and `participation` (timelines, the catalogue, working time, vacation).
+//! documents), `participation` (timelines, the catalogue, working time, vacation) and
+//! `lost` (local changes lost with a document this device forgot).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,7 @@ use crate::store::{Profile, Store, StoreError};
 mod account;
 mod files;
 mod lists;
+mod lost;
 mod outbox;
 mod participation;
 
@@ -79,6 +81,8 @@ pub struct Workspace {
     /// Read from the store when the engine pokes or after an edit, not every frame.
     unsynced: u64,
     requests: Vec<Request>,
+    /// Local changes lost with a forgotten document, read with the counts.
+    lost: Vec<(i64, crate::store::LostEdit)>,
     /// The merged catalogue, with the catalogue documents and generations it was read at.
     catalogue_cache: std::cell::RefCell<Option<CachedCatalogue>>,
 }
@@ -132,6 +136,7 @@ impl Workspace {
             rows_version: 0,
             unsynced: 0,
             requests: Vec::new(),
+            lost: Vec::new(),
             catalogue_cache: Default::default(),
         };
         workspace.load_rows()?;
@@ -187,6 +192,7 @@ impl Workspace {
             .into_iter()
             .filter_map(|(_, json)| serde_json::from_slice(&json).ok())
             .collect();
+        self.lost = self.store.lost_edits().unwrap_or_default();
     }
 
     fn derive(&mut self, doc: &str) {

@@ -25,6 +25,7 @@ fn profile() -> Profile {
         session: None,
         staff: Vec::new(),
         last_sync_ms: None,
+        staff_changed_ms: None,
         connection: Default::default(),
     }
 }

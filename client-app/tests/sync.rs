@@ -125,10 +125,11 @@ fn the_second_start_works_offline_and_refuses_a_wrong_password() {
     anna.shut_down();
     server.stop();
 
-    // Offline: the store opens with the password, and refuses another.
+    // Offline: the store opens with the password, and refuses another (it might be a
+    // reset password, which the server would have to confirm).
     assert!(matches!(
         Workspace::sign_in(&how(anna_dir.path(), &url, "anna", "Falsch#123")),
-        Err(SignInError::WrongPassword)
+        Err(SignInError::WrongPasswordOffline)
     ));
     let mut anna = sign_in(anna_dir.path(), &url, "anna");
     assert!(!anna.status().online);

@@ -28,6 +28,10 @@ pub struct Profile {
     /// „Erweitert“ at sign-in. Stores written before it existed read the defaults.
     #[serde(default)]
     pub connection: ConnectionSettings,
+    /// The directory's `staff_changed_ms` when `staff` was last fetched: when the
+    /// directory's moves on, the colleagues are asked for again.
+    #[serde(default)]
+    pub staff_changed_ms: Option<u64>,
 }
 
 impl Profile {

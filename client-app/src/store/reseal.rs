@@ -1,6 +1,8 @@
-//! Changing the store's password: every sealed value (chunks, rows, files, outbox, the
-//! profile) opened with the old key and sealed with the new one, with a new salt and check
-//! value, in one transaction, while the vault is held for writing.
+//! Changing the store's password: every sealed value (chunks, rows, files, outbox, lost
+//! edits, the profile, the recovery key) opened with the old key and sealed with the new
+//! one, with a new salt and check value, and the new key sealed under the recovery key,
+//! in one transaction, while the vault is held for writing. The same re-sealing follows
+//! an admin's password reset, once the store was opened with the recovery key.
 
 use rusqlite::params;
 
@@ -55,14 +57,25 @@ impl Store {
                 "outbox/",
                 "UPDATE outbox SET value = ?2 WHERE id = CAST(?1 AS INTEGER)",
             )?;
+            // Before the recovery key is re-sealed: it opens with the current key.
+            super::recovery::rewrap(&tx, &current, &vault)?;
             reseal(
                 &tx,
                 &current,
                 &vault,
-                "SELECT key, value FROM meta WHERE key = 'profile'",
+                "SELECT key, value FROM meta WHERE key IN ('profile', 'recovery_key')",
                 "meta/",
                 "UPDATE meta SET value = ?2 WHERE key = ?1",
             )?;
+            reseal(
+                &tx,
+                &current,
+                &vault,
+                "SELECT CAST(id AS TEXT), value FROM lost_edits",
+                "lost_edits/",
+                "UPDATE lost_edits SET value = ?2 WHERE id = CAST(?1 AS INTEGER)",
+            )?;
+
             tx.execute(
                 "UPDATE meta SET value = ?1 WHERE key = 'salt'",
                 params![salt.to_vec()],

@@ -1,6 +1,11 @@
 //! Signing in and the own password. The first sign-in on a machine needs the server and
 //! creates the local store sealed with the password; later ones open the store offline.
 //! Changing the own password needs the server too, and reseals the store under the new one.
+//!
+//! After an admin reset the password, the new one does not open the store: if the server
+//! takes it, the device's recovery key comes from the server, opens the store, and the
+//! store is resealed under the new password, unsynced changes and outbox kept (see
+//! `store/recovery`). Without the server the store stays sealed.
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -17,6 +22,17 @@ use model::api::{ErrorCode, Role};
 pub enum SignInError {
     #[error("Benutzername oder Passwort falsch")]
     WrongPassword,
+    /// The password does not open this device's store, and the server, which could
+    /// say whether it was reset, cannot be reached.
+    #[error(
+        "Benutzername oder Passwort falsch. Wurde das Passwort zurückgesetzt, braucht die erste Anmeldung mit dem neuen eine Verbindung zum Server"
+    )]
+    WrongPasswordOffline,
+    /// The server took the new password, but has no recovery key for this device's store.
+    #[error(
+        "Das neue Passwort öffnet die Daten auf diesem Gerät nicht, und der Server hat keinen Schlüssel, um sie wiederherzustellen. Mit dem bisherigen Passwort anmelden, oder die Administration fragen"
+    )]
+    NotRecoverable,
     #[error("Für die erste Anmeldung auf diesem Gerät braucht es eine Verbindung zum Server")]
     FirstLoginNeedsServer,
     #[error("Zu viele Anmeldeversuche, bitte etwas später erneut versuchen")]
@@ -89,7 +105,7 @@ impl Workspace {
         let path = store_path(&how.data_dir, &how.server, &how.login);
         let (store, server) = if path.exists() {
             let store = match Store::open(&path, &how.password) {
-                Err(StoreError::WrongPassword) => return Err(SignInError::WrongPassword),
+                Err(StoreError::WrongPassword) => recover(&runtime, &path, how)?,
                 other => other?,
             };
             let mut profile = store.profile()?;
@@ -105,11 +121,15 @@ impl Workspace {
             // Checked against the settings before anything is sent; the TLS
             // configuration is built once, here, beside the login this already waits for.
             let server = api::LazyServer::new(&how.server, &how.connection);
-            let (answer, built) = runtime
+            let (answer, staff) = runtime
                 .block_on(async {
                     let built = server.get().await?;
                     let answer = api::login(&built, &how.login, &how.password).await?;
-                    Ok((answer, built))
+                    let staff = match answer.role {
+                        Role::Client => Vec::new(),
+                        _ => api::staff(&built, &answer.token).await.unwrap_or_default(),
+                    };
+                    Ok((answer, staff))
                 })
                 .map_err(refused)?;
             if answer.role == Role::Client {
@@ -117,9 +137,6 @@ impl Workspace {
                     "Klient:innen-Zugänge arbeiten nicht mit dieser App".into(),
                 ));
             }
-            let staff = runtime
-                .block_on(api::staff(&built, &answer.token))
-                .unwrap_or_default();
             let device: [u8; 16] = crate::crypto::random().map_err(StoreError::from)?;
             let profile = Profile {
                 server: api::base_url(&how.server),
@@ -135,6 +152,7 @@ impl Workspace {
                 }),
                 staff,
                 last_sync_ms: None,
+                staff_changed_ms: None,
                 connection: how.connection.clone(),
             };
             let store = Store::create(&path, &how.password, &profile, how.iterations)?;
@@ -193,6 +211,60 @@ impl Workspace {
         let _ = self.commands.send(Command::Password(new.to_owned()));
         Ok(())
     }
+}
+
+/// The password does not open the store at `path`: if the store has a recovery key and
+/// the server takes the password (an admin reset it), the key from the server opens the
+/// store, which is then resealed under the new password. The login's session is kept for
+/// the sync. Runs on the sign-in's thread, as the first sign-in's login does.
+fn recover(
+    runtime: &tokio::runtime::Runtime,
+    path: &Path,
+    how: &SignIn,
+) -> Result<Store, SignInError> {
+    let Some(device) = Store::recovery_device(path)? else {
+        return Err(SignInError::WrongPassword);
+    };
+    // The stored connection settings are sealed: what the person entered now counts.
+    let server = api::LazyServer::new(&how.server, &how.connection);
+    let (answer, key) = runtime
+        .block_on(async {
+            let built = server.get().await?;
+            let answer = api::login(&built, &how.login, &how.password).await?;
+            let key = api::get_recovery(&built, &answer.token, &device).await;
+            Ok((answer, key))
+        })
+        .map_err(|error| match error {
+            ApiError::Unreachable(_) => SignInError::WrongPasswordOffline,
+            other => refused(other),
+        })?;
+    let key = match key {
+        Ok(key) => key,
+        Err(ApiError::Refused { status: 404, .. }) => return Err(SignInError::NotRecoverable),
+        Err(ApiError::Unreachable(_)) => return Err(SignInError::WrongPasswordOffline),
+        Err(other) => return Err(refused(other)),
+    };
+    let key = crate::store::RecoveryKey::decode(&key).ok_or(SignInError::NotRecoverable)?;
+    let store = match Store::open_with_recovery(path, &key) {
+        Err(StoreError::WrongPassword) => return Err(SignInError::NotRecoverable),
+        other => other?,
+    };
+    let mut profile = store.profile()?;
+    if profile.account_id != answer.account_id {
+        return Err(SignInError::Refused(
+            "Der Server kennt dieses Konto unter einer anderen Kennung".into(),
+        ));
+    }
+    store.change_password(&how.password)?;
+    profile.session = Some(Session {
+        token: answer.token,
+        peer_id: answer.peer_id,
+    });
+    profile.directory_id = answer.directory_id;
+    profile.role = answer.role;
+    store.set_profile(&profile)?;
+    tracing::info!("the local store was opened with the recovery key and resealed");
+    Ok(store)
 }
 
 /// The password rules of the manuals (at least 8 characters with a lower-case and an

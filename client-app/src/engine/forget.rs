@@ -1,0 +1,205 @@
+//! What the directory took away: a document it stopped listing (access lost) or lists as
+//! purged leaves this device with every trace. The listing it is compared with is the
+//! one last acted upon, kept in the store, so a device that was closed while access
+//! ended forgets at its next sync just the same. A document created here that the
+//! directory never listed (not yet registered, or registered and not yet listed) is
+//! never forgotten for being absent.
+
+use std::collections::BTreeSet;
+
+use model::directory::Directory;
+
+use super::Context;
+use crate::api::Request;
+use crate::rows::{self, Row};
+use crate::store::{Forget, LostEdit, LostReason};
+
+/// Which documents to forget, and why. `known`: the listing last acted upon; `listed`
+/// and `purged`: the directory now; `held`: documents stored here; `unregistered`:
+/// documents waiting for their registration.
+pub(super) fn decide(
+    known: &BTreeSet<String>,
+    listed: &BTreeSet<String>,
+    purged: &BTreeSet<String>,
+    held: &BTreeSet<String>,
+    unregistered: &BTreeSet<String>,
+) -> Vec<(String, LostReason)> {
+    let purged_here = purged
+        .iter()
+        .filter(|doc| held.contains(*doc) || known.contains(*doc))
+        .map(|doc| (doc.clone(), LostReason::Purged));
+    let revoked = known
+        .iter()
+        .filter(|doc| !listed.contains(*doc) && !purged.contains(*doc))
+        .map(|doc| (doc.clone(), LostReason::AccessRevoked));
+    purged_here
+        .chain(revoked)
+        .filter(|(doc, _)| !unregistered.contains(doc))
+        .collect()
+}
+
+/// The listing of the directory as stored here, for a store that has none yet (made
+/// before the listing was kept): read before samod syncs the directory, so what the
+/// server took away while the app was closed is still in it.
+pub(super) fn seed_listing(ctx: &Context, directory_id: &str) {
+    if !matches!(ctx.store.listed(), Ok(None)) {
+        return;
+    }
+    let chunks = ctx.store.document_chunks(directory_id).unwrap_or_default();
+    let listed: BTreeSet<String> = if chunks.is_empty() {
+        BTreeSet::new()
+    } else {
+        match rows::load::<Directory>(&chunks).and_then(|d| d.read()) {
+            Ok(read) => read.entries.into_keys().collect(),
+            Err(error) => {
+                tracing::warn!(%error, "the stored directory does not read");
+                return;
+            }
+        }
+    };
+    if let Err(error) = ctx.store.update_listed(&listed, &BTreeSet::new()) {
+        tracing::error!(%error, "cannot keep the directory's listing");
+    }
+}
+
+/// Forgets each document with every trace, recording lost local changes.
+pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
+    if gone.is_empty() {
+        return;
+    }
+    let gone_docs: BTreeSet<&str> = gone.iter().map(|(doc, _)| doc.as_str()).collect();
+    let blobs = orphaned_blobs(ctx, &gone_docs);
+    let requests: Vec<(i64, Request)> = ctx
+        .store
+        .requests()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(id, json)| Some((id, serde_json::from_slice::<Request>(&json).ok()?)))
+        .collect();
+    let now = model::editor::system_time_ms();
+    for (doc, reason) in gone {
+        let row = row_of(ctx, doc);
+        let mine: Vec<String> = blobs
+            .iter()
+            .filter(|(owner, _)| owner == doc)
+            .map(|(_, sha256)| sha256.clone())
+            .collect();
+        let about: Vec<i64> = requests
+            .iter()
+            .filter(|(_, request)| match request {
+                Request::UploadBlob { sha256, .. } => mine.contains(sha256),
+                Request::Register {
+                    doc: registered, ..
+                } => registered == doc,
+                other => other.record() == Some(doc.as_str()),
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let lost = LostEdit {
+            kind: row
+                .as_ref()
+                .map(|r| r.kind().as_str().to_owned())
+                .or_else(|| {
+                    let chunks = ctx.store.document_chunks(doc).unwrap_or_default();
+                    rows::kind_of(&chunks).map(|k| k.as_str().to_owned())
+                })
+                .unwrap_or_default(),
+            pseudonym: row.as_ref().and_then(|r| pseudonym(ctx, doc, r)),
+            at_ms: now,
+            reason: *reason,
+            changes: 0,
+        };
+        match ctx.store.forget(&Forget {
+            doc: doc.clone(),
+            blobs: mine,
+            requests: about,
+            lost: Some(lost),
+        }) {
+            Ok(Some(lost)) => {
+                tracing::warn!(
+                    kind = %lost.kind,
+                    changes = lost.changes,
+                    reason = ?lost.reason,
+                    "local changes of a forgotten document were never synced"
+                );
+                ctx.changed.poke();
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "cannot forget a document"),
+        }
+        tracing::info!(reason = ?reason, "a document was forgotten");
+        ctx.changed.mark(doc);
+    }
+}
+
+fn row_of(ctx: &Context, doc: &str) -> Option<Row> {
+    let json = ctx.store.row(doc).ok()??;
+    serde_json::from_slice(&json).ok()
+}
+
+/// The pseudonym of the person a document belongs to, where it is known here.
+fn pseudonym(ctx: &Context, doc: &str, row: &Row) -> Option<String> {
+    let person = match row {
+        Row::Member(member) => return Some(member.pseudonym.clone()),
+        Row::Contact { person, .. } | Row::Timeline { person } | Row::Notebook { person, .. } => {
+            person
+        }
+        _ => return None,
+    };
+    if person == doc {
+        return None;
+    }
+    match row_of(ctx, person)? {
+        Row::Member(member) => Some(member.pseudonym),
+        _ => None,
+    }
+}
+
+/// The files' content (by SHA-256) that only forgotten notebooks referenced, with the
+/// notebook that referenced each.
+fn orphaned_blobs(ctx: &Context, gone: &BTreeSet<&str>) -> Vec<(String, String)> {
+    let references = |doc: &str| -> Vec<String> {
+        let chunks = ctx.store.document_chunks(doc).unwrap_or_default();
+        rows::load::<model::notebook::Notebook>(&chunks)
+            .and_then(|d| d.read())
+            .map(|notebook| {
+                notebook
+                    .documents
+                    .into_values()
+                    .map(|meta| meta.sha256)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let notebooks: Vec<String> = ctx
+        .store
+        .rows(model::DocKind::Notebook.as_str())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(doc, _)| doc)
+        .collect();
+    let candidates: Vec<(String, String)> = notebooks
+        .iter()
+        .filter(|doc| gone.contains(doc.as_str()))
+        .flat_map(|doc| {
+            references(doc)
+                .into_iter()
+                .map(move |sha256| (doc.clone(), sha256))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return candidates;
+    }
+    let kept: BTreeSet<String> = notebooks
+        .iter()
+        .filter(|doc| !gone.contains(doc.as_str()))
+        .flat_map(|doc| references(doc))
+        .collect();
+    candidates
+        .into_iter()
+        .filter(|(_, sha256)| !kept.contains(sha256))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+//! Which documents the directory took away, case by case.
+
+use std::collections::BTreeSet;
+
+use super::*;
+
+fn set(docs: &[&str]) -> BTreeSet<String> {
+    docs.iter().map(|d| (*d).to_owned()).collect()
+}
+
+/// `known`, `listed`, `purged`, `held`, `unregistered` → what is forgotten, and why.
+fn check(
+    known: &[&str],
+    listed: &[&str],
+    purged: &[&str],
+    held: &[&str],
+    unregistered: &[&str],
+    expected: &[(&str, LostReason)],
+) {
+    let mut found = decide(
+        &set(known),
+        &set(listed),
+        &set(purged),
+        &set(held),
+        &set(unregistered),
+    );
+    found.sort();
+    let mut expected: Vec<(String, LostReason)> = expected
+        .iter()
+        .map(|(d, r)| ((*d).to_owned(), *r))
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+impl PartialOrd for LostReason {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for LostReason {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (*self as u8).cmp(&(*other as u8))
+    }
+}
+
+#[test]
+fn what_the_directory_stops_listing_or_purges_is_forgotten() {
+    use LostReason::{AccessRevoked, Purged};
+    // Nothing changed.
+    check(&["a", "b"], &["a", "b"], &[], &["a", "b"], &[], &[]);
+    // Access lost: listed before, not now.
+    check(
+        &["a", "b"],
+        &["a"],
+        &[],
+        &["a", "b"],
+        &[],
+        &[("b", AccessRevoked)],
+    );
+    // Lost while the device held no copy: still cleared (nothing to lose).
+    check(
+        &["a", "b"],
+        &["a"],
+        &[],
+        &["a"],
+        &[],
+        &[("b", AccessRevoked)],
+    );
+    // Purged: held here, or listed before.
+    check(
+        &["a", "b"],
+        &["a"],
+        &["b"],
+        &["a", "b"],
+        &[],
+        &[("b", Purged)],
+    );
+    check(&[], &[], &["c"], &["c"], &[], &[("c", Purged)]);
+    // Purged long ago and never here: nothing to do.
+    check(&["a"], &["a"], &["z"], &["a"], &[], &[]);
+    // Created here, not yet listed (registered or not): never forgotten for that.
+    check(&["a"], &["a"], &[], &["a", "new"], &[], &[]);
+    check(&["a"], &["a"], &[], &["a", "new"], &["new"], &[]);
+    // Waiting for registration is never forgotten, whatever the directory says.
+    check(&["x"], &[], &["x"], &["x"], &["x"], &[]);
+    // A first listing (a new device): nothing known, nothing forgotten.
+    check(&[], &["a", "b"], &[], &[], &[], &[]);
+}
