@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 use model::catalogue::{Catalogue, DEFAULT_DELETION_INTERVAL_DAYS};
 use model::client_record::ClientRecord;
 use model::{Date, DocKind, Document, DocumentId, TenantId, UserId};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::accounts::now_ms;
 use crate::error::ApiError;
@@ -131,20 +131,55 @@ pub async fn run(state: Weak<AppState>) {
             continue;
         }
         last = Some((today, Instant::now()));
-        if let Err(error) = purge_due(&state, &conn).await {
-            tracing::error!(%error, "the purge did not finish; it is tried again");
+        match purge_due(&state, &conn).await {
+            Ok(Outcome {
+                finished,
+                pending: 0,
+            }) => {
+                tracing::info!(purged = finished, "deletion routine ran");
+            }
+            Ok(Outcome { finished, pending }) => {
+                tracing::warn!(
+                    purged = finished,
+                    pending,
+                    "deletion routine ran; purges pending"
+                );
+                // Tried again at the next tick, not in an hour.
+                last = None;
+            }
+            Err(error) => {
+                tracing::error!(%error, "the purge did not finish; it is tried again");
+                last = None;
+            }
         }
     }
 }
 
+/// What one run of the routine did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Purges finished.
+    pub finished: usize,
+    /// Purges started that could not finish yet (a document that names the person
+    /// could not be edited); the next run tries again.
+    pub pending: usize,
+}
+
 /// Finishes unfinished purges, then purges every person whose deletion interval has
-/// passed. Returns how many purges finished.
-pub async fn purge_due(state: &Arc<AppState>, conn: &Conn) -> Result<usize, PurgeError> {
-    let mut finished = 0;
+/// passed.
+pub async fn purge_due(state: &Arc<AppState>, conn: &Conn) -> Result<Outcome, PurgeError> {
+    let mut outcome = Outcome {
+        finished: 0,
+        pending: 0,
+    };
+    let mut count = |done: bool| match done {
+        true => outcome.finished += 1,
+        false => outcome.pending += 1,
+    };
     let unfinished = on_conn(conn, |c| unfinished(c)).await?;
     for recorded in unfinished {
         tracing::info!(document = %recorded.person, "finishing an interrupted purge");
-        finished += usize::from(carry_out(state, conn, &recorded).await?);
+        count(carry_out(state, conn, &recorded).await?);
     }
     let today = state.registry.today();
     for deletion in state.registry.deletions() {
@@ -152,10 +187,10 @@ pub async fn purge_due(state: &Arc<AppState>, conn: &Conn) -> Result<usize, Purg
             continue;
         };
         let recorded = record(state, conn, &deletion, day).await?;
-        finished += usize::from(carry_out(state, conn, &recorded).await?);
+        count(carry_out(state, conn, &recorded).await?);
     }
     sweep_storage(state, conn).await?;
-    Ok(finished)
+    Ok(outcome)
 }
 
 /// The deletion day of `deletion` if its purge is due `today`, checked against the
@@ -275,11 +310,9 @@ async fn carry_out(
     let registry = state.registry.clone();
     let (person, tenant, documents) = (purge.person, purge.tenant.clone(), purge.documents.clone());
     let at_ms = purge.started_ms;
-    tokio::task::spawn_blocking(move || {
-        registry.forget_purged(person, &tenant, &documents, at_ms)
-    })
-    .await
-    .map_err(|_| PurgeError::Task)??;
+    tokio::task::spawn_blocking(move || registry.forget_purged(person, &tenant, &documents, at_ms))
+        .await
+        .map_err(|_| PurgeError::Task)??;
     if state.config.purge_pause_seconds > 0 {
         tracing::info!(document = %purge.person, "the purge pauses (purge_pause_seconds)");
         tokio::time::sleep(Duration::from_secs(state.config.purge_pause_seconds)).await;
@@ -307,7 +340,11 @@ async fn carry_out(
     // 4. samod's stored chunks, once no write of them is in flight.
     let timeout = Duration::from_secs(state.config.persist_timeout_seconds);
     for id in &purge.documents {
-        if !state.persisted.wait_for(&id.to_string(), &[], timeout).await {
+        if !state
+            .persisted
+            .wait_for(&id.to_string(), &[], timeout)
+            .await
+        {
             tracing::warn!(document = %id, "a write of a purged document is still in flight");
         }
     }
@@ -322,7 +359,7 @@ async fn carry_out(
     let (person, count) = (purge.person, purge.documents.len());
     let today = state.registry.today();
     on_conn(conn, move |c| {
-        let tx = c.transaction()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let finished = tx.execute(
             "UPDATE purges SET finished_ms = ?2 WHERE person = ?1 AND finished_ms IS NULL",
             params![person.to_string(), now_ms() as i64],
@@ -357,14 +394,17 @@ fn delete_rows(
     documents: &[DocumentId],
     outbox: &std::path::Path,
 ) -> Result<Option<String>, PurgeError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let account = person_account(&tx, person)?;
     tx.execute(
         "DELETE FROM invitations WHERE person = ?1",
         params![person.to_string()],
     )?;
     if let Some(account) = &account {
-        tx.execute("DELETE FROM sessions WHERE account_id = ?1", params![account])?;
+        tx.execute(
+            "DELETE FROM sessions WHERE account_id = ?1",
+            params![account],
+        )?;
         tx.execute(
             "DELETE FROM accounts WHERE id = ?1 AND role = 'client'",
             params![account],
@@ -485,7 +525,7 @@ async fn remove_memberships(state: &Arc<AppState>, tenant: &TenantId, person: &D
 
 /// Deletes samod's stored chunks of `documents`; returns how many went.
 fn delete_stored(conn: &mut Connection, documents: &[DocumentId]) -> Result<usize, PurgeError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut deleted = 0;
     for id in documents {
         // Keys are `<id>/…`; '0' follows '/', so this is a range on the key.
@@ -510,7 +550,10 @@ async fn sweep_storage(state: &Arc<AppState>, conn: &Conn) -> Result<(), PurgeEr
     if purged.is_empty() {
         return Ok(());
     }
-    tracing::warn!(documents = purged.len(), "stored chunks of purged documents deleted");
+    tracing::warn!(
+        documents = purged.len(),
+        "stored chunks of purged documents deleted"
+    );
     on_conn(conn, move |c| {
         delete_stored(c, &purged)?;
         checkpoint(c);
@@ -524,7 +567,9 @@ async fn sweep_storage(state: &Arc<AppState>, conn: &Conn) -> Result<(), PurgeEr
 /// hold it up for a moment; it is tried a few times.
 fn checkpoint(conn: &Connection) {
     for _ in 0..50 {
-        let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+        let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        });
         match busy {
             Ok(0) => return,
             Ok(_) => std::thread::sleep(Duration::from_millis(100)),
@@ -560,10 +605,10 @@ fn recorded(conn: &mut Connection, person: &DocumentId) -> Result<Option<Recorde
         )
         .optional()?;
     Ok(row.map(|(tenant, documents, started_ms)| Recorded {
-            person: *person,
-            tenant: TenantId::new(tenant),
-            documents: documents
-                .split_whitespace()
+        person: *person,
+        tenant: TenantId::new(tenant),
+        documents: documents
+            .split_whitespace()
             .filter_map(|id| id.parse().ok())
             .collect(),
         started_ms: u64::try_from(started_ms).unwrap_or(0),

@@ -439,6 +439,11 @@ impl Registry {
         creation: Option<ChangeHash>,
         who: &Viewer,
     ) -> Result<Registered, RegistryError> {
+        if self.is_purged(&id) {
+            // A purged id never comes back, whoever asks: every directory lists it as
+            // purged.
+            return Err(RegistryError::Taken);
+        }
         let person_entry = person.and_then(|p| self.entry(&p));
         if !access::may_register(kind, who, person_entry.as_ref()) {
             return Err(RegistryError::Forbidden);

@@ -152,7 +152,10 @@ impl Registry {
             let mut conn = self.conn();
             let tx = conn.transaction()?;
             for id in ids {
-                tx.execute("DELETE FROM documents WHERE id = ?1", params![id.to_string()])?;
+                tx.execute(
+                    "DELETE FROM documents WHERE id = ?1",
+                    params![id.to_string()],
+                )?;
                 tx.execute(
                     "INSERT INTO purged_documents (id, tenant, purged_ms) VALUES (?1, ?2, ?3)
                      ON CONFLICT (id) DO NOTHING",
