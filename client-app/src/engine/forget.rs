@@ -77,6 +77,9 @@ pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
         .filter_map(|(id, json)| Some((id, serde_json::from_slice::<Request>(&json).ok()?)))
         .collect();
     let now = model::editor::system_time_ms();
+    // All decided before anything goes: a timeline's pseudonym is read from its record,
+    // which may be forgotten in the same pass.
+    let mut forgets = Vec::with_capacity(gone.len());
     for (doc, reason) in gone {
         let row = row_of(ctx, doc);
         let mine: Vec<String> = blobs
@@ -109,12 +112,18 @@ pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
             reason: *reason,
             changes: 0,
         };
-        match ctx.store.forget(&Forget {
-            doc: doc.clone(),
-            blobs: mine,
-            requests: about,
-            lost: Some(lost),
-        }) {
+        forgets.push((
+            Forget {
+                doc: doc.clone(),
+                blobs: mine,
+                requests: about,
+                lost: Some(lost),
+            },
+            *reason,
+        ));
+    }
+    for (forget, reason) in forgets {
+        match ctx.store.forget(&forget) {
             Ok(Some(lost)) => {
                 tracing::warn!(
                     kind = %lost.kind,
@@ -128,7 +137,7 @@ pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
             Err(error) => tracing::error!(%error, "cannot forget a document"),
         }
         tracing::info!(reason = ?reason, "a document was forgotten");
-        ctx.changed.mark(doc);
+        ctx.changed.mark(&forget.doc);
     }
 }
 
