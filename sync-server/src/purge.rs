@@ -539,8 +539,18 @@ fn delete_stored(conn: &mut Connection, documents: &[DocumentId]) -> Result<usiz
 }
 
 /// Deletes any stored chunk of a purged id (a write that was in flight during its
-/// purge), and checkpoints if it found one.
+/// purge), and facts about purged documents that settling, having read them just
+/// before the purge, recorded just after it; checkpoints if it found a chunk.
 async fn sweep_storage(state: &Arc<AppState>, conn: &Conn) -> Result<(), PurgeError> {
+    on_conn(conn, |c| {
+        c.execute_batch(
+            "DELETE FROM blob_refs WHERE notebook IN (SELECT id FROM purged_documents);
+             DELETE FROM responsibility_grants WHERE person IN (SELECT id FROM purged_documents);
+             DELETE FROM deletion_days WHERE person IN (SELECT id FROM purged_documents);",
+        )?;
+        Ok(())
+    })
+    .await?;
     let purged: Vec<DocumentId> = state
         .registry
         .purged_ids()
