@@ -24,13 +24,14 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use model::api::{
-    Contact, ErrorBody, ErrorCode, Login, NewPassword, PasswordChange, Registration, paths,
+    AccountCreated, Contact, DeleteOwnAccount, ErrorBody, ErrorCode, Login, NewAccount,
+    NewPassword, PasswordChange, Registration, StaffInvitation, paths,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::tls::{self, ConnectionSettings};
 
-pub use model::api::{LoginAnswer, Role, StaffMember};
+pub use model::api::{AccountState, AccountSummary, LoginAnswer, Role, StaffMember};
 
 /// How long a TCP connection may take to open.
 const CONNECT: Duration = Duration::from_secs(10);
@@ -495,6 +496,89 @@ pub async fn change_password(
         new: new.to_owned(),
     })?;
     let (status, bytes) = call(server, "POST", paths::PASSWORD, Some(token), body).await?;
+    checked(status, &bytes)
+}
+
+/// The tenant's accounts, as admins see them (`GET /api/accounts`).
+pub async fn accounts(server: &Server, token: &str) -> Result<Vec<AccountSummary>, ApiError> {
+    call_json(server, "GET", paths::ACCOUNTS, Some(token), None).await
+}
+
+/// A new staff account (`POST /api/accounts`): with a password or an invitation e-mail.
+pub async fn create_account(
+    server: &Server,
+    token: &str,
+    account: &NewAccount,
+) -> Result<AccountCreated, ApiError> {
+    call_json(server, "POST", paths::ACCOUNTS, Some(token), json(account)?).await
+}
+
+/// What an admin does to a staff account without saying more than which one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAction {
+    Lock,
+    Unlock,
+    Delete,
+}
+
+/// Locks, unlocks or deletes a staff account (`POST /api/accounts/{account}/…`).
+pub async fn account_action(
+    server: &Server,
+    token: &str,
+    account: &str,
+    action: AccountAction,
+) -> Result<(), ApiError> {
+    let template = match action {
+        AccountAction::Lock => paths::ACCOUNT_LOCK,
+        AccountAction::Unlock => paths::ACCOUNT_UNLOCK,
+        AccountAction::Delete => paths::ACCOUNT_DELETE,
+    };
+    let path = paths::fill(template, account);
+    let (status, bytes) = call(server, "POST", &path, Some(token), None).await?;
+    checked(status, &bytes)
+}
+
+/// "Passwort vergeben" for a member of staff (`PUT /api/accounts/{account}/password`).
+pub async fn set_account_password(
+    server: &Server,
+    token: &str,
+    account: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    let path = paths::fill(paths::ACCOUNT_PASSWORD, account);
+    let body = json(&NewPassword {
+        password: password.to_owned(),
+    })?;
+    let (status, bytes) = call(server, "PUT", &path, Some(token), body).await?;
+    checked(status, &bytes)
+}
+
+/// A new invitation e-mail for a staff account (`POST /api/accounts/{account}/invitation`).
+pub async fn invite_staff(
+    server: &Server,
+    token: &str,
+    account: &str,
+    email: &str,
+) -> Result<(), ApiError> {
+    let path = paths::fill(paths::ACCOUNT_INVITATION, account);
+    let body = json(&StaffInvitation {
+        email: email.to_owned(),
+    })?;
+    let (status, bytes) = call(server, "POST", &path, Some(token), body).await?;
+    checked(status, &bytes)
+}
+
+/// The signed-in member of staff deletes their own account (`POST /api/account/delete`).
+pub async fn delete_own_account(
+    server: &Server,
+    token: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    let body = json(&DeleteOwnAccount {
+        password: password.to_owned(),
+    })?;
+    let (status, bytes) =
+        call(server, "POST", paths::OWN_ACCOUNT_DELETE, Some(token), body).await?;
     checked(status, &bytes)
 }
 

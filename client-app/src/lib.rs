@@ -23,12 +23,17 @@
 //! - [`workspace`]: what the screens use: the workspace and the one path every edit
 //!   takes, with `workspace/account` (sign-in, own password), `workspace/lists` (member
 //!   list, bookmarks, groups, contacts), `workspace/outbox` (server requests by name: only
-//!   the workspace builds an `api::Request`), `workspace/files` (uploaded documents) and
-//!   `workspace/participation` (timelines, catalogue, working time, vacation).
+//!   the workspace builds an `api::Request`), `workspace/files` (uploaded documents),
+//!   `workspace/participation` (timelines, catalogue, working time, vacation),
+//!   `workspace/online` (calls that need the server now, off the UI thread),
+//!   `workspace/staff` (admins' work on staff accounts) and `workspace/own_account`
+//!   (deleting one's own account and this device's copy).
 //! - [`ui`]: the screens (eframe/egui): the app, sign-in and status line in `ui` itself;
-//!   under every screen `ui/widgets` (field, error line, site choice) and `ui/input`
-//!   (field text read as dates, periods, times, days); `ui/members`
-//!   (Mitgliederverwaltung) with `ui/catalogue` (Aufträge); `ui/client` (the client
+//!   under every screen `ui/widgets` (field, error line, site choice, the confirmation
+//!   with the red button) and `ui/input` (field text read as dates, periods, times,
+//!   days); `ui/members` (Mitgliederverwaltung) with `ui/catalogue` (Aufträge and the
+//!   tenant's settings) and `ui/accounts` (Berater:innen-Accounts); `ui/own_account`
+//!   ("Eigenen Account löschen"); `ui/client` (the client
 //!   window) with a file per tab and for the ⋮ menu (`profile`, `notes`, `documents`,
 //!   `monitoring`, `menu`, `message`) and `ui/profile_form`; `ui/timeline`
 //!   (Teilnahmeverlauf, with `details` and `correction`) over `ui/assistant` (with

@@ -1,17 +1,22 @@
 //! The screens, in German: sign-in, the member management ("Mitgliederverwaltung") with
 //! its tabs Benutzer:in / Merkliste / Gruppen, "Klient:in anlegen", the client window
 //! with Profil / Notizen / Dokumente / Monitoring / Teilnahmeverlauf (with the assistant)
-//! and its ⋮ menu, "Aufträge" for admins (programmes, sites, the tenant's working time),
-//! and the status line (online or offline, changes not yet synced, last sync).
+//! and its ⋮ menu, "Aufträge" for admins (programmes, sites, the tenant's working time
+//! and settings), "Berater:innen-Accounts" for admins, and the status line (online or
+//! offline, changes not yet synced, last sync, "Passwort ändern", "Eigenen Account
+//! löschen"). Whatever deletes something asks first, with a red button
+//! (`widgets::confirm`).
 //!
 //! Every input has an accessible name (`labelled_by`), which the kittest harness checks
 //! and screen readers need.
 
+mod accounts;
 mod assistant;
 mod catalogue;
 mod client;
 mod input;
 mod members;
+mod own_account;
 mod profile_form;
 mod responsibilities;
 mod timeline;
@@ -62,6 +67,8 @@ pub struct SignInForm {
     /// „Erweitert“: plain `http://` to another machine.
     pub allow_unencrypted: bool,
     pub error: Option<String>,
+    /// What the app says after signing out by itself (the own account was deleted).
+    pub notice: Option<String>,
 }
 
 impl std::fmt::Debug for SignInForm {
@@ -80,6 +87,10 @@ pub struct Work {
     /// "Passwort ändern", while open.
     own_password: Option<OwnPasswordForm>,
     password_changed: bool,
+    /// "Eigenen Account löschen", while open.
+    own_deletion: Option<own_account::OwnAccountDeletion>,
+    /// The server deleted the own account: the app signs out and forgets the profile.
+    account_deleted: bool,
 }
 
 /// "Passwort ändern": the three fields as typed, and what went wrong.
@@ -139,7 +150,32 @@ impl App {
                     self.screen = Screen::Work(Work::new(workspace));
                 }
             }
-            Screen::Work(work) => work.show(ui),
+            Screen::Work(work) => {
+                work.show(ui);
+                if work.account_deleted {
+                    self.forget_profile();
+                }
+            }
+        }
+    }
+
+    /// After the own account was deleted: back to "Anmelden", the sync stopped and the
+    /// local store of that profile removed.
+    fn forget_profile(&mut self) {
+        let form = SignInForm::default();
+        let Screen::Work(work) = std::mem::replace(&mut self.screen, Screen::SignIn(form)) else {
+            return;
+        };
+        let server = work.workspace.profile().server.clone();
+        let notice = match work.workspace.remove_local_store() {
+            Ok(_) => {
+                "Ihr Account wurde gelöscht. Seine Daten auf diesem Gerät sind entfernt.".into()
+            }
+            Err(error) => format!("Ihr Account wurde gelöscht. {error}"),
+        };
+        if let Screen::SignIn(form) = &mut self.screen {
+            form.server = server;
+            form.notice = Some(notice);
         }
     }
 }
@@ -154,6 +190,9 @@ fn sign_in(
         ui.vertical_centered(|ui| {
             ui.add_space(60.0);
             ui.heading("Anmelden");
+            if let Some(notice) = &form.notice {
+                ui.label(RichText::new(notice).strong());
+            }
             ui.label("Beim ersten Mal auf diesem Gerät braucht es eine Verbindung zum Server; danach geht es auch offline.");
             ui.add_space(12.0);
             let entered = egui::Grid::new("sign-in").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
@@ -235,6 +274,8 @@ impl Work {
             client: None,
             own_password: None,
             password_changed: false,
+            own_deletion: None,
+            account_deleted: false,
         }
     }
 
@@ -253,6 +294,16 @@ impl Work {
             self.client = None;
         }
         self.own_password_window(ui.ctx());
+        if let Some(dialog) = &mut self.own_deletion {
+            match dialog.show(ui.ctx(), &self.workspace) {
+                own_account::Outcome::Open => {}
+                own_account::Outcome::Cancelled => self.own_deletion = None,
+                own_account::Outcome::Deleted => {
+                    self.own_deletion = None;
+                    self.account_deleted = true;
+                }
+            }
+        }
     }
 
     pub fn close_password_window(&mut self) {
@@ -336,6 +387,10 @@ impl Work {
             }
             if self.password_changed {
                 ui.label("Passwort geändert");
+            }
+            ui.separator();
+            if ui.small_button("Eigenen Account löschen").clicked() {
+                self.own_deletion = Some(own_account::OwnAccountDeletion::default());
             }
             if let Some(problem) = &status.problem
                 && !status.online

@@ -8,8 +8,10 @@
 //! commit, create). What it offers the screens is split by noun beside it:
 //! `account` (signing in, the own password), `lists` (what the lists read), `outbox`
 //! (requests for the server, by name: the screens never build one), `files` (uploaded
-//! documents), `participation` (timelines, the catalogue, working time, vacation) and
-//! `lost` (local changes lost with a document this device forgot).
+//! documents), `participation` (timelines, the catalogue, working time, vacation),
+//! `online` (calls that need the server now, off the UI thread), `staff` (admins' work
+//! on staff accounts), `own_account` (deleting one's own account and this device's
+//! copy) and `lost` (local changes lost with a document this device forgot).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -33,13 +35,18 @@ mod account;
 mod files;
 mod lists;
 mod lost;
+mod online;
 mod outbox;
+mod own_account;
 mod participation;
+mod staff;
 
 pub use account::{SignIn, SignInError, password_problem, store_path};
 pub use lists::{ContactData, Filter, MemberQuery, Sort};
+pub use online::Pending;
 use participation::CachedCatalogue;
 pub use participation::{CatalogueView, ParticipationEdit, TimelineRead, refusal, rejection_text};
+pub use staff::Access;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkError {

@@ -15,7 +15,7 @@ use egui::RichText;
 use model::timeline::ProgrammeSnapshot;
 use model::{ParticipationId, ProgrammeId, SiteId};
 
-use super::widgets::{error_line, field, site_choice};
+use super::widgets::{Answer, confirm, error_line, field, site_choice};
 use crate::german;
 use crate::workspace::{CatalogueView, Workspace};
 
@@ -90,6 +90,9 @@ pub struct Assistant {
     planned_exit: String,
     quick: bool,
     error: Option<String>,
+    /// "Teilnehmer:in aus der Maßnahme entfernen" was finished and waits for the red
+    /// button: the removal deletes the participation's documentation.
+    confirm_remove: bool,
 }
 
 fn offer_label(offer: Offer, on: Option<&Participation>) -> String {
@@ -167,6 +170,7 @@ impl Assistant {
             planned_exit: String::new(),
             quick: false,
             error: None,
+            confirm_remove: false,
         };
         if let Some(on) = &assistant.on {
             assistant.site = on.participation.current().and_then(|s| s.site.clone());
@@ -268,6 +272,24 @@ impl Assistant {
                 }
                 error_line(ui, &self.error);
             });
+        if self.confirm_remove {
+            let text = format!(
+                "Die Teilnahme an „{}“ wird aus den Maßnahmedaten dieser Person entfernt, mit \
+                 allen dazugehörigen Dokumentationsdaten. Das dient der Fehlerkorrektur und \
+                 lässt sich nicht rückgängig machen.",
+                self.participation()
+                    .map(|p| p.programme.name.clone())
+                    .unwrap_or_default()
+            );
+            match confirm(ctx, "Teilnahme entfernen", &text, "Endgültig entfernen") {
+                Answer::Open => {}
+                Answer::Cancelled => self.confirm_remove = false,
+                Answer::Confirmed => {
+                    self.confirm_remove = false;
+                    outcome = self.finish(workspace, person, catalogue, Offer::Remove);
+                }
+            }
+        }
         if !open {
             return Outcome::Cancelled;
         }
@@ -516,7 +538,12 @@ impl Assistant {
                     }
                 }
             } else if ui.button("Fertigstellen").clicked() {
-                outcome = self.finish(workspace, person, catalogue, offer);
+                if offer == Offer::Remove {
+                    // Asked first: see `show`.
+                    self.confirm_remove = true;
+                } else {
+                    outcome = self.finish(workspace, person, catalogue, offer);
+                }
             }
         });
         outcome

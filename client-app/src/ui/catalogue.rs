@@ -1,10 +1,12 @@
 //! "Aufträge" (the manual's ORGANISATION→Aufträge and →Stammdaten→Arbeitszeiten), for
 //! admins: the tenant's programmes with their type and qualification stages, its sites,
-//! and the working-time rules of the tenant and of each programme. A programme must
+//! the working-time rules of the tenant and of each programme, and the tenant's
+//! settings (Löschintervall, who reads a Teilnahmeverlauf). A programme must
 //! exist before anyone can be enrolled in it.
 
 use egui::RichText;
 use model::ProgrammeId;
+use model::catalogue::{DEFAULT_DELETION_INTERVAL_DAYS, Settings};
 use model::timeline::{ProgrammeType, StageDef};
 
 use super::widgets::{error_line, field};
@@ -34,6 +36,8 @@ pub struct CatalogueScreen {
     programme_rule: Option<(ProgrammeId, CatalogueWorkingTime)>,
     error: Option<String>,
     message: Option<String>,
+    /// "Löschintervall (Tage)" as typed; `None` shows the catalogue's.
+    interval: Option<String>,
 }
 
 impl Default for CatalogueScreen {
@@ -49,6 +53,7 @@ impl Default for CatalogueScreen {
             programme_rule: None,
             error: None,
             message: None,
+            interval: None,
         }
     }
 }
@@ -224,6 +229,7 @@ impl CatalogueScreen {
                     }
                 }
             });
+            self.settings(ui, workspace, catalogue.settings.as_ref());
             ui.separator();
             ui.label(RichText::new("Arbeitszeiten des Mandanten").strong());
             for rule in catalogue.working_time.values() {
@@ -246,6 +252,72 @@ impl CatalogueScreen {
                 }
             }
         });
+    }
+}
+
+impl CatalogueScreen {
+    /// "Einstellungen der Einrichtung": the deletion interval (days between "gelöscht"
+    /// and the purge, at least 1) and whether a person's Teilnahmeverlauf is read only by
+    /// staff responsible for them.
+    fn settings(
+        &mut self,
+        ui: &mut egui::Ui,
+        workspace: &mut Workspace,
+        settings: Option<&Settings>,
+    ) {
+        ui.separator();
+        ui.label(RichText::new("Einstellungen der Einrichtung").strong());
+        let days = settings.map_or(DEFAULT_DELETION_INTERVAL_DAYS, |s| s.deletion_interval_days);
+        ui.horizontal(|ui| {
+            let mut typed = self.interval.clone().unwrap_or_else(|| days.to_string());
+            let label = ui.label("Löschintervall (Tage)");
+            let edit = ui
+                .add(egui::TextEdit::singleline(&mut typed).desired_width(60.0))
+                .labelled_by(label.id);
+            if edit.changed() {
+                self.interval = Some(typed.clone());
+            }
+            if ui.button("Löschintervall speichern").clicked() {
+                let saved = match typed.trim().parse::<u64>() {
+                    Ok(days) => workspace
+                        .set_deletion_interval(days)
+                        .map(|()| days)
+                        .map_err(|e| e.to_string()),
+                    Err(_) => Err(format!(
+                        "„{}“ ist keine Zahl von Tagen (mindestens 1)",
+                        typed.trim()
+                    )),
+                };
+                match saved {
+                    Ok(days) => {
+                        self.interval = None;
+                        self.error = None;
+                        self.message = Some(format!("Löschintervall: {days} Tage."));
+                    }
+                    Err(error) => self.error = Some(error),
+                }
+            }
+        });
+        ui.label(
+            RichText::new(
+                "So viele Tage nach dem Löschen werden die Daten einer Person endgültig \
+                 entfernt; bis dahin lässt sie sich wiederherstellen.",
+            )
+            .weak(),
+        );
+        let mut restricted = settings.is_some_and(|s| s.restrict_timeline_to_responsibles);
+        if ui
+            .checkbox(
+                &mut restricted,
+                "Teilnahmeverlauf nur für zuständige Mitarbeiter:innen sichtbar",
+            )
+            .changed()
+        {
+            self.error = workspace
+                .set_timeline_restriction(restricted)
+                .err()
+                .map(|e| e.to_string());
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The client window: tabs Profil, Notizen, Dokumente, Monitoring and Teilnahmeverlauf,
 //! and the ⋮ menu (merken, sperren/entsperren, Passwort vergeben, Einladung versenden;
-//! for admins löschen/wiederherstellen and Direkt-Nachricht).
+//! for admins löschen/wiederherstellen and Direkt-Nachricht). Deleting the person, a
+//! document or a monitoring waits for the red button of a confirmation.
 //! Notices from the conflict rules that concern this user stand at the top until
 //! acknowledged.
 //!
@@ -29,6 +30,7 @@ use super::widgets::error_line;
 use crate::rows::Row;
 use crate::workspace::Workspace;
 
+pub use documents::{EntryKind, EntryToDelete};
 pub use menu::PasswordForm;
 pub use message::MessageForm;
 pub use monitoring::MonitoringForm;
@@ -78,6 +80,10 @@ pub struct ClientWindow {
     pub profile_form: Option<ProfileForm>,
     /// "Sperren bis …": the day typed, while the window is open.
     pub lock_until: Option<String>,
+    /// "löschen", asked and not yet answered: the pseudonym the question names.
+    pub confirm_delete: Option<String>,
+    /// "Dokumente" and "Monitoring": an entry whose deletion waits for the red button.
+    pub confirm_entry: Option<EntryToDelete>,
     pub download_dir: String,
     pub downloaded: Option<String>,
     pub error: Option<String>,
@@ -135,6 +141,8 @@ impl ClientWindow {
             upload_path: String::new(),
             profile_form: None,
             lock_until: None,
+            confirm_delete: None,
+            confirm_entry: None,
             download_dir: String::new(),
             downloaded: None,
             error: None,
@@ -211,6 +219,8 @@ impl ClientWindow {
         self.message_window(ctx, workspace);
         self.password_window(ctx, workspace);
         self.lock_window(ctx, workspace);
+        self.delete_confirmation(ctx, workspace);
+        self.entry_confirmation(ctx, workspace);
         open
     }
 

@@ -1,12 +1,12 @@
-//! "Mitgliederverwaltung": the tabs Benutzer:in, Merkliste and Gruppen (and Aufträge for
-//! admins), the member list with search, filter and sort, "Klient:in anlegen", and the
-//! groups.
+//! "Mitgliederverwaltung": the tabs Benutzer:in, Merkliste and Gruppen (and Aufträge and
+//! Berater:innen-Accounts for admins), the member list with search, filter and sort,
+//! "Klient:in anlegen", and the groups (deleted after the red button).
 
 use egui::RichText;
 use model::client_record::{AccountState, Invitation, NewClient};
 use model::group::Group;
 
-use super::widgets::{error_line, field};
+use super::widgets::{Answer, confirm, error_line, field};
 use crate::german;
 use crate::rows::{MemberRow, RowStatus};
 use crate::workspace::{Filter, MemberQuery, Sort, Workspace};
@@ -23,6 +23,8 @@ pub enum Tab {
     Groups,
     /// "Aufträge": the tenant catalogue, for admins.
     Catalogue,
+    /// "Berater:innen-Accounts": the tenant's staff accounts, for admins.
+    Accounts,
 }
 
 #[derive(Debug, Default)]
@@ -35,9 +37,12 @@ pub struct Members {
     pub open_group: Option<String>,
     pub member_search: String,
     pub catalogue: super::catalogue::CatalogueScreen,
+    pub accounts: super::accounts::AccountsScreen,
     pub error: Option<String>,
     /// The list as last computed, kept while the query and the rows stay the same.
     found: Option<Found>,
+    /// "Klient:innen-Gruppe löschen", asked and not yet answered: the group and its name.
+    confirm_group: Option<(String, String)>,
 }
 
 /// The member list as computed for one query at one version of the rows.
@@ -129,6 +134,7 @@ impl Members {
             ui.selectable_value(&mut self.tab, Tab::Groups, "Gruppen");
             if workspace.is_admin() {
                 ui.selectable_value(&mut self.tab, Tab::Catalogue, "Aufträge");
+                ui.selectable_value(&mut self.tab, Tab::Accounts, "Berater:innen-Accounts");
             }
         });
         ui.separator();
@@ -143,10 +149,43 @@ impl Members {
                 self.catalogue.show(ui, workspace);
                 None
             }
+            Tab::Accounts => {
+                self.accounts.show(ui, workspace);
+                None
+            }
         };
         self.create_window(ui.ctx(), workspace);
         self.group_window(ui.ctx(), workspace);
+        self.group_confirmation(ui.ctx(), workspace);
         open
+    }
+
+    /// "Klient:innen-Gruppe löschen": only after the red button.
+    fn group_confirmation(&mut self, ctx: &egui::Context, workspace: &mut Workspace) {
+        let Some((doc, name)) = &self.confirm_group else {
+            return;
+        };
+        let text =
+            format!("Die Gruppe „{name}“ wird gelöscht. Die Klient:innen selbst bleiben erhalten.");
+        match confirm(
+            ctx,
+            "Klient:innen-Gruppe löschen",
+            &text,
+            "Endgültig löschen",
+        ) {
+            Answer::Open => {}
+            Answer::Cancelled => self.confirm_group = None,
+            Answer::Confirmed => {
+                self.error = workspace
+                    .edit::<Group, _>(doc, |d, e| Ok(d.delete_group(e)?))
+                    .err()
+                    .map(|e| e.to_string());
+                if self.open_group.as_ref() == Some(doc) {
+                    self.open_group = None;
+                }
+                self.confirm_group = None;
+            }
+        }
     }
 
     fn users(
@@ -408,10 +447,7 @@ impl Members {
                                 });
                             }
                             if ui.small_button("Löschen").clicked() {
-                                self.error = workspace
-                                    .edit::<Group, _>(doc, |d, e| Ok(d.delete_group(e)?))
-                                    .err()
-                                    .map(|e| e.to_string());
+                                self.confirm_group = Some((doc.clone(), group.name.clone()));
                             }
                         });
                     } else {

@@ -45,6 +45,9 @@ pub struct CatalogueView {
     /// "Stammdaten" fields and filter criteria the tenant defined.
     pub master_data_fields: BTreeMap<String, model::catalogue::MasterDataField>,
     pub filter_criteria: BTreeMap<String, String>,
+    /// The tenant's settings (deletion interval, timeline restriction), from the
+    /// catalogue document admins write to; none before there is one.
+    pub settings: Option<model::catalogue::Settings>,
 }
 
 impl CatalogueView {
@@ -146,6 +149,7 @@ impl Workspace {
             view.working_time.extend(catalogue.working_time);
             view.master_data_fields.extend(catalogue.master_data_fields);
             view.filter_criteria.extend(catalogue.filter_criteria);
+            view.settings.get_or_insert(catalogue.settings.clone());
             view.primary_label
                 .get_or_insert(catalogue.settings.primary_label);
             view.docs.push(doc);
@@ -255,6 +259,24 @@ impl Workspace {
         let typed = Document::<Catalogue>::create_catalogue(tenant).map_err(model::Error::from)?;
         self.create(&id, typed, None)?;
         Ok(id.to_string())
+    }
+
+    /// "Löschintervall (Tage)": how long a person marked deleted is kept before the
+    /// purge; at least one day.
+    pub fn set_deletion_interval(&mut self, days: u64) -> Result<(), WorkError> {
+        if days == 0 {
+            return Err(WorkError::Invalid(
+                "Das Löschintervall beträgt mindestens 1 Tag".into(),
+            ));
+        }
+        let doc = self.catalogue_for_writing()?;
+        self.edit::<Catalogue, _>(&doc, |d, _| Ok(d.set_deletion_interval(days)?))
+    }
+
+    /// Whether only staff with a valid responsibility read a person's timeline.
+    pub fn set_timeline_restriction(&mut self, on: bool) -> Result<(), WorkError> {
+        let doc = self.catalogue_for_writing()?;
+        self.edit::<Catalogue, _>(&doc, |d, _| Ok(d.set_restrict_timeline(on)?))
     }
 
     /// "ORGANISATION→Aufträge": a new programme.

@@ -3,11 +3,12 @@
 //! counsellor who uploaded them).
 
 use egui::RichText;
+use model::EntityId;
 use model::notebook::Notebook;
 
 use super::ClientWindow;
 use crate::german;
-use crate::ui::widgets::field;
+use crate::ui::widgets::{Answer, confirm, field};
 use crate::workspace::Workspace;
 
 /// `~/Downloads/Fallakten` where there is a home directory.
@@ -23,7 +24,61 @@ fn default_download_dir() -> String {
         .unwrap_or_default()
 }
 
+/// What a notebook entry is, for the question before it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Document,
+    Monitoring,
+}
+
+/// An uploaded document or a monitoring whose deletion waits for the red button.
+#[derive(Debug, Clone)]
+pub struct EntryToDelete {
+    /// The notebook document that holds it.
+    pub notebook: String,
+    pub id: EntityId,
+    pub kind: EntryKind,
+    /// The file name, or the monitoring's date and topic.
+    pub name: String,
+}
+
 impl ClientWindow {
+    /// "Dokument löschen" and "Monitoring löschen", after the red button.
+    pub(super) fn entry_confirmation(&mut self, ctx: &egui::Context, workspace: &mut Workspace) {
+        let Some(entry) = &self.confirm_entry else {
+            return;
+        };
+        let (title, text) = match entry.kind {
+            EntryKind::Document => (
+                "Dokument löschen",
+                format!(
+                    "Das Dokument „{}“ wird gelöscht und ist danach für niemanden mehr abrufbar.",
+                    entry.name
+                ),
+            ),
+            EntryKind::Monitoring => (
+                "Monitoring löschen",
+                format!("Das Monitoring „{}“ wird gelöscht.", entry.name),
+            ),
+        };
+        match confirm(ctx, title, &text, "Endgültig löschen") {
+            Answer::Open => {}
+            Answer::Cancelled => self.confirm_entry = None,
+            Answer::Confirmed => {
+                let id = entry.id.clone();
+                let kind = entry.kind;
+                self.error = workspace
+                    .edit::<Notebook, _>(&entry.notebook, |d, _| match kind {
+                        EntryKind::Document => Ok(d.delete_document(&id)?),
+                        EntryKind::Monitoring => Ok(d.delete_monitoring(&id)?),
+                    })
+                    .err()
+                    .map(|e| e.to_string());
+                self.confirm_entry = None;
+            }
+        }
+    }
+
     pub(super) fn documents(&mut self, ui: &mut egui::Ui, workspace: &mut Workspace) {
         ui.label(
             RichText::new(
@@ -82,11 +137,12 @@ impl ClientWindow {
                         meta.size / 1024
                     ));
                     if ui.small_button("Löschen").clicked() {
-                        let id = id.clone();
-                        self.error = workspace
-                            .edit::<Notebook, _>(&doc, |d, _| Ok(d.delete_document(&id)?))
-                            .err()
-                            .map(|e| e.to_string());
+                        self.confirm_entry = Some(EntryToDelete {
+                            notebook: doc.clone(),
+                            id: id.clone(),
+                            kind: EntryKind::Document,
+                            name: meta.file_name.clone(),
+                        });
                     }
                 });
             }

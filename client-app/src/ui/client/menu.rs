@@ -9,7 +9,7 @@ use model::client_record::ClientRecord;
 use super::{ClientWindow, MessageForm};
 use crate::german;
 use crate::rows::RowStatus;
-use crate::ui::widgets::{error_line, field};
+use crate::ui::widgets::{Answer, confirm, error_line, field};
 use crate::workspace::Workspace;
 
 #[derive(Default)]
@@ -103,16 +103,59 @@ impl ClientWindow {
                     })
                     .clicked()
                 {
-                    let done = if deleted {
-                        workspace.restore_client(&doc)
+                    if deleted {
+                        self.error = workspace.restore_client(&doc).err().map(|e| e.to_string());
                     } else {
-                        workspace.delete_client(&doc)
-                    };
-                    self.error = done.err().map(|e| e.to_string());
+                        // Asked first, with the red button (see `delete_confirmation`).
+                        self.confirm_delete = Some(
+                            workspace
+                                .member(&doc)
+                                .map(|m| m.pseudonym.clone())
+                                .unwrap_or_default(),
+                        );
+                    }
                     ui.close();
                 }
             }
         });
+    }
+
+    /// "löschen" asks first: the person is marked for deletion only after the red button.
+    pub(super) fn delete_confirmation(&mut self, ctx: &egui::Context, workspace: &mut Workspace) {
+        let Some(pseudonym) = &self.confirm_delete else {
+            return;
+        };
+        let interval = workspace
+            .catalogue()
+            .settings
+            .as_ref()
+            .map(|s| s.deletion_interval_days);
+        let text = format!(
+            "„{pseudonym}“ wird zum Löschen vorgemerkt und kann sich nicht mehr anmelden. {}",
+            match interval {
+                Some(1) => "Nach 1 Tag (Löschintervall der Einrichtung) werden die Daten \
+                            endgültig gelöscht; bis dahin lässt sich die Person wiederherstellen."
+                    .to_owned(),
+                Some(days) => format!(
+                    "Nach {days} Tagen (Löschintervall der Einrichtung) werden die Daten \
+                     endgültig gelöscht; bis dahin lässt sich die Person wiederherstellen."
+                ),
+                None => "Nach dem Löschintervall der Einrichtung werden die Daten endgültig \
+                         gelöscht; bis dahin lässt sich die Person wiederherstellen."
+                    .to_owned(),
+            }
+        );
+        match confirm(ctx, "Klient:in löschen", &text, "Zum Löschen vormerken") {
+            Answer::Open => {}
+            Answer::Cancelled => self.confirm_delete = None,
+            Answer::Confirmed => {
+                self.error = workspace
+                    .delete_client(&self.doc)
+                    .err()
+                    .map(|e| e.to_string());
+                self.confirm_delete = None;
+            }
+        }
     }
 
     /// "Sperren bis …": locked until the end of that day.
@@ -175,7 +218,9 @@ impl ClientWindow {
                 }
                 ui.label(
                     RichText::new(
-                        "Die Weitergabe des Passwortes muss über einen geschützten Kommunikationskanal                          erfolgen. Die Person sollte es nach der Anmeldung ändern.",
+                        "Die Weitergabe des Passwortes muss über einen geschützten \
+                         Kommunikationskanal erfolgen. Die Person sollte es nach der Anmeldung \
+                         ändern.",
                     )
                     .italics(),
                 );

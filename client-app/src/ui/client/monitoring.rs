@@ -5,7 +5,7 @@
 use egui::RichText;
 use model::notebook::{ContactKind, MonitoringInput, Notebook};
 
-use super::{ClientWindow, MonitoringRef};
+use super::{ClientWindow, EntryKind, EntryToDelete, MonitoringRef};
 use crate::german;
 use crate::ui::widgets::field;
 use crate::workspace::Workspace;
@@ -151,11 +151,12 @@ impl ClientWindow {
                         });
                     }
                     if ui.small_button("Löschen").clicked() {
-                        let id = id.clone();
-                        self.error = workspace
-                            .edit::<Notebook, _>(&doc, |d, _| Ok(d.delete_monitoring(&id)?))
-                            .err()
-                            .map(|e| e.to_string());
+                        self.confirm_entry = Some(EntryToDelete {
+                            notebook: doc.clone(),
+                            id: id.clone(),
+                            kind: EntryKind::Monitoring,
+                            name: format!("{} · {}", monitoring.date.german(), monitoring.topic),
+                        });
                     }
                 }
             });
