@@ -176,7 +176,7 @@ pub async fn purge_due(state: &Arc<AppState>, conn: &Conn) -> Result<Outcome, Pu
         true => outcome.finished += 1,
         false => outcome.pending += 1,
     };
-    let unfinished = on_conn(conn, |c| unfinished(c)).await?;
+    let unfinished = on_conn(conn, unfinished).await?;
     for recorded in unfinished {
         tracing::info!(document = %recorded.person, "finishing an interrupted purge");
         count(carry_out(state, conn, &recorded).await?);

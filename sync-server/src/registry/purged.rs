@@ -180,13 +180,12 @@ impl Registry {
         {
             let mut index = self.write();
             for id in ids {
-                if let Some(entry) = index.docs.remove(id) {
-                    if entry.kind == DocKind::Directory
-                        && let Some(owner) = &entry.owner
-                        && index.directories.get(owner) == Some(id)
-                    {
-                        index.directories.remove(owner);
-                    }
+                if let Some(entry) = index.docs.remove(id)
+                    && entry.kind == DocKind::Directory
+                    && let Some(owner) = &entry.owner
+                    && index.directories.get(owner) == Some(id)
+                {
+                    index.directories.remove(owner);
                 }
                 index.creations.remove(id);
                 index.purged.entry(*id).or_insert((tenant.clone(), at_ms));
