@@ -115,12 +115,17 @@ enum Ended {
 struct Repos {
     repo: Option<(Repo, String)>,
     handles: HashMap<String, DocHandle>,
+    /// Documents forgotten in this process: a write samod had in flight when one was
+    /// forgotten may bring chunks of it back, and then it is forgotten again (the ids are
+    /// kept in memory only, so the store names nothing it forgot).
+    forgotten: BTreeSet<String>,
 }
 
 pub async fn run(ctx: Context, mut commands: mpsc::UnboundedReceiver<Command>) {
     let mut repos = Repos {
         repo: None,
         handles: HashMap::new(),
+        forgotten: BTreeSet::new(),
     };
     let mut delay = FIRST_DELAY;
     loop {
@@ -482,27 +487,53 @@ async fn open_all(
         .collect();
     let waiting = unregistered(ctx);
     if let Some(handle) = directory {
-        let bytes = handle.with_document(|am| am.save());
+        let directory_id = handle.document_id().to_string();
+        let listed_at = ctx.store.listed_at().ok().flatten();
+        let (bytes, heads, fresh) = handle.with_document(|am| {
+            use automerge::ReadDoc as _;
+            // Not older than the directory the listing was read from (samod may not
+            // have stored its newest changes when the app last ended).
+            let fresh = match &listed_at {
+                Some((id, heads)) if *id == directory_id => heads.iter().all(|head| {
+                    head.parse::<automerge::ChangeHash>()
+                        .is_ok_and(|hash| am.get_change_by_hash(&hash).is_some())
+                }),
+                _ => true,
+            };
+            let heads: Vec<String> = am.get_heads().iter().map(ToString::to_string).collect();
+            (am.save(), heads, fresh)
+        });
         if let Ok(read) = model::Document::<Directory>::load(&bytes).and_then(|d| d.read()) {
             let listed: BTreeSet<String> = read.entries.keys().cloned().collect();
             let purged: BTreeSet<String> = read.purged.keys().cloned().collect();
-            let gone = forget::decide(known, &listed, &purged, &wanted, &waiting);
+            repos.forgotten.retain(|doc| !listed.contains(doc));
+            let mut judged = if fresh {
+                known.clone()
+            } else {
+                BTreeSet::new()
+            };
+            judged.extend(repos.forgotten.intersection(&wanted).cloned());
+            let gone = forget::decide(&judged, &listed, &purged, &wanted, &waiting);
             forget::forget_all(ctx, &gone);
             for (doc, _) in &gone {
                 repos.handles.remove(doc);
                 wanted.remove(doc);
+                repos.forgotten.insert(doc.clone());
             }
-            let added: BTreeSet<String> = listed.difference(known).cloned().collect();
-            let removed: BTreeSet<String> = known.difference(&listed).cloned().collect();
-            if (!added.is_empty()
-                || !removed.is_empty()
-                || ctx.store.listed().ok().flatten().is_none())
-                && let Err(error) = ctx.store.update_listed(&added, &removed)
-            {
-                tracing::error!(%error, "cannot keep the directory's listing");
+            if fresh {
+                let added: BTreeSet<String> = listed.difference(known).cloned().collect();
+                let removed: BTreeSet<String> = known.difference(&listed).cloned().collect();
+                if let Err(error) = ctx
+                    .store
+                    .update_listed(&added, &removed, &directory_id, &heads)
+                {
+                    tracing::error!(%error, "cannot keep the directory's listing");
+                }
+                *known = listed.clone();
+            } else {
+                tracing::debug!("the directory is older than its listing here; waiting for it");
             }
-            wanted.extend(listed.iter().cloned());
-            *known = listed;
+            wanted.extend(listed);
             refresh_staff(ctx, read.staff_changed_ms, online).await;
         }
     }

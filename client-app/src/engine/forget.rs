@@ -46,18 +46,24 @@ pub(super) fn seed_listing(ctx: &Context, directory_id: &str) {
         return;
     }
     let chunks = ctx.store.document_chunks(directory_id).unwrap_or_default();
-    let listed: BTreeSet<String> = if chunks.is_empty() {
-        BTreeSet::new()
+    let (listed, heads) = if chunks.is_empty() {
+        (BTreeSet::new(), Vec::new())
     } else {
-        match rows::load::<Directory>(&chunks).and_then(|d| d.read()) {
-            Ok(read) => read.entries.into_keys().collect(),
+        match rows::load::<Directory>(&chunks).and_then(|mut d| Ok((d.read()?, d.heads()))) {
+            Ok((read, heads)) => (
+                read.entries.into_keys().collect(),
+                heads.iter().map(ToString::to_string).collect(),
+            ),
             Err(error) => {
                 tracing::warn!(%error, "the stored directory does not read");
                 return;
             }
         }
     };
-    if let Err(error) = ctx.store.update_listed(&listed, &BTreeSet::new()) {
+    if let Err(error) = ctx
+        .store
+        .update_listed(&listed, &BTreeSet::new(), directory_id, &heads)
+    {
         tracing::error!(%error, "cannot keep the directory's listing");
     }
 }

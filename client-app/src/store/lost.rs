@@ -5,7 +5,10 @@
 //! sealed [`LostEdit`] says what was lost, until the person closes the message.
 //!
 //! The `listed` table is the directory's listing as last acted upon: what it stops
-//! listing is forgotten even when that happened while the app was closed.
+//! listing is forgotten even when that happened while the app was closed. `meta` keeps
+//! the directory's id and heads that listing was read at (`listed`), so a directory
+//! older than the listing (samod had not stored its newest changes when the app ended)
+//! is not taken for one that stopped listing something.
 
 use std::collections::BTreeSet;
 
@@ -159,17 +162,42 @@ impl Store {
         Ok(Some(rows.collect::<Result<_, _>>()?))
     }
 
-    /// Changes the listing by what was added and what went, in one transaction.
+    /// The directory's id and heads the listing was last read at, if recorded.
+    pub fn listed_at(&self) -> Result<Option<(String, Vec<String>)>, StoreError> {
+        let value: Option<Vec<u8>> = self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = 'listed'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(value.and_then(|v| {
+            let text = String::from_utf8(v).ok()?;
+            let (directory, heads) = text.split_once(':')?;
+            Some((
+                directory.to_owned(),
+                heads
+                    .split(',')
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ))
+        }))
+    }
+
+    /// Changes the listing by what was added and what went, read from `directory` at
+    /// `heads`, in one transaction.
     pub fn update_listed(
         &self,
         added: &BTreeSet<String>,
         removed: &BTreeSet<String>,
+        directory: &str,
+        heads: &[String],
     ) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('listed', x'31')",
-            [],
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('listed', ?1)",
+            [format!("{directory}:{}", heads.join(",")).into_bytes()],
         )?;
         for doc in added {
             tx.execute("INSERT OR IGNORE INTO listed (doc) VALUES (?1)", [doc])?;

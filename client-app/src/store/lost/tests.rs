@@ -62,7 +62,12 @@ fn forgetting_removes_every_trace_and_records_unsynced_changes() {
     let request = store.push_request(b"{}").expect("request");
     let other = store.push_request(b"{}").expect("request");
     store
-        .update_listed(&["gone".into(), "kept".into()].into(), &BTreeSet::new())
+        .update_listed(
+            &["gone".into(), "kept".into()].into(),
+            &BTreeSet::new(),
+            "dir",
+            &["h1".into()],
+        )
         .expect("listed");
 
     let recorded = store
@@ -128,10 +133,27 @@ fn lost_edits_survive_a_password_change_and_go_when_dismissed() {
     let dir = tempfile::tempdir().expect("dir");
     let store = store(dir.path());
     assert_eq!(store.listed().expect("read"), None, "never written yet");
+    assert_eq!(store.listed_at().expect("read"), None);
     store
-        .update_listed(&BTreeSet::new(), &BTreeSet::new())
+        .update_listed(&BTreeSet::new(), &BTreeSet::new(), "dir", &[])
         .expect("listed");
     assert_eq!(store.listed().expect("read"), Some(BTreeSet::new()));
+    assert_eq!(
+        store.listed_at().expect("read"),
+        Some(("dir".into(), vec![]))
+    );
+    store
+        .update_listed(
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            "dir",
+            &["a".into(), "b".into()],
+        )
+        .expect("listed");
+    assert_eq!(
+        store.listed_at().expect("read"),
+        Some(("dir".into(), vec!["a".into(), "b".into()]))
+    );
     store
         .record_local("doc", &[("h1".into(), b"c".to_vec())], &["h1".into()], None)
         .expect("edit");
