@@ -155,7 +155,13 @@ impl AccountsScreen {
         if let Some(answer) = self.loading.as_mut().and_then(Pending::poll) {
             self.loading = None;
             match answer {
-                Ok(accounts) => self.accounts = Some(accounts),
+                Ok(accounts) => {
+                    // A first list after a failed one: the failure is over.
+                    if self.accounts.is_none() {
+                        self.error = None;
+                    }
+                    self.accounts = Some(accounts);
+                }
                 Err(error) => self.error = Some(error.to_string()),
             }
         }
