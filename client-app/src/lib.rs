@@ -12,22 +12,26 @@
 //!   person allows it, and certificate failures in German.
 //! - [`store`]: the SQLite file: documents (samod's chunks), derived rows, unsynced
 //!   changes, queued requests; one transaction per local edit. Beside it `store/profile`
-//!   (who the store belongs to) and `store/reseal` (a password change).
+//!   (who the store belongs to), `store/reseal` (a password change), `store/lost`
+//!   (forgetting a document with every trace, the directory's listing, lost edits) and
+//!   `store/recovery` (the device's recovery key, for a password reset).
 //! - [`storage`]: samod's storage over the store.
 //! - [`rows`]: what the lists need of each document.
 //! - [`german`]: dates, times and messages as the screens show them.
 //! - [`api`]: the server's HTTP API (login, colleagues, registration, admins' requests),
 //!   one pooled client per server.
 //! - [`engine`]: the background sync (session, outbox, samod, reconnect with backoff);
-//!   `engine/outbox` sends the queued requests, `engine/websocket` is samod's transport.
+//!   `engine/outbox` sends the queued requests, `engine/websocket` is samod's transport,
+//!   `engine/forget` carries out what the directory took away.
 //! - [`workspace`]: what the screens use: the workspace and the one path every edit
 //!   takes, with `workspace/account` (sign-in, own password), `workspace/lists` (member
 //!   list, bookmarks, groups, contacts), `workspace/outbox` (server requests by name: only
 //!   the workspace builds an `api::Request`), `workspace/files` (uploaded documents),
 //!   `workspace/participation` (timelines, catalogue, working time, vacation),
 //!   `workspace/online` (calls that need the server now, off the UI thread),
-//!   `workspace/staff` (admins' work on staff accounts) and `workspace/own_account`
-//!   (deleting one's own account and this device's copy).
+//!   `workspace/staff` (admins' work on staff accounts), `workspace/own_account`
+//!   (deleting one's own account and this device's copy) and `workspace/lost` (local
+//!   changes lost with a document this device forgot).
 //! - [`ui`]: the screens (eframe/egui): the app, sign-in and status line in `ui` itself;
 //!   under every screen `ui/widgets` (field, error line, site choice, the confirmation
 //!   with the red button) and `ui/input` (field text read as dates, periods, times,
