@@ -197,6 +197,10 @@ pub async fn purge_due(state: &Arc<AppState>, conn: &Conn) -> Result<Outcome, Pu
 /// record as the server holds it now (a restore the registry has not heard of yet
 /// keeps everything).
 async fn due_day(state: &Arc<AppState>, deletion: &Deletion, today: Date) -> Option<Date> {
+    // Not due on any interval (a day at least): no catalogue to read.
+    if deletion.day.plus_days(1) > today {
+        return None;
+    }
     let interval = interval_of(state, &deletion.tenant).await?;
     if deletion.day.plus_days(interval) > today {
         return None;
@@ -219,29 +223,26 @@ async fn due_day(state: &Arc<AppState>, deletion: &Deletion, today: Date) -> Opt
     (day.plus_days(interval) <= today).then_some(day)
 }
 
-/// The tenant's deletion interval (at least a day): as its catalogue said when last
-/// settled; else read from its catalogue now; the default for a tenant without one.
-/// `None` while a catalogue exists that cannot be read: nothing is purged early.
+/// The tenant's deletion interval (at least a day), never shorter than any of its
+/// catalogues says: a tenant may have several (two admins who each started one
+/// offline), and whichever was settled last must not purge early. Read from the
+/// catalogues as the server holds them; where none can be read, as settling last said;
+/// the default for a tenant without a catalogue. `None` while a catalogue exists that
+/// cannot be read and settling said nothing yet: nothing is purged early.
 async fn interval_of(state: &Arc<AppState>, tenant: &TenantId) -> Option<u64> {
-    if let Some(days) = state.registry.deletion_interval(tenant) {
-        return Some(days.max(1));
-    }
+    let settled = state.registry.deletion_interval(tenant);
     let catalogues = state.registry.documents_of_kind(tenant, DocKind::Catalogue);
     if catalogues.is_empty() {
-        return Some(DEFAULT_DELETION_INTERVAL_DAYS);
+        return Some(settled.unwrap_or(DEFAULT_DELETION_INTERVAL_DAYS).max(1));
     }
+    let mut longest: Option<u64> = None;
     for id in catalogues {
         if let Ok(catalogue) = state.author.read::<Catalogue>(id).await {
             let days = catalogue.settings.deletion_interval_days;
-            let registry = state.registry.clone();
-            let tenant = tenant.clone();
-            let _ =
-                tokio::task::spawn_blocking(move || registry.set_deletion_interval(&tenant, days))
-                    .await;
-            return Some(days.max(1));
+            longest = Some(longest.map_or(days, |l| l.max(days)));
         }
     }
-    None
+    longest.or(settled).map(|days| days.max(1))
 }
 
 /// Records the purge of `deletion`'s person before anything is deleted: the documents
