@@ -287,6 +287,43 @@ fn a_directory_is_updated_in_place_one_change_at_a_time() {
 }
 
 #[test]
+fn purged_documents_are_listed_in_place_once() {
+    use model::directory::{Wanted, purge_in_place, update_in_place};
+
+    let mut raw = Document::<Directory>::create_directory(UserId::new("berater"))
+        .unwrap()
+        .into_automerge();
+    let record = person().to_string();
+    let other = DocumentId::from_bytes([13; 16]).to_string();
+    let wanted: Wanted = [(
+        record.clone(),
+        Some(DirectoryEntry {
+            kind: DocKind::ClientRecord,
+            access: Access::ReadWrite,
+            person: Some(person()),
+        }),
+    )]
+    .into();
+    update_in_place(&mut raw, &wanted, false).unwrap();
+    let purged = [(record.clone(), 42), (other.clone(), 43)].into();
+    assert_eq!(purge_in_place(&mut raw, &purged).unwrap(), 2);
+    let heads = raw.get_heads();
+    assert_eq!(
+        purge_in_place(&mut raw, &purged).unwrap(),
+        0,
+        "listed already"
+    );
+    assert_eq!(raw.get_heads(), heads, "nothing written the second time");
+    let read = Document::<Directory>::load(&raw.save())
+        .unwrap()
+        .read()
+        .unwrap();
+    assert!(read.entries.is_empty(), "a purged document is no entry");
+    assert_eq!(read.purged.get(&record), Some(&42));
+    assert_eq!(read.purged.get(&other), Some(&43));
+}
+
+#[test]
 fn vacation_entries_are_checked() {
     let mut e = editor("berater");
     let mut doc = Document::<Timeline>::create_timeline(TenantId::new("t"), person()).unwrap();
