@@ -115,17 +115,12 @@ enum Ended {
 struct Repos {
     repo: Option<(Repo, String)>,
     handles: HashMap<String, DocHandle>,
-    /// Documents forgotten in this process: a write samod had in flight when one was
-    /// forgotten may bring chunks of it back, and then it is forgotten again (the ids are
-    /// kept in memory only, so the store names nothing it forgot).
-    forgotten: BTreeSet<String>,
 }
 
 pub async fn run(ctx: Context, mut commands: mpsc::UnboundedReceiver<Command>) {
     let mut repos = Repos {
         repo: None,
         handles: HashMap::new(),
-        forgotten: BTreeSet::new(),
     };
     let mut delay = FIRST_DELAY;
     loop {
@@ -506,19 +501,20 @@ async fn open_all(
         if let Ok(read) = model::Document::<Directory>::load(&bytes).and_then(|d| d.read()) {
             let listed: BTreeSet<String> = read.entries.keys().cloned().collect();
             let purged: BTreeSet<String> = read.purged.keys().cloned().collect();
-            repos.forgotten.retain(|doc| !listed.contains(doc));
-            let mut judged = if fresh {
+            ctx.store.listed_again(&listed);
+            let judged = if fresh {
                 known.clone()
             } else {
                 BTreeSet::new()
             };
-            judged.extend(repos.forgotten.intersection(&wanted).cloned());
             let gone = forget::decide(&judged, &listed, &purged, &wanted, &waiting);
             forget::forget_all(ctx, &gone);
+            if ctx.store.note_purged(&purged).unwrap_or(false) {
+                ctx.changed.poke();
+            }
             for (doc, _) in &gone {
                 repos.handles.remove(doc);
                 wanted.remove(doc);
-                repos.forgotten.insert(doc.clone());
             }
             if fresh {
                 let added: BTreeSet<String> = listed.difference(known).cloned().collect();

@@ -63,6 +63,9 @@ pub enum StoreError {
     Missing(PathBuf),
     #[error("a stored value is damaged: {0}")]
     Damaged(String),
+    /// The document was forgotten (access lost, purged) while the edit was made.
+    #[error("the document is no longer on this device")]
+    Forgotten,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error("the local store failed: {0}")]
@@ -84,6 +87,11 @@ pub struct Store {
     path: PathBuf,
     conn: Mutex<Connection>,
     vault: RwLock<Vault>,
+    /// Documents forgotten while this store is open: nothing writes them again (samod
+    /// may still hold one in memory and store it, an edit may have been under way), until
+    /// the directory lists them again. Checked and changed only while holding `conn`;
+    /// in memory only, so the file names nothing it forgot.
+    forgotten: Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -169,6 +177,7 @@ impl Store {
             path: path.to_owned(),
             conn: Mutex::new(conn),
             vault: RwLock::new(vault),
+            forgotten: Mutex::default(),
         })
     }
 
@@ -228,6 +237,7 @@ impl Store {
             path: path.to_owned(),
             conn: Mutex::new(conn),
             vault: RwLock::new(vault),
+            forgotten: Mutex::default(),
         };
         store.profile()?;
         Ok(store)
@@ -336,7 +346,11 @@ impl Store {
     pub fn put_chunk(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         let vault = self.vault();
         let sealed = vault.seal(format!("chunks/{key}").as_bytes(), value)?;
-        self.conn().execute(PUT_CHUNK, params![key, sealed])?;
+        let conn = self.conn();
+        if self.was_forgotten(key.split('/').next().unwrap_or(key)) {
+            return Ok(());
+        }
+        conn.execute(PUT_CHUNK, params![key, sealed])?;
         Ok(())
     }
 
@@ -381,6 +395,9 @@ impl Store {
             })
             .transpose()?;
         let mut conn = self.conn();
+        if self.was_forgotten(doc) {
+            return Err(StoreError::Forgotten);
+        }
         let tx = conn.transaction()?;
         for (key, sealed) in &sealed_changes {
             tx.execute(PUT_CHUNK, params![key, sealed])?;
@@ -440,7 +457,11 @@ impl Store {
     pub fn put_row(&self, doc: &str, kind: &str, json: &[u8]) -> Result<(), StoreError> {
         let vault = self.vault();
         let sealed = vault.seal(format!("rows/{doc}").as_bytes(), json)?;
-        self.conn().execute(PUT_ROW, params![doc, kind, sealed])?;
+        let conn = self.conn();
+        if self.was_forgotten(doc) {
+            return Ok(());
+        }
+        conn.execute(PUT_ROW, params![doc, kind, sealed])?;
         Ok(())
     }
 

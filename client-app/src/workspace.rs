@@ -361,14 +361,20 @@ impl Workspace {
         let heads: Vec<String> = typed.heads().iter().map(|h| h.to_string()).collect();
         let row = rows::derive_as(T::KIND, &[typed.save()]);
         let json = row.as_ref().and_then(|r| serde_json::to_vec(r).ok());
-        self.store.record_local(
-            doc,
-            &encoded,
-            &heads,
-            row.as_ref()
-                .zip(json.as_deref())
-                .map(|(r, j)| (r.kind().as_str(), j)),
-        )?;
+        self.store
+            .record_local(
+                doc,
+                &encoded,
+                &heads,
+                row.as_ref()
+                    .zip(json.as_deref())
+                    .map(|(r, j)| (r.kind().as_str(), j)),
+            )
+            .map_err(|error| match error {
+                // Access ended (or the record was purged) while the edit was made.
+                StoreError::Forgotten => WorkError::Missing,
+                other => WorkError::Store(other),
+            })?;
         if let Some(row) = row {
             self.rows.insert(doc.to_owned(), row);
         }

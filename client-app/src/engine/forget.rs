@@ -117,6 +117,7 @@ pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
             at_ms: now,
             reason: *reason,
             changes: 0,
+            doc: doc.clone(),
         };
         forgets.push((
             Forget {
@@ -144,6 +145,9 @@ pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
         }
         tracing::info!(reason = ?reason, "a document was forgotten");
         ctx.changed.mark(&forget.doc);
+    }
+    if let Err(error) = ctx.store.truncate_wal() {
+        tracing::warn!(%error, "the store's WAL was not truncated after forgetting");
     }
 }
 

@@ -4,6 +4,10 @@
 //! change it still held that the server never confirmed is not dropped silently: a
 //! sealed [`LostEdit`] says what was lost, until the person closes the message.
 //!
+//! A forgotten document is not written again while the store is open (samod may still
+//! hold it in memory and store it; an edit may have been under way), until the
+//! directory lists it again.
+//!
 //! The `listed` table is the directory's listing as last acted upon: what it stops
 //! listing is forgotten even when that happened while the app was closed. `meta` keeps
 //! the directory's id and heads that listing was read at (`listed`), so a directory
@@ -47,6 +51,10 @@ pub struct LostEdit {
     pub reason: LostReason,
     /// How many local changes were lost.
     pub changes: u64,
+    /// The document's id (sealed like the rest): a document first forgotten for lost
+    /// access and then listed as purged is reported as purged.
+    #[serde(default)]
+    pub doc: String,
 }
 
 /// One document to forget, and what goes with it.
@@ -110,7 +118,33 @@ impl Store {
             tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
         }
         tx.commit()?;
+        // Still holding the connection: no write of it can come between.
+        self.forgotten_docs().insert(doc.to_owned());
         Ok(recorded)
+    }
+
+    /// After forgetting: the WAL's pages are copied into the file (where `secure_delete`
+    /// has overwritten what went) and the WAL is truncated, so no old page of a forgotten
+    /// document stays in it.
+    pub fn truncate_wal(&self) -> Result<(), StoreError> {
+        self.conn()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Whether `doc` was forgotten while this store is open; call holding the connection.
+    pub(super) fn was_forgotten(&self, doc: &str) -> bool {
+        self.forgotten_docs().contains(doc)
+    }
+
+    fn forgotten_docs(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.forgotten.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The directory lists these documents (again): they may be written again.
+    pub fn listed_again(&self, listed: &BTreeSet<String>) {
+        let _conn = self.conn();
+        self.forgotten_docs().retain(|doc| !listed.contains(doc));
     }
 
     /// Removes every trace of a document that has nothing else to go with it.
@@ -138,6 +172,36 @@ impl Store {
             ));
         }
         Ok(found)
+    }
+
+    /// Lost edits of documents the directory now lists as purged say so (the server
+    /// may take a record away in one change and list it as purged in the next).
+    /// Returns whether any changed.
+    pub fn note_purged(&self, purged: &BTreeSet<String>) -> Result<bool, StoreError> {
+        let revoked: Vec<(i64, LostEdit)> = self
+            .lost_edits()?
+            .into_iter()
+            .filter(|(_, lost)| {
+                lost.reason == LostReason::AccessRevoked && purged.contains(&lost.doc)
+            })
+            .collect();
+        if revoked.is_empty() {
+            return Ok(false);
+        }
+        let vault = self.vault();
+        let conn = self.conn();
+        for (id, lost) in revoked {
+            let lost = LostEdit {
+                reason: LostReason::Purged,
+                ..lost
+            };
+            let sealed = seal_json(&vault, format!("lost_edits/{id}").as_bytes(), &lost)?;
+            conn.execute(
+                "UPDATE lost_edits SET value = ?1 WHERE id = ?2",
+                params![sealed, id],
+            )?;
+        }
+        Ok(true)
     }
 
     pub fn dismiss_lost_edit(&self, id: i64) -> Result<(), StoreError> {

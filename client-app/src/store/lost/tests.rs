@@ -40,6 +40,7 @@ fn lost(reason: LostReason) -> LostEdit {
         at_ms: 1_700_000_000_000,
         reason,
         changes: 0,
+        doc: "gone".into(),
     }
 }
 
@@ -103,6 +104,26 @@ fn forgetting_removes_every_trace_and_records_unsynced_changes() {
     assert_eq!(edits.len(), 1);
     assert_eq!(edits[0].1.pseudonym.as_deref(), Some("Sonnenblume"));
     assert_eq!(edits[0].1.reason.german(), "Zugriff entzogen");
+    // The directory lists it as purged only in its next change: the report says so.
+    assert!(
+        !store
+            .note_purged(&["other".to_owned()].into())
+            .expect("noted")
+    );
+    assert!(
+        store
+            .note_purged(&["gone".to_owned()].into())
+            .expect("noted")
+    );
+    assert_eq!(
+        store.lost_edits().expect("read")[0].1.reason,
+        LostReason::Purged
+    );
+    assert!(
+        !store
+            .note_purged(&["gone".to_owned()].into())
+            .expect("noted")
+    );
 }
 
 #[test]
@@ -173,4 +194,30 @@ fn lost_edits_survive_a_password_change_and_go_when_dismissed() {
     assert_eq!(edits[0].1.reason.german(), "endgültig gelöscht");
     store.dismiss_lost_edit(edits[0].0).expect("dismissed");
     assert!(store.lost_edits().expect("read").is_empty());
+}
+
+#[test]
+fn a_forgotten_document_is_not_written_again_until_it_is_listed_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path());
+    store.put_chunk("doc/snapshot/a", b"x").expect("chunk");
+    store.forget_document("doc").expect("forgotten");
+    // samod storing its copy, the workspace deriving a row, an edit under way.
+    store.put_chunk("doc/snapshot/b", b"y").expect("ignored");
+    store.put_row("doc", "timeline", b"{}").expect("ignored");
+    assert!(matches!(
+        store.record_local("doc", &[("h".into(), b"c".to_vec())], &["h".into()], None),
+        Err(StoreError::Forgotten)
+    ));
+    assert!(store.document_chunks("doc").expect("read").is_empty());
+    assert_eq!(store.row("doc").expect("read"), None);
+    assert!(store.unsynced().expect("read").is_empty());
+    store
+        .put_chunk("other/snapshot/a", b"z")
+        .expect("others are written");
+    assert_eq!(store.document_chunks("other").expect("read").len(), 1);
+
+    store.listed_again(&["doc".to_owned()].into());
+    store.put_chunk("doc/snapshot/c", b"w").expect("written");
+    assert_eq!(store.document_chunks("doc").expect("read").len(), 1);
 }
