@@ -485,16 +485,7 @@ async fn open_all(
         let directory_id = handle.document_id().to_string();
         let listed_at = ctx.store.listed_at().ok().flatten();
         let (bytes, heads, fresh) = handle.with_document(|am| {
-            use automerge::ReadDoc as _;
-            // Not older than the directory the listing was read from (samod may not
-            // have stored its newest changes when the app last ended).
-            let fresh = match &listed_at {
-                Some((id, heads)) if *id == directory_id => heads.iter().all(|head| {
-                    head.parse::<automerge::ChangeHash>()
-                        .is_ok_and(|hash| am.get_change_by_hash(&hash).is_some())
-                }),
-                _ => true,
-            };
+            let fresh = forget::listing_applies(am, &directory_id, listed_at.as_ref());
             let heads: Vec<String> = am.get_heads().iter().map(ToString::to_string).collect();
             (am.save(), heads, fresh)
         });

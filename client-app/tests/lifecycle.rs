@@ -95,7 +95,7 @@ fn lost_access_empties_a_device_that_was_closed_and_reports_its_unsynced_edit() 
     let server_dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(server_dir.path(), None);
     server.account("t", "chef", Role::Admin);
-    server.account("t", "anna", Role::Counsellor);
+    let anna_id = server.account("t", "anna", Role::Counsellor);
     let url = server.url();
     let (anna_dir, chef_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let anna_store = store_path(anna_dir.path(), &url, "anna");
@@ -148,6 +148,19 @@ fn lost_access_empties_a_device_that_was_closed_and_reports_its_unsynced_edit() 
     until(&mut chef, "the restriction reached the server", |w| {
         w.unsynced_changes() == 0 && w.pending_requests().is_empty()
     });
+
+    // Anna's device comes back only once the server decided: an edit it took before
+    // would not be lost.
+    let (doc_id, anna_id): (model::DocumentId, _) =
+        (timeline.parse().unwrap(), model::UserId::new(anna_id));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.state.registry.access(&doc_id, &anna_id) != sync_server::access::Access::None {
+        assert!(
+            Instant::now() < deadline,
+            "never happened: the restriction holds"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
 
     // Anna opens the app again: the timeline goes, and her edit is reported as lost.
     let mut anna = sign_in(anna_dir.path(), &url, "anna");
@@ -290,7 +303,12 @@ fn password_reset_keeps_the_laptops_data_and_its_unsynced_edit() {
     until(&mut anna, "offline", |w| !w.status().online);
     anna.edit::<ClientRecord, _>(&doc, |d, e| Ok(d.add_note(e, "Vor dem Zurücksetzen")?))
         .unwrap();
-    assert_eq!(anna.unsynced_changes(), 1);
+    // And a new person, whose registration waits in the outbox.
+    let late = anna
+        .create_client(new_client("Nachzügler"), None, None)
+        .unwrap();
+    assert_eq!(anna.unsynced_changes(), 2);
+    assert_eq!(anna.pending_requests().len(), 1);
     anna.shut_down();
 
     // Anna forgot her password; an admin sets a new one.
@@ -308,15 +326,23 @@ fn password_reset_keeps_the_laptops_data_and_its_unsynced_edit() {
 
     // The new password opens the laptop's store: the edit is there, and it syncs.
     let mut anna = Workspace::sign_in(&how(laptop.path(), &url, "anna", RESET)).unwrap();
-    assert_eq!(anna.unsynced_changes(), 1);
+    assert_eq!(anna.unsynced_changes(), 2);
+    assert_eq!(anna.pending_requests().len(), 1, "the outbox is kept");
     assert_eq!(notes(&anna, &doc), ["Vor dem Zurücksetzen"]);
-    until(&mut anna, "the edit reached the server", |w| {
-        w.unsynced_changes() == 0
-    });
+    until(
+        &mut anna,
+        "the edits and the registration reached the server",
+        |w| w.unsynced_changes() == 0 && w.pending_requests().is_empty(),
+    );
     let mut chef_app = sign_in(chef_dir.path(), &url, "chef");
-    until(&mut chef_app, "a colleague sees the edit", |w| {
-        notes(w, &doc) == ["Vor dem Zurücksetzen"]
-    });
+    until(
+        &mut chef_app,
+        "a colleague sees the edit and the new person",
+        |w| {
+            notes(w, &doc) == ["Vor dem Zurücksetzen"]
+                && w.member(&late).is_some_and(|m| m.pseudonym == "Nachzügler")
+        },
+    );
     anna.shut_down();
     chef_app.shut_down();
     server.stop();
@@ -463,15 +489,41 @@ fn purge_empties_the_device_of_the_person_and_reports_an_unsynced_edit() {
     let server = TestServer::start_with(server_dir.path(), Some(addr), |config| {
         config.clock_offset_days = days;
     });
+    // Anna's device comes back only after the purge: an edit the server took before
+    // it would not be lost, only purged with the rest.
+    let record: model::DocumentId = person.parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server.state.registry.purged_ids().contains(&record) {
+        assert!(Instant::now() < deadline, "never happened: the purge");
+        std::thread::sleep(Duration::from_millis(25));
+    }
     let mut anna = sign_in(anna_dir.path(), &url, "anna");
-    until(&mut anna, "everything of the person is forgotten", |w| {
-        w.member(&person).is_none()
-            && w.timelines(&person).is_empty()
-            && w.documents_of(&person).is_empty()
-            // The directory may take the record away one change before it lists it as
-            // purged: the report follows.
-            && w.lost_edits().iter().any(|(_, l)| l.reason == LostReason::Purged)
-    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        anna.refresh();
+        let gone = anna.member(&person).is_none()
+            && anna.timelines(&person).is_empty()
+            && anna.documents_of(&person).is_empty();
+        // The directory may take the record away one change before it lists it as
+        // purged: the report follows.
+        let reported = anna
+            .lost_edits()
+            .iter()
+            .any(|(_, l)| l.reason == LostReason::Purged);
+        if gone && reported {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never happened: everything of the person forgotten and reported: \
+             member {:?}, timelines {}, documents {:?}, lost {:?}",
+            anna.member(&person).map(|m| &m.pseudonym),
+            anna.timelines(&person).len(),
+            anna.documents_of(&person),
+            anna.lost_edits(),
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
     let lost = anna.lost_edits().to_vec();
     assert_eq!(lost.len(), 1, "{lost:?}");
     assert_eq!(lost[0].1.reason, LostReason::Purged);

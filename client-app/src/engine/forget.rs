@@ -38,6 +38,25 @@ pub(super) fn decide(
         .collect()
 }
 
+/// Whether the directory `am` may decide what it stopped listing: it holds every change
+/// the listing here was read at (`listed_at`: directory id and heads), so it is not an
+/// older state (samod may not have stored its newest changes when the app last ended).
+/// Another directory (the server made a new one) decides.
+pub(super) fn listing_applies(
+    am: &automerge::Automerge,
+    directory_id: &str,
+    listed_at: Option<&(String, Vec<String>)>,
+) -> bool {
+    use automerge::ReadDoc as _;
+    match listed_at {
+        Some((id, heads)) if id == directory_id => heads.iter().all(|head| {
+            head.parse::<automerge::ChangeHash>()
+                .is_ok_and(|hash| am.get_change_by_hash(&hash).is_some())
+        }),
+        _ => true,
+    }
+}
+
 /// The listing of the directory as stored here, for a store that has none yet (made
 /// before the listing was kept): read before samod syncs the directory, so what the
 /// server took away while the app was closed is still in it.
@@ -129,26 +148,27 @@ pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
             *reason,
         ));
     }
-    for (forget, reason) in forgets {
-        match ctx.store.forget(&forget) {
-            Ok(Some(lost)) => {
-                tracing::warn!(
-                    kind = %lost.kind,
-                    changes = lost.changes,
-                    reason = ?lost.reason,
-                    "local changes of a forgotten document were never synced"
-                );
-                ctx.changed.poke();
-            }
+    for (forget, reason) in &forgets {
+        match ctx.store.forget(forget) {
+            Ok(Some(lost)) => tracing::warn!(
+                kind = %lost.kind,
+                changes = lost.changes,
+                reason = ?lost.reason,
+                "local changes of a forgotten document were never synced"
+            ),
             Ok(None) => {}
             Err(error) => tracing::error!(%error, "cannot forget a document"),
         }
         tracing::info!(reason = ?reason, "a document was forgotten");
-        ctx.changed.mark(&forget.doc);
     }
     if let Err(error) = ctx.store.truncate_wal() {
         tracing::warn!(%error, "the store's WAL was not truncated after forgetting");
     }
+    // The screens hear of it once it is gone from the WAL too.
+    for (forget, _) in &forgets {
+        ctx.changed.mark(&forget.doc);
+    }
+    ctx.changed.poke();
 }
 
 fn row_of(ctx: &Context, doc: &str) -> Option<Row> {

@@ -88,3 +88,31 @@ fn what_the_directory_stops_listing_or_purges_is_forgotten() {
     // A first listing (a new device): nothing known, nothing forgotten.
     check(&[], &["a", "b"], &[], &[], &[], &[]);
 }
+
+#[test]
+fn only_a_directory_as_new_as_the_listing_decides() {
+    use automerge::transaction::Transactable as _;
+    let mut older = automerge::AutoCommit::new();
+    older.put(automerge::ROOT, "a", 1).expect("put");
+    let mut newer = older.fork();
+    newer.put(automerge::ROOT, "b", 2).expect("put");
+    let heads = |doc: &mut automerge::AutoCommit| -> Vec<String> {
+        doc.get_heads().iter().map(ToString::to_string).collect()
+    };
+    let listed_at_newer = ("dir".to_owned(), heads(&mut newer));
+    let listed_at_older = ("dir".to_owned(), heads(&mut older));
+    let (older, newer) = (older.document().clone(), newer.document().clone());
+    assert!(listing_applies(&newer, "dir", Some(&listed_at_newer)));
+    assert!(
+        listing_applies(&newer, "dir", Some(&listed_at_older)),
+        "a descendant"
+    );
+    assert!(
+        !listing_applies(&older, "dir", Some(&listed_at_newer)),
+        "older than the listing"
+    );
+    assert!(listing_applies(&older, "other-dir", Some(&listed_at_newer)));
+    assert!(listing_applies(&older, "dir", None), "no listing yet");
+    let garbled = ("dir".to_owned(), vec!["not-a-hash".to_owned()]);
+    assert!(!listing_applies(&newer, "dir", Some(&garbled)));
+}
