@@ -11,7 +11,9 @@
 //! (its last day). Activation, a stage change, a transfer and resuming start a new section
 //! on that day and end the previous one the day before; a participation section cannot end
 //! before it started (two stage changes on one day are refused), while a waiting-list or
-//! interruption section may last no day at all.
+//! interruption section may last no day at all. Resuming an ended or aborted
+//! participation clears its result; the end or abort that recorded it stays applied in the
+//! history.
 
 use std::collections::BTreeMap;
 
@@ -427,6 +429,9 @@ pub fn step(state: &mut State, id: &EntityId, action: &AssistantAction) -> Resul
             next.actual_start = Some(date);
             next.planned_end = *planned_exit;
             p.open(next);
+            // Re-opened: the result of the end or abort no longer describes it (the
+            // action that recorded it stays in the history).
+            p.result = None;
             p.status = Status::Active;
         }
         ActionKind::Remove => {

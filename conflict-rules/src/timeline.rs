@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use model::timeline::{ActionOutcome, ParticipationDetails, Timeline};
+use model::timeline::{ActionOutcome, AssistantAction, ParticipationDetails, Timeline};
 use model::{EntityId, ParticipationId, UserId};
 
 use crate::notice::{Notice, NoticeKind, RuleLevel, sort_notices};
@@ -58,17 +58,34 @@ impl TimelineView {
     }
 }
 
-pub fn fold_timeline(timeline: &Timeline) -> (TimelineView, Vec<Notice>) {
+/// Every action of a timeline replayed in order through the status machine: the state
+/// reached, and the ids that applied or did not (with the reason).
+pub(crate) fn replay(
+    actions: &BTreeMap<EntityId, AssistantAction>,
+) -> (State, BTreeSet<EntityId>, BTreeMap<EntityId, Rejection>) {
     let mut state = State::default();
     let mut applied = BTreeSet::new();
     let mut rejected = BTreeMap::new();
-    let mut notices = Vec::new();
-    for (id, action) in ordered(&timeline.actions) {
+    for (id, action) in ordered(actions) {
         match step(&mut state, id, action) {
             Ok(()) => {
                 applied.insert(id.clone());
             }
             Err(reason) => {
+                rejected.insert(id.clone(), reason);
+            }
+        }
+    }
+    (state, applied, rejected)
+}
+
+pub fn fold_timeline(timeline: &Timeline) -> (TimelineView, Vec<Notice>) {
+    let (state, applied, rejected) = replay(&timeline.actions);
+    let mut notices = Vec::new();
+    for (id, action) in ordered(&timeline.actions) {
+        match rejected.get(id) {
+            None => {}
+            Some(reason) => {
                 notices.push(Notice::new(
                     format!("rejected:{id}"),
                     NoticeKind::ActionRejected {
@@ -79,7 +96,6 @@ pub fn fold_timeline(timeline: &Timeline) -> (TimelineView, Vec<Notice>) {
                     },
                     [action.author.clone()],
                 ));
-                rejected.insert(id.clone(), reason);
             }
         }
     }

@@ -231,6 +231,13 @@ impl Assistant {
                 }
                 _ => {}
             }
+            // A date before the steps that shaped the sections would be refused (or, placed
+            // before a later step, would not show as recorded): propose none earlier.
+            if let Some(earliest) = conflict_rules::assistant::earliest_date(&p, offer)
+                && earliest > german::today()
+            {
+                self.date = earliest.german();
+            }
         }
         self.page = Page::Form(offer);
         self.error = None;

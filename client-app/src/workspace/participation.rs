@@ -97,6 +97,11 @@ pub fn refusal(error: &AssistantError) -> String {
             "So datiert würde dieser Schritt {} spätere(n) Schritt(e) aufheben; bitte ein späteres Datum wählen",
             undone.len()
         ),
+        AssistantError::Overtaken { later, not_before } => format!(
+            "So datiert läge dieser Schritt vor {} späteren Schritt(en) dieser Teilnahme, die ihn verändern würden; bitte ein Datum ab dem {} wählen",
+            later.len().max(1),
+            not_before.german()
+        ),
         AssistantError::Document(_) => "Der Teilnahmeverlauf ist beschädigt".into(),
     }
 }

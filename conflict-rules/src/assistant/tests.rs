@@ -755,3 +755,188 @@ fn apply_records_only_what_applies_and_never_undoes_later_steps() {
     assert!(matches!(err, AssistantError::Input(_)));
     assert_eq!(f.doc.read().unwrap().actions.len(), 2);
 }
+
+fn ymd(y: i32, m: u32, d: u32) -> Date {
+    Date::from_ymd(y, m, d).unwrap()
+}
+
+/// Issue 16: enrolled 01.12.2026, suspended (break 02.12.2026–28.02.2027), resumed
+/// 01.03.2027, then ended with the last day 01.12.2026. Placed at its date the end would
+/// apply, but the resume after it would re-open the participation: it is refused, and
+/// the document is unchanged.
+#[test]
+fn an_end_dated_before_a_resume_is_refused_not_recorded_as_overtaken() {
+    let mut f = Fixture::new();
+    let start = ymd(2026, 12, 1);
+    let mut enrolment = enrol(false);
+    if let ActionKind::Enrol(e) = &mut enrolment {
+        e.entry_date = Some(start);
+    }
+    let pid = apply(&mut f.doc, &mut f.editor, None, start, enrolment).unwrap();
+    let suspend = ActionKind::Suspend {
+        interruption: Some(Interruption {
+            reason: "Krankheit".into(),
+            planned: Period::new(Some(ymd(2026, 12, 2)), Some(ymd(2027, 2, 28))),
+        }),
+    };
+    apply(&mut f.doc, &mut f.editor, Some(&pid), start, suspend).unwrap();
+    apply(
+        &mut f.doc,
+        &mut f.editor,
+        Some(&pid),
+        ymd(2027, 3, 1),
+        resume(),
+    )
+    .unwrap();
+    let before = f.doc.read().unwrap();
+    let view_before = f.view();
+    let end = ActionKind::End {
+        result: ParticipationResult {
+            outcome: "Ausbildung aufgenommen".into(),
+            remarks: String::new(),
+        },
+    };
+    let err = apply(&mut f.doc, &mut f.editor, Some(&pid), start, end.clone()).unwrap_err();
+    assert!(
+        matches!(&err, AssistantError::Overtaken { not_before, .. } if *not_before == ymd(2027, 3, 1)),
+        "{err:?}"
+    );
+    assert_eq!(f.doc.read().unwrap(), before);
+    assert_eq!(f.view(), view_before);
+    // On or after the resume's date it applies, as recorded.
+    let id = apply(&mut f.doc, &mut f.editor, Some(&pid), ymd(2027, 3, 1), end).unwrap();
+    let view = f.view();
+    assert!(view.applied.contains(&id));
+    let p = view.participation(&pid).unwrap();
+    assert_eq!(p.status, Status::Ended);
+    let brk = p
+        .sections
+        .iter()
+        .find(|s| s.kind == SectionKind::Interruption)
+        .unwrap();
+    assert_eq!(brk.actual_end, Some(ymd(2027, 2, 28)));
+}
+
+/// The state a view shows, as the status machine's input: what applying one more action
+/// to what the person sees makes of it.
+fn state_of(view: &TimelineView) -> crate::participation::State {
+    crate::participation::State {
+        participations: view
+            .participations
+            .iter()
+            .map(|p| (p.id.clone(), p.clone()))
+            .collect(),
+        removed: view
+            .removed
+            .iter()
+            .map(|(pid, by)| (pid.clone(), (by.clone(), Vec::new())))
+            .collect(),
+    }
+}
+
+fn any_kind(pick: u8, d: u32) -> ActionKind {
+    match pick % 12 {
+        0 => enrol(d.is_multiple_of(2)),
+        1 => ActionKind::Activate {
+            section_name: None,
+            site: None,
+        },
+        2 => transfer(ProgrammeType::BvB),
+        3 => ActionKind::End { result: result() },
+        4 => ActionKind::Abort { result: result() },
+        5 => ActionKind::Suspend {
+            interruption: if d.is_multiple_of(2) {
+                interruption()
+            } else {
+                None
+            },
+        },
+        6 => ActionKind::Resume {
+            section_name: None,
+            site: None,
+            planned_exit: None,
+            interruption: if d.is_multiple_of(3) {
+                interruption()
+            } else {
+                None
+            },
+        },
+        7 => stage(["EA", "BE", "BK"][(d % 3) as usize]),
+        8 => ActionKind::RecordResult { result: result() },
+        9 => ActionKind::CorrectEntry { entry_date: day(d) },
+        10 => ActionKind::Remove,
+        _ => ActionKind::CorrectSection(SectionCorrection {
+            section: EntityId::new("unknown"),
+            name: Some("Korrigiert".into()),
+            site: None,
+            actual_start: None,
+            planned_end: None,
+            actual_end: Some(day(d)),
+        }),
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// On one replica, whatever the assistant accepts shows in the fold exactly as the
+    /// action makes it of the state the person saw (sections, status, result, and nothing
+    /// else changed); whatever it refuses leaves the document as it was.
+    #[test]
+    fn what_apply_accepts_shows_as_recorded_and_a_refusal_changes_nothing(
+        steps in proptest::collection::vec((0u8..12, 0u32..60, 0u8..3), 1..25)
+    ) {
+        let mut f = Fixture::new();
+        let mut pids: Vec<ParticipationId> = Vec::new();
+        for (pick, d, target) in steps {
+            let kind = any_kind(pick, d);
+            let participation = if matches!(kind, ActionKind::Enrol(_)) {
+                None
+            } else {
+                pids.get(usize::from(target) % pids.len().max(1)).cloned()
+            };
+            let doc_before = f.doc.read().unwrap();
+            let before = f.view();
+            match apply(&mut f.doc, &mut f.editor, participation.as_ref(), day(d), kind) {
+                Ok(id) => {
+                    let timeline = f.doc.read().unwrap();
+                    let action = timeline.actions.get(&id).unwrap().clone();
+                    let after = f.view();
+                    proptest::prop_assert!(after.applied.contains(&id));
+                    proptest::prop_assert_eq!(&after.rejected, &before.rejected);
+                    let mut expected = state_of(&before);
+                    proptest::prop_assert!(crate::participation::step(&mut expected, &id, &action).is_ok());
+                    proptest::prop_assert_eq!(state_of(&after).participations, expected.participations);
+                    proptest::prop_assert_eq!(
+                        after.removed.keys().collect::<Vec<_>>(),
+                        expected.removed.keys().collect::<Vec<_>>()
+                    );
+                    if participation.is_none() {
+                        pids.push(id);
+                    }
+                    if let ActionKind::Transfer(t) = &action.kind {
+                        pids.push(t.successor.clone());
+                    }
+                }
+                Err(_) => {
+                    proptest::prop_assert_eq!(f.doc.read().unwrap(), doc_before);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn resuming_an_ended_participation_clears_its_result_but_keeps_the_end() {
+    for from in [From::Ended, From::Aborted] {
+        let mut f = bring_to(from);
+        let pid = f.pid.clone().unwrap();
+        assert_eq!(f.view().participation(&pid).unwrap().result, Some(result()));
+        let id = f.record(resume());
+        let view = f.view();
+        let p = view.participation(&pid).unwrap();
+        assert!(view.applied.contains(&id));
+        assert_eq!((p.status, &p.result), (Status::Active, &None), "{from:?}");
+        assert_eq!(p.actions.len(), 3, "the end stays in the history");
+    }
+}

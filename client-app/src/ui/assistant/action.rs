@@ -126,8 +126,11 @@ impl Assistant {
                 },
             ),
             Offer::Remove => (today, ActionKind::Remove),
+            // Undated in the form: recorded today, or after a future end it belongs to.
             Offer::RecordResult => (
-                today,
+                self.participation()
+                    .and_then(|p| conflict_rules::assistant::earliest_date(p, offer))
+                    .map_or(today, |d| d.max(today)),
                 ActionKind::RecordResult {
                     result: self.result(),
                 },
