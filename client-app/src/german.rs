@@ -102,6 +102,12 @@ pub fn error(error: &model::Error) -> String {
         model::Error::Catalogue(model::catalogue::CatalogueError::DuplicateStage(code)) => {
             format!("Die Stufe {code} steht zweimal in der Liste")
         }
+        model::Error::Catalogue(model::catalogue::CatalogueError::DeletionIntervalTooLong) => {
+            format!(
+                "Das Löschintervall beträgt höchstens {} Tage",
+                model::catalogue::MAX_DELETION_INTERVAL_DAYS
+            )
+        }
         other => format!("Nicht möglich: {other}"),
     }
 }
@@ -176,5 +182,15 @@ mod tests {
         assert_eq!(parse_date("2022-02-11"), Some(day));
         assert_eq!(parse_date("31.02.2022"), None);
         assert!(date_time(1_644_572_940_000).ends_with(" Uhr"));
+    }
+
+    #[test]
+    fn a_too_long_deletion_interval_is_explained_in_german() {
+        let wrong =
+            model::Error::Catalogue(model::catalogue::CatalogueError::DeletionIntervalTooLong);
+        assert_eq!(
+            error(&wrong),
+            "Das Löschintervall beträgt höchstens 36500 Tage"
+        );
     }
 }

@@ -17,6 +17,10 @@ use crate::working_time::{WorkingTimeError, WorkingTimeRule, check_new_rule, end
 /// The default deletion interval ("Löschintervall") in days.
 pub const DEFAULT_DELETION_INTERVAL_DAYS: u64 = 30;
 
+/// The longest deletion interval a catalogue accepts (about a hundred years); the
+/// server treats anything longer, e.g. from an older client, as this.
+pub const MAX_DELETION_INTERVAL_DAYS: u64 = 36_500;
+
 #[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
 pub struct Catalogue {
     pub tenant: TenantId,
@@ -87,6 +91,8 @@ pub enum CatalogueError {
     DuplicateStage(String),
     #[error("the deletion interval is at least one day")]
     NoDeletionInterval,
+    #[error("the deletion interval is at most {MAX_DELETION_INTERVAL_DAYS} days")]
+    DeletionIntervalTooLong,
     #[error(transparent)]
     WorkingTime(#[from] WorkingTimeError),
     #[error(transparent)]
@@ -193,6 +199,9 @@ impl Document<Catalogue> {
     pub fn set_deletion_interval(&mut self, days: u64) -> Result<(), CatalogueError> {
         if days == 0 {
             return Err(CatalogueError::NoDeletionInterval);
+        }
+        if days > MAX_DELETION_INTERVAL_DAYS {
+            return Err(CatalogueError::DeletionIntervalTooLong);
         }
         self.put_field(&["settings"], "deletion_interval_days", days)?;
         self.commit();

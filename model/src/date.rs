@@ -44,6 +44,11 @@ impl Date {
         )
     }
 
+    /// The day `days` later; `None` past the largest date chrono knows.
+    pub fn checked_plus_days(self, days: u64) -> Option<Self> {
+        self.0.checked_add_days(chrono::Days::new(days)).map(Self)
+    }
+
     /// The German form the UI shows: `11.02.2022`.
     pub fn german(self) -> String {
         self.0.format("%d.%m.%Y").to_string()

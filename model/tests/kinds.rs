@@ -79,6 +79,16 @@ fn catalogue_programmes_sites_rules_and_settings() {
         doc.set_deletion_interval(0),
         Err(CatalogueError::NoDeletionInterval)
     ));
+    assert!(matches!(
+        doc.set_deletion_interval(model::catalogue::MAX_DELETION_INTERVAL_DAYS + 1),
+        Err(CatalogueError::DeletionIntervalTooLong)
+    ));
+    assert!(matches!(
+        doc.set_deletion_interval(u64::MAX),
+        Err(CatalogueError::DeletionIntervalTooLong)
+    ));
+    doc.set_deletion_interval(model::catalogue::MAX_DELETION_INTERVAL_DAYS)
+        .unwrap();
     doc.set_deletion_interval(90).unwrap();
     doc.set_restrict_timeline(true).unwrap();
     let tenant_rule = doc

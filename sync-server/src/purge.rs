@@ -41,7 +41,7 @@
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use model::catalogue::{Catalogue, DEFAULT_DELETION_INTERVAL_DAYS};
+use model::catalogue::{Catalogue, DEFAULT_DELETION_INTERVAL_DAYS, MAX_DELETION_INTERVAL_DAYS};
 use model::client_record::ClientRecord;
 use model::{Date, DocKind, Document, DocumentId, TenantId, UserId};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -198,11 +198,11 @@ pub async fn purge_due(state: &Arc<AppState>, conn: &Conn) -> Result<Outcome, Pu
 /// keeps everything).
 async fn due_day(state: &Arc<AppState>, deletion: &Deletion, today: Date) -> Option<Date> {
     // Not due on any interval (a day at least): no catalogue to read.
-    if deletion.day.plus_days(1) > today {
+    if !is_due(deletion.day, 1, today) {
         return None;
     }
     let interval = interval_of(state, &deletion.tenant).await?;
-    if deletion.day.plus_days(interval) > today {
+    if !is_due(deletion.day, interval, today) {
         return None;
     }
     let record: ClientRecord = match state.author.read(deletion.person).await {
@@ -220,7 +220,15 @@ async fn due_day(state: &Arc<AppState>, deletion: &Deletion, today: Date) -> Opt
         let _ = tokio::task::spawn_blocking(move || registry.set_deletion_day(person, day)).await;
     }
     let day = day?;
-    (day.plus_days(interval) <= today).then_some(day)
+    is_due(day, interval, today).then_some(day)
+}
+
+/// Whether a record deleted on `day` is due for its purge `today` after `interval`
+/// days. A due day past the last date there is is never reached: not due (a
+/// saturating addition would make it due at once).
+pub(crate) fn is_due(day: Date, interval: u64, today: Date) -> bool {
+    day.checked_plus_days(interval)
+        .is_some_and(|due| due <= today)
 }
 
 /// The tenant's deletion interval (at least a day), never shorter than any of its
@@ -228,21 +236,36 @@ async fn due_day(state: &Arc<AppState>, deletion: &Deletion, today: Date) -> Opt
 /// offline), and whichever was settled last must not purge early. Read from the
 /// catalogues as the server holds them; where none can be read, as settling last said;
 /// the default for a tenant without a catalogue. `None` while a catalogue exists that
-/// cannot be read and settling said nothing yet: nothing is purged early.
+/// cannot be read: nothing of the tenant is purged (one unreadable catalogue may say
+/// the longest interval). Intervals are clamped to [`MAX_DELETION_INTERVAL_DAYS`].
 async fn interval_of(state: &Arc<AppState>, tenant: &TenantId) -> Option<u64> {
     let settled = state.registry.deletion_interval(tenant);
     let catalogues = state.registry.documents_of_kind(tenant, DocKind::Catalogue);
     if catalogues.is_empty() {
-        return Some(settled.unwrap_or(DEFAULT_DELETION_INTERVAL_DAYS).max(1));
+        return Some(clamp_interval(
+            settled.unwrap_or(DEFAULT_DELETION_INTERVAL_DAYS),
+        ));
     }
-    let mut longest: Option<u64> = None;
+    let mut longest: u64 = 0;
     for id in catalogues {
-        if let Ok(catalogue) = state.author.read::<Catalogue>(id).await {
-            let days = catalogue.settings.deletion_interval_days;
-            longest = Some(longest.map_or(days, |l| l.max(days)));
+        match state.author.read::<Catalogue>(id).await {
+            Ok(catalogue) => longest = longest.max(catalogue.settings.deletion_interval_days),
+            Err(_) => {
+                tracing::warn!(
+                    document = %id,
+                    "a catalogue cannot be read; nothing of its tenant is purged this run"
+                );
+                return None;
+            }
         }
     }
-    longest.or(settled).map(|days| days.max(1))
+    Some(clamp_interval(longest))
+}
+
+/// A deletion interval as the purge applies it: a day at least,
+/// [`MAX_DELETION_INTERVAL_DAYS`] at most.
+pub(crate) fn clamp_interval(days: u64) -> u64 {
+    days.clamp(1, MAX_DELETION_INTERVAL_DAYS)
 }
 
 /// Records the purge of `deletion`'s person before anything is deleted: the documents
@@ -624,4 +647,35 @@ fn recorded(conn: &mut Connection, person: &DocumentId) -> Result<Option<Recorde
             .collect(),
         started_ms: u64::try_from(started_ms).unwrap_or(0),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> Date {
+        Date::from_ymd(y, m, d).expect("a valid date")
+    }
+
+    #[test]
+    fn a_due_day_past_the_last_date_is_never_due() {
+        let deleted = day(2024, 1, 1);
+        assert!(is_due(deleted, 30, day(2024, 1, 31)));
+        assert!(!is_due(deleted, 30, day(2024, 1, 30)));
+        assert!(!is_due(deleted, u64::MAX, day(2024, 1, 31)));
+        assert!(!is_due(deleted, 1 << 40, day(2024, 1, 31)));
+    }
+
+    #[test]
+    fn intervals_are_clamped_to_a_day_and_a_century() {
+        assert_eq!(clamp_interval(0), 1);
+        assert_eq!(clamp_interval(90), 90);
+        assert_eq!(clamp_interval(u64::MAX), MAX_DELETION_INTERVAL_DAYS);
+        // Clamped, a huge interval from an older client is far from due.
+        assert!(!is_due(
+            day(2024, 1, 1),
+            clamp_interval(u64::MAX),
+            day(2030, 1, 1)
+        ));
+    }
 }

@@ -139,19 +139,41 @@ async fn settle_one(
     };
     settled.insert(id, heads);
     let stored = match fact {
-        Some(Fact::Record(grants, deleted_on)) => registry
-            .set_responsibilities(id, grants)
-            .and_then(|()| registry.set_deletion_day(id, deleted_on)),
+        Some(Fact::Record(grants, deleted_on)) => {
+            // SQLite off the async workers.
+            let registry = registry.clone();
+            match tokio::task::spawn_blocking(move || {
+                registry
+                    .set_responsibilities(id, grants)
+                    .and_then(|()| registry.set_deletion_day(id, deleted_on))
+            })
+            .await
+            {
+                Ok(stored) => stored,
+                Err(_) => Ok(()),
+            }
+        }
         Some(Fact::Catalogue(tenant, on, interval)) => {
             // A tenant may have several catalogues (two admins who each started one
             // offline); the restriction holds while any of them sets it. Taking this
             // catalogue's value alone let whichever catalogue was settled last decide,
             // so an untouched older catalogue, settled again at a client's next message
             // or after a restart, lifted the restriction another one had just set.
-            let on = on || restricted_elsewhere(repo, registry, &tenant, id).await;
-            registry
-                .set_timeline_restriction(&tenant, on)
-                .and_then(|()| registry.set_deletion_interval(&tenant, interval))
+            // Likewise the fallback interval is the longest any catalogue says.
+            let (elsewhere, longest) = other_catalogues(repo, registry, &tenant, id).await;
+            let on = on || elsewhere;
+            let interval = interval.max(longest);
+            let registry = registry.clone();
+            match tokio::task::spawn_blocking(move || {
+                registry
+                    .set_timeline_restriction(&tenant, on)
+                    .and_then(|()| registry.set_deletion_interval(&tenant, interval))
+            })
+            .await
+            {
+                Ok(stored) => stored,
+                Err(_) => Ok(()),
+            }
         }
         Some(Fact::Mail(messages)) => {
             let mail = mail.clone();
@@ -204,15 +226,18 @@ async fn settle_one(
     }
 }
 
-/// Whether a catalogue of `tenant` other than `this` restricts timelines, as the
-/// server holds them now. A catalogue that cannot be read counts as not restricting
-/// (and is logged): it could not have been settled either.
-async fn restricted_elsewhere(
+/// Whether a catalogue of `tenant` other than `this` restricts timelines, and the
+/// longest deletion interval any of them says, as the server holds them now. A
+/// catalogue that cannot be read counts as neither (and is logged): it could not have
+/// been settled either.
+async fn other_catalogues(
     repo: &samod::Repo,
     registry: &Registry,
     tenant: &TenantId,
     this: model::DocumentId,
-) -> bool {
+) -> (bool, u64) {
+    let mut restricted = false;
+    let mut longest = 0;
     for other in registry.documents_of_kind(tenant, DocKind::Catalogue) {
         if other == this {
             continue;
@@ -223,18 +248,25 @@ async fn restricted_elsewhere(
         let read = authoring::held(&handle, |doc| {
             Document::<Catalogue>::load(&doc.save_nocompress())
                 .and_then(|typed| typed.read())
-                .map(|catalogue| catalogue.settings.restrict_timeline_to_responsibles)
+                .map(|catalogue| {
+                    (
+                        catalogue.settings.restrict_timeline_to_responsibles,
+                        catalogue.settings.deletion_interval_days,
+                    )
+                })
         });
         match read {
-            Ok(Ok(true)) => return true,
-            Ok(Ok(false)) => {}
+            Ok(Ok((on, days))) => {
+                restricted |= on;
+                longest = longest.max(days);
+            }
             Ok(Err(error)) => {
                 tracing::warn!(document = %other, %error, "cannot read a catalogue");
             }
             Err(_) => {}
         }
     }
-    false
+    (restricted, longest)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -64,3 +64,10 @@ fn dates_and_times_print_as_stored_and_as_germans_read_them() {
     assert_eq!(Days(1225).to_string(), "12,25");
     assert_eq!(Days(-300).to_string(), "-3");
 }
+
+#[test]
+fn checked_plus_days_is_none_past_the_last_date() {
+    assert_eq!(d(2024, 1, 1).checked_plus_days(31), Some(d(2024, 2, 1)));
+    assert_eq!(d(2024, 1, 1).checked_plus_days(u64::MAX), None);
+    assert_eq!(d(2024, 1, 1).checked_plus_days(1 << 40), None);
+}
