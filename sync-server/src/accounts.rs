@@ -56,6 +56,9 @@ pub enum AccountError {
     /// The tenant's last active admin cannot delete their own account.
     #[error("the last active admin of the tenant")]
     LastAdmin,
+    /// An invitation for a member of staff whose password is set already.
+    #[error("the password is set already")]
+    PasswordAlreadySet,
     #[error(transparent)]
     Random(#[from] password::RandomError),
     #[error(transparent)]
@@ -73,6 +76,7 @@ impl AccountError {
             AccountError::LoginTaken => ErrorCode::LoginTaken,
             AccountError::NoSuchAccount => ErrorCode::NoSuchAccount,
             AccountError::LastAdmin => ErrorCode::LastAdmin,
+            AccountError::PasswordAlreadySet => ErrorCode::InvalidRequest,
             AccountError::Random(_) | AccountError::Sqlite(_) => ErrorCode::Internal,
         }
     }
@@ -620,6 +624,11 @@ impl Accounts {
         }
         tx.execute(
             "DELETE FROM sessions WHERE account_id = ?1",
+            params![account_id],
+        )?;
+        // A link sent before must not set the password again (and take the account).
+        tx.execute(
+            "DELETE FROM invitations WHERE account_id = ?1",
             params![account_id],
         )?;
         Self::audit(&tx, actor, "password-set", Some(account_id))?;

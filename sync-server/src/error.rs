@@ -93,7 +93,7 @@ impl From<AccountError> for ApiError {
             AccountError::Policy(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AccountError::LoginTaken => StatusCode::CONFLICT,
             AccountError::NoSuchAccount => StatusCode::NOT_FOUND,
-            AccountError::LastAdmin => StatusCode::CONFLICT,
+            AccountError::LastAdmin | AccountError::PasswordAlreadySet => StatusCode::CONFLICT,
             AccountError::Random(_) | AccountError::Sqlite(_) => {
                 tracing::error!(error = %e, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR

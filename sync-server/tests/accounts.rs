@@ -158,7 +158,7 @@ async fn staff_accounts_come_with_a_password_or_an_invitation_and_changes_end_se
     })
     .await;
 
-    // A new invitation; the first link still works until one is used, then neither.
+    // A new invitation: only its link works, the first one is revoked at once.
     let path = format!("/api/accounts/{berta}/invitation");
     let again = serde_json::json!({"email": "berta@example.org"}).to_string();
     assert_eq!(
@@ -167,7 +167,12 @@ async fn staff_accounts_come_with_a_password_or_an_invitation_and_changes_end_se
     );
     let links = invitation_links(&dir, "berta@example.org", 2).await;
     assert_eq!(links.len(), 2);
-    let (status, page) = form(server.addr, "GET", &links[0], "")
+    assert_eq!(
+        form(server.addr, "GET", &links[0], "").await.0,
+        404,
+        "the older link is revoked by the new invitation"
+    );
+    let (status, page) = form(server.addr, "GET", &links[1], "")
         .await
         .into_status_body();
     assert_eq!(status, 200);

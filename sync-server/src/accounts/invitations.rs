@@ -34,7 +34,12 @@ impl Accounts {
         let token = password::random_hex(&self.rng, 32)?;
         let valid_for = u64::try_from(valid_for.as_millis()).unwrap_or(u64::MAX);
         let expires = now_ms().saturating_add(valid_for).min(i64::MAX as u64);
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Only the newest link works: an older one, perhaps in a mailbox someone else
+        // reads now, must not set the password.
+        tx.execute("DELETE FROM invitations WHERE account_id = ?1", [account])?;
+        tx.execute(
             "INSERT INTO invitations (token_digest, account_id, person, expires_ms)
              VALUES (?1, ?2, ?3, ?4)",
             params![
@@ -44,6 +49,7 @@ impl Accounts {
                 expires as i64
             ],
         )?;
+        tx.commit()?;
         Ok(token)
     }
 
@@ -75,7 +81,9 @@ impl Accounts {
 
     /// Sets the password through an invitation, which is then used up (with every other
     /// invitation of the account) in the same transaction, so two submissions at once
-    /// cannot both use it. Returns whose password it set.
+    /// cannot both use it. Returns whose password it set. A member of staff whose
+    /// password is set already gets [`AccountError::PasswordAlreadySet`] (and the
+    /// invitation is used up all the same).
     pub fn redeem_invitation(&self, token: &str, new: &str) -> Result<Redeemed, AccountError> {
         let (login, tenant): (String, String) = self
             .conn()
@@ -101,6 +109,19 @@ impl Accounts {
             .optional()?;
         let (account, person) = found.ok_or(AccountError::NoSession)?;
         tx.execute("DELETE FROM invitations WHERE account_id = ?1", [&account])?;
+        // A member of staff's password is set once by invitation; later an admin sets
+        // it ("Passwort vergeben"). A link still around must not take the account over.
+        // A person's invitation may set a new password: it is how staff give a person
+        // who forgot theirs access again (the earlier links are gone by then).
+        let (role, has_password): (String, bool) = tx.query_row(
+            "SELECT role, password_hash IS NOT NULL FROM accounts WHERE id = ?1",
+            [&account],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if has_password && Role::parse(&role).is_some_and(|role| role.is_staff()) {
+            tx.commit()?;
+            return Err(AccountError::PasswordAlreadySet);
+        }
         // A deleted account's invitations are gone with it; this is belt and braces.
         let changed = tx.execute(
             "UPDATE accounts SET salt = ?1, iterations = ?2, password_hash = ?3

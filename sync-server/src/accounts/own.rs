@@ -22,7 +22,8 @@ impl Accounts {
 
     /// Deletes `account_id` at its owner's request (the password was checked before):
     /// its sessions end, its recovery keys and invitations go. The tenant's last active
-    /// admin is refused ([`AccountError::LastAdmin`]).
+    /// admin is refused ([`AccountError::LastAdmin`]); an admin only invited, without a
+    /// password yet, does not count (the invitation may never be used).
     pub fn delete_own(&self, account_id: &str) -> Result<(), AccountError> {
         let mut conn = self.conn();
         // Immediate: two admins deleting themselves at once cannot both be "not the last".
@@ -41,7 +42,8 @@ impl Accounts {
         if role == Role::Admin.as_str() {
             let others: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM accounts
-                 WHERE tenant = ?1 AND role = 'admin' AND state = 'active' AND id != ?2",
+                 WHERE tenant = ?1 AND role = 'admin' AND state = 'active' AND id != ?2
+                   AND password_hash IS NOT NULL",
                 params![tenant, account_id],
                 |r| r.get(0),
             )?;

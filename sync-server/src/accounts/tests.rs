@@ -271,3 +271,73 @@ fn a_password_set_by_an_admin_ends_the_sessions_and_replaces_the_old_one() {
     );
     assert!(accounts.list(Some("other")).unwrap().is_empty());
 }
+
+#[test]
+fn only_the_newest_invitation_works_and_a_set_password_revokes_it() {
+    let (_dir, accounts) = accounts(Config::default());
+    let id = accounts
+        .create_without_password(None, "t", "berta", Role::Counsellor)
+        .unwrap();
+    let day = Duration::from_secs(24 * 3600);
+    let first = accounts.invite(&id, None, day).unwrap();
+    let second = accounts.invite(&id, None, day).unwrap();
+    assert!(
+        !accounts.invitation(&first).unwrap(),
+        "revoked by the second"
+    );
+    assert!(accounts.invitation(&second).unwrap());
+    assert!(matches!(
+        accounts.redeem_invitation(&first, PASSWORD),
+        Err(AccountError::NoSession)
+    ));
+    // An admin gives her a password: the link in her mailbox is void.
+    accounts.set_password(None, &id, PASSWORD).unwrap();
+    assert!(!accounts.invitation(&second).unwrap());
+    assert!(matches!(
+        accounts.redeem_invitation(&second, "Ganz#anderes9"),
+        Err(AccountError::NoSession)
+    ));
+    assert!(accounts.login("berta", PASSWORD, here()).is_ok());
+}
+
+#[test]
+fn an_invitation_does_not_reset_a_set_staff_password() {
+    let (_dir, accounts) = accounts(Config::default());
+    let id = accounts
+        .create(None, "t", "berta", Role::Counsellor, PASSWORD)
+        .unwrap();
+    let day = Duration::from_secs(24 * 3600);
+    // Say an invitation was stored while her password was set.
+    let token = accounts.invite(&id, None, day).unwrap();
+    assert!(matches!(
+        accounts.redeem_invitation(&token, "Ganz#anderes9"),
+        Err(AccountError::PasswordAlreadySet)
+    ));
+    assert!(
+        !accounts.invitation(&token).unwrap(),
+        "used up all the same"
+    );
+    assert!(accounts.login("berta", PASSWORD, here()).is_ok());
+    // A person's invitation still sets a new password: staff's way to give access back.
+    let person = accounts
+        .create(None, "t", "klient", Role::Client, PASSWORD)
+        .unwrap();
+    let token = accounts.invite(&person, Some("record"), day).unwrap();
+    accounts.redeem_invitation(&token, "Ganz#anderes9").unwrap();
+    assert!(accounts.login("klient", "Ganz#anderes9", here()).is_ok());
+}
+
+#[test]
+fn an_admin_only_invited_does_not_count_for_the_last_admin() {
+    let (_dir, accounts) = accounts(Config::default());
+    let anna = accounts
+        .create(None, "t", "anna", Role::Admin, PASSWORD)
+        .unwrap();
+    accounts
+        .create_without_password(None, "t", "bert", Role::Admin)
+        .unwrap();
+    assert!(matches!(
+        accounts.delete_own(&anna),
+        Err(AccountError::LastAdmin)
+    ));
+}

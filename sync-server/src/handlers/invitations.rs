@@ -191,6 +191,12 @@ pub async fn submit(
             )
         }
         Ok(Err(AccountError::NoSession)) => html(StatusCode::NOT_FOUND, EXPIRED),
+        Ok(Err(AccountError::PasswordAlreadySet)) => html(
+            StatusCode::CONFLICT,
+            "<h1>Passwort bereits festgelegt</h1><p>Für diesen Zugang ist schon ein Passwort \
+             festgelegt; der Link gilt nicht mehr. Wenn Sie es vergessen haben, wenden Sie \
+             sich bitte an die Administration.</p>",
+        ),
         Ok(Err(AccountError::Policy(
             crate::password::PolicyError::TooWeak | crate::password::PolicyError::Common,
         ))) => html(
