@@ -172,22 +172,31 @@ pub async fn purge_due(state: &Arc<AppState>, conn: &Conn) -> Result<Outcome, Pu
         finished: 0,
         pending: 0,
     };
-    let mut count = |done: bool| match done {
-        true => outcome.finished += 1,
-        false => outcome.pending += 1,
+    // One purge that fails (logged) does not keep the others from running.
+    let mut count = |person: DocumentId, done: Result<Step, PurgeError>| match done {
+        Ok(Step::Finished) => outcome.finished += 1,
+        Ok(Step::Pending) => outcome.pending += 1,
+        Ok(Step::Dropped) => {}
+        Err(error) => {
+            tracing::error!(document = %person, %error, "a purge failed; it is tried again");
+            outcome.pending += 1;
+        }
     };
     let unfinished = on_conn(conn, unfinished).await?;
     for recorded in unfinished {
         tracing::info!(document = %recorded.person, "finishing an interrupted purge");
-        count(carry_out(state, conn, &recorded).await?);
+        count(recorded.person, carry_out(state, conn, &recorded).await);
     }
     let today = state.registry.today();
     for deletion in state.registry.deletions() {
         let Some(day) = due_day(state, &deletion, today).await else {
             continue;
         };
-        let recorded = record(state, conn, &deletion, day).await?;
-        count(carry_out(state, conn, &recorded).await?);
+        let done = match record(state, conn, &deletion, day).await {
+            Ok(recorded) => carry_out(state, conn, &recorded).await,
+            Err(error) => Err(error),
+        };
+        count(deletion.person, done);
     }
     sweep_storage(state, conn).await?;
     Ok(outcome)
@@ -324,19 +333,70 @@ async fn record(
     recorded.ok_or(PurgeError::Document)
 }
 
-/// Carries out a recorded purge, each step repeatable; true once it is finished.
+/// Where one purge stands after [`carry_out`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Finished,
+    /// Started; the next run goes on.
+    Pending,
+    /// Not started after all: the record was restored (or its deletion moved) before
+    /// anything was forgotten.
+    Dropped,
+}
+
+/// Whether `person`'s record, while still registered, is deleted and due today as the
+/// server holds it now. Unreadable counts as not due.
+async fn still_due(state: &Arc<AppState>, person: DocumentId, tenant: &TenantId) -> bool {
+    let Ok(record) = state.author.read::<ClientRecord>(person).await else {
+        return false;
+    };
+    let (view, _) = conflict_rules::record::fold_record(&record);
+    let Some(day) = crate::settle::deletion_day(&view) else {
+        return false;
+    };
+    match interval_of(state, tenant).await {
+        Some(interval) => is_due(day, interval, state.registry.today()),
+        None => false,
+    }
+}
+
+/// Carries out a recorded purge, each step repeatable.
 async fn carry_out(
     state: &Arc<AppState>,
     conn: &Conn,
     purge: &Recorded,
-) -> Result<bool, PurgeError> {
-    // 1. Nobody's from now on, and remembered as purged.
-    let registry = state.registry.clone();
-    let (person, tenant, documents) = (purge.person, purge.tenant.clone(), purge.documents.clone());
-    let at_ms = purge.started_ms;
-    tokio::task::spawn_blocking(move || registry.forget_purged(person, &tenant, &documents, at_ms))
+) -> Result<Step, PurgeError> {
+    // 1. Nobody's from now on, and remembered as purged. Held against a restore (or a
+    // new deletion) at the same moment: while the record is still registered, it is
+    // read again, and a restore since the purge was recorded (say before a crash)
+    // drops the purge. Once forgotten, a restore finds no record (404).
+    {
+        let _deletions = state.deletions.lock().await;
+        if state.registry.entry(&purge.person).is_some()
+            && !still_due(state, purge.person, &purge.tenant).await
+        {
+            let person = purge.person.to_string();
+            on_conn(conn, move |c| {
+                c.execute(
+                    "DELETE FROM purges WHERE person = ?1 AND finished_ms IS NULL",
+                    params![person],
+                )?;
+                Ok(())
+            })
+            .await?;
+            tracing::info!(document = %purge.person, "a recorded purge is no longer due; dropped");
+            return Ok(Step::Dropped);
+        }
+        let registry = state.registry.clone();
+        let (person, tenant, documents) =
+            (purge.person, purge.tenant.clone(), purge.documents.clone());
+        let at_ms = purge.started_ms;
+        tokio::task::spawn_blocking(move || {
+            registry.forget_purged(person, &tenant, &documents, at_ms)
+        })
         .await
         .map_err(|_| PurgeError::Task)??;
+    }
     if state.config.purge_pause_seconds > 0 {
         tracing::info!(document = %purge.person, "the purge pauses (purge_pause_seconds)");
         tokio::time::sleep(Duration::from_secs(state.config.purge_pause_seconds)).await;
@@ -376,7 +436,7 @@ async fn carry_out(
     on_conn(conn, move |c| delete_stored(c, &documents)).await?;
 
     if !memberships_gone {
-        return Ok(false);
+        return Ok(Step::Pending);
     }
 
     // 5. Finished, noted, and the bytes gone from the files.
@@ -403,7 +463,7 @@ async fn carry_out(
     })
     .await?;
     tracing::info!(document = %purge.person, documents = count, "person purged");
-    Ok(true)
+    Ok(Step::Finished)
 }
 
 /// Step 2 in one transaction: the person's account (its sessions, invitations and

@@ -89,6 +89,7 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         directories,
         author,
         server_writes: tokio::sync::Mutex::new(()),
+        deletions: tokio::sync::Mutex::new(()),
         repo,
         acceptor,
         persisted,

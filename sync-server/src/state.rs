@@ -30,6 +30,10 @@ pub struct AppState {
     /// Held while the server creates a document of its own on a request, so that two
     /// requests at once create one.
     pub server_writes: tokio::sync::Mutex<()>,
+    /// Held while a record is marked deleted or restored, and while the purge forgets
+    /// a person: a restore either comes first (and the purge is dropped) or finds the
+    /// record gone.
+    pub deletions: tokio::sync::Mutex<()>,
     pub repo: samod::Repo,
     pub acceptor: samod::AcceptorHandle,
     pub persisted: Arc<Persisted>,

@@ -870,3 +870,57 @@ async fn purge_killed_in_the_middle_is_finished_at_the_next_start() {
     .await;
     assert_purged(&server, &passwords, &person, "bert4").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_recorded_before_a_restore_is_dropped_not_carried_out() {
+    let (mut server, passwords) = started("");
+    let person = seed(&server, &passwords, 5).await;
+    delete(&server, &passwords, &person, "delete").await;
+    delete(&server, &passwords, &person, "restore").await;
+    assert!(server.interrupt(WAIT), "the server did not stop");
+    // As if the purge had been recorded just before the restore and the server had
+    // stopped before it forgot anything.
+    let tenant: String = query(
+        &server,
+        &format!(
+            "SELECT tenant FROM documents WHERE id = '{}'",
+            person.record
+        ),
+    );
+    let documents = [
+        &person.record,
+        &person.contact,
+        &person.timeline,
+        &person.notebook,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect::<Vec<_>>()
+    .join(" ");
+    rusqlite::Connection::open(database(&server))
+        .unwrap()
+        .execute(
+            "INSERT INTO purges (person, tenant, documents, day, started_ms)
+             VALUES (?1, ?2, ?3, '2020-01-01', 1)",
+            rusqlite::params![person.record.to_string(), tenant, documents],
+        )
+        .unwrap();
+    restart_at(&mut server, 30).await;
+    until(
+        || match query::<i64>(&server, "SELECT count(*) FROM purges") {
+            0 => Ok(()),
+            n => Err(format!("{n} purges: {}", server.log())),
+        },
+    )
+    .await;
+    assert_eq!(
+        query::<i64>(&server, "SELECT count(*) FROM purged_documents"),
+        0
+    );
+    let chefin = staff(&server, &passwords, "chefin").await;
+    let c = Client::connect(server.addr, &chefin).await;
+    for doc in [&person.record, &person.notebook] {
+        assert!(c.find(doc).await.is_some(), "{doc} is gone");
+    }
+    c.stop().await;
+}

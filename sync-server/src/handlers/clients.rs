@@ -67,6 +67,11 @@ pub(super) async fn mark_deleted(
     record: model::DocumentId,
     who: &Viewer,
 ) -> Result<model::Date, ApiError> {
+    // Not while the purge forgets the person; once it has, the record is gone.
+    let _deletions = state.deletions.lock().await;
+    if state.registry.entry(&record).is_none() {
+        return Err(ApiError::not_found());
+    }
     let on = state.registry.today();
     let mut editor = server_editor(who);
     state
@@ -84,6 +89,8 @@ pub async fn restore(
     Admin(who): Admin,
     DocPath(record): DocPath,
 ) -> Result<Json<Deletion>, ApiError> {
+    // Not while the purge forgets the person: after it, the record is gone (404).
+    let _deletions = state.deletions.lock().await;
     record_of(&state, &who, record)?;
     let mut editor = server_editor(&who);
     state
