@@ -35,7 +35,7 @@ pub mod timeline;
 pub mod vacation;
 pub mod working_time;
 
-pub use notice::{Notice, NoticeKind, RuleLevel};
+pub use notice::{Notice, NoticeKind, OvertakenStep, RuleLevel};
 pub use participation::{Participation, Rejection, Section, Status};
 pub use record::{ClientStatus, RecordView, fold_record};
 pub use settle::{settle_record, settle_timeline};

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use model::{EntityId, ParticipationId, Stamp, UserId};
+use model::{Date, EntityId, ParticipationId, Stamp, UserId};
 
 use crate::participation::Rejection;
 
@@ -70,6 +70,18 @@ pub enum NoticeKind {
         action_name: &'static str,
         reason: Rejection,
     },
+    /// An action recorded after other steps of its participation but dated before them
+    /// (typically made offline, long after its business date): the merge placed it first,
+    /// and those steps now apply after it, or not at all. Told to its author, who had not
+    /// seen them.
+    OvertookLaterSteps {
+        action: EntityId,
+        participation: ParticipationId,
+        action_name: &'static str,
+        business_date: Date,
+        /// In the order they apply.
+        overtaken: Vec<OvertakenStep>,
+    },
     /// A participation was removed (error correction) and took these actions of other
     /// people with it.
     ParticipationRemoved {
@@ -117,6 +129,7 @@ impl NoticeKind {
         match self {
             NoticeKind::PrimaryConflict { .. } => "primary-conflict",
             NoticeKind::ActionRejected { .. } => "action-rejected",
+            NoticeKind::OvertookLaterSteps { .. } => "overtook-later-steps",
             NoticeKind::ParticipationRemoved { .. } => "participation-removed",
             NoticeKind::LockConflict { .. } => "lock-conflict",
             NoticeKind::DeletionConflict { .. } => "deletion-conflict",
@@ -126,6 +139,16 @@ impl NoticeKind {
             NoticeKind::DuplicateClientId { .. } => "duplicate-client-id",
         }
     }
+}
+
+/// A step an earlier-dated, later-recorded action was placed before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OvertakenStep {
+    pub action: EntityId,
+    pub action_name: &'static str,
+    pub business_date: Date,
+    /// Whether it still applied after the action it was overtaken by.
+    pub applied: bool,
 }
 
 /// The three levels of working-time rules, most general first.

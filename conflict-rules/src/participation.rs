@@ -11,7 +11,11 @@
 //! (its last day). Activation, a stage change, a transfer and resuming start a new section
 //! on that day and end the previous one the day before; a participation section cannot end
 //! before it started (two stage changes on one day are refused), while a waiting-list or
-//! interruption section may last no day at all. Resuming an ended or aborted
+//! interruption section may last no day at all. An action recorded (by stamp) after steps
+//! dated later than it, typically offline, is still placed by its date, before them: they
+//! apply after it or no longer at all, and the fold tells its author what it overtook
+//! ([`crate::notice::NoticeKind::OvertookLaterSteps`]); the assistant refuses to record
+//! such an action on a replica that has the later steps. Resuming an ended or aborted
 //! participation clears its result; the end or abort that recorded it stays applied in the
 //! history.
 

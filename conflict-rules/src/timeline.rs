@@ -1,6 +1,7 @@
 //! The fold of a participation timeline: every assistant action replayed in the order
 //! (business date, stamp, id) through [`crate::participation::step`]; what did not apply is
-//! kept as rejected, with a notice for its author; a removal tells the other authors whose
+//! kept as rejected, with a notice for its author; an action that overtook later-dated
+//! steps recorded before it tells its author which; a removal tells the other authors whose
 //! work it took along. Working-time overlaps and the vacation summary come with it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use model::timeline::{ActionOutcome, AssistantAction, ParticipationDetails, Timeline};
 use model::{EntityId, ParticipationId, UserId};
 
-use crate::notice::{Notice, NoticeKind, RuleLevel, sort_notices};
+use crate::notice::{Notice, NoticeKind, OvertakenStep, RuleLevel, digest, sort_notices};
 use crate::participation::{Participation, Rejection, State, ordered, step};
 use crate::vacation::{YearSummary, summary};
 use crate::working_time::overlap_notices;
@@ -100,6 +101,8 @@ pub fn fold_timeline(timeline: &Timeline) -> (TimelineView, Vec<Notice>) {
         }
     }
 
+    notices.extend(overtaking_notices(&timeline.actions, &applied));
+
     let mut removed = BTreeMap::new();
     for (pid, (remover_id, actions)) in &state.removed {
         removed.insert(pid.clone(), remover_id.clone());
@@ -167,6 +170,62 @@ pub fn fold_timeline(timeline: &Timeline) -> (TimelineView, Vec<Notice>) {
         },
         notices,
     )
+}
+
+/// A notice for the author of each applied dated action that overtook later work: steps
+/// of the same participation recorded before it (earlier stamp) but dated after it, which
+/// the order by business date now applies after it. Its id names the action and the steps,
+/// so a step that arrives later makes a new notice.
+fn overtaking_notices(
+    actions: &BTreeMap<EntityId, AssistantAction>,
+    applied: &BTreeSet<EntityId>,
+) -> Vec<Notice> {
+    let mut by_participation: BTreeMap<&ParticipationId, Vec<(&EntityId, &AssistantAction)>> =
+        BTreeMap::new();
+    for (id, action) in ordered(actions) {
+        if !action.kind.is_correction() {
+            by_participation
+                .entry(&action.participation)
+                .or_default()
+                .push((id, action));
+        }
+    }
+    let mut notices = Vec::new();
+    for steps in by_participation.values() {
+        for (i, (id, action)) in steps.iter().enumerate() {
+            if !applied.contains(*id) {
+                continue;
+            }
+            let overtaken: Vec<OvertakenStep> = steps[i + 1..]
+                .iter()
+                .filter(|(_, later)| {
+                    later.business_date > action.business_date && later.stamp < action.stamp
+                })
+                .map(|(later_id, later)| OvertakenStep {
+                    action: (*later_id).clone(),
+                    action_name: later.kind.name(),
+                    business_date: later.business_date,
+                    applied: applied.contains(*later_id),
+                })
+                .collect();
+            if overtaken.is_empty() {
+                continue;
+            }
+            let steps_digest = digest(overtaken.iter().map(|s| s.action.as_str()));
+            notices.push(Notice::new(
+                format!("overtook:{id}:{steps_digest}"),
+                NoticeKind::OvertookLaterSteps {
+                    action: (*id).clone(),
+                    participation: action.participation.clone(),
+                    action_name: action.kind.name(),
+                    business_date: action.business_date,
+                    overtaken,
+                },
+                [action.author.clone()],
+            ));
+        }
+    }
+    notices
 }
 
 #[cfg(test)]

@@ -249,6 +249,30 @@ impl TimelineTab {
                         workspace.staff_name(removed_by.as_str()),
                         actions.len()
                     ),
+                    NoticeKind::OvertookLaterSteps {
+                        action_name,
+                        business_date,
+                        overtaken,
+                        ..
+                    } => format!(
+                        "Ihr Schritt „{}“ zum {} wurde erst nach späteren Schritten eingetragen und steht im Verlauf jetzt vor ihnen: {}. Bitte den Verlauf prüfen.",
+                        action_label(action_name),
+                        business_date.german(),
+                        overtaken
+                            .iter()
+                            .map(|s| format!(
+                                "{} zum {} ({})",
+                                action_label(s.action_name),
+                                s.business_date.german(),
+                                if s.applied {
+                                    "gilt danach"
+                                } else {
+                                    "jetzt ohne Wirkung"
+                                }
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                     NoticeKind::OverlappingWorkingTimeRules { level, .. } => format!(
                         "Zwei Arbeitszeitregelungen ({}) gelten nach dem Abgleich am selben Tag; bitte eine beenden.",
                         level_text(*level)

@@ -217,3 +217,89 @@ fn the_vacation_summary_adds_up_per_year() {
     assert_eq!(summary[&2025].remaining(), Days(2_400));
     assert_eq!(summary[&2024].remaining().to_string(), "16,5");
 }
+
+/// Issue 16: a device offline since March ends the participation "15.03." while the others
+/// meanwhile suspended it (01.04.) and resumed it (01.05.). The merge places the end first:
+/// the suspension no longer applies (Ben is told), the resume re-opens the participation
+/// from "Beendet" without the end's result, and Anna is told what her end overtook.
+#[test]
+fn an_end_made_offline_long_after_its_date_tells_its_author_what_it_overtook() {
+    let (mut a, pid) = enrolled();
+    let mut b = a.fork();
+    let suspend = b
+        .record_action(
+            &mut editor("ben", 6_000),
+            Some(&pid),
+            day(4, 1),
+            ActionKind::Suspend { interruption: None },
+        )
+        .unwrap();
+    let resume = b
+        .record_action(
+            &mut editor("ben", 7_000),
+            Some(&pid),
+            day(5, 1),
+            ActionKind::Resume {
+                section_name: None,
+                site: None,
+                planned_exit: None,
+                interruption: None,
+            },
+        )
+        .unwrap();
+    let end = a
+        .record_action(
+            &mut editor("anna", 9_000),
+            Some(&pid),
+            day(3, 15),
+            ActionKind::End { result: result() },
+        )
+        .unwrap();
+    let (view, notices) = both_ways(&mut a, &mut b);
+    let p = view.participation(&pid).unwrap();
+    assert_eq!(p.status, Status::Active);
+    assert_eq!(p.result, None, "the resume cleared the end's result");
+    assert!(view.applied.contains(&end) && view.applied.contains(&resume));
+    assert!(view.rejected.contains_key(&suspend));
+
+    let anna = UserId::new("anna");
+    let told_anna: Vec<&Notice> = notices.iter().filter(|n| n.is_pending_for(&anna)).collect();
+    assert_eq!(told_anna.len(), 1, "{notices:?}");
+    let NoticeKind::OvertookLaterSteps {
+        action,
+        business_date,
+        overtaken,
+        ..
+    } = &told_anna[0].kind
+    else {
+        panic!("{:?}", told_anna[0]);
+    };
+    assert_eq!((action, *business_date), (&end, day(3, 15)));
+    let named: Vec<(&EntityId, &str, bool)> = overtaken
+        .iter()
+        .map(|s| (&s.action, s.action_name, s.applied))
+        .collect();
+    assert_eq!(
+        named,
+        vec![(&suspend, "suspend", false), (&resume, "resume", true)]
+    );
+    let ben = UserId::new("ben");
+    assert!(notices.iter().filter(|n| n.is_pending_for(&ben)).all(
+        |n| matches!(&n.kind, NoticeKind::ActionRejected { action, .. } if action == &suspend)
+    ));
+    let ids: Vec<&str> = notices.iter().map(|n| n.id.as_str()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+
+    // An end recorded before the others' steps (stamp earlier) overtook nothing: their
+    // authors are told, as before.
+    let (mut c, d, _, _) = ended_here_suspended_there();
+    let mut d = d;
+    let (_, notices) = both_ways(&mut c, &mut d);
+    assert!(
+        notices
+            .iter()
+            .all(|n| !matches!(n.kind, NoticeKind::OvertookLaterSteps { .. }))
+    );
+}
