@@ -43,6 +43,14 @@ impl Blobs {
             "INSERT OR IGNORE INTO blobs (tenant, sha256, data, created_ms) VALUES (?1, ?2, ?3, ?4)",
             params![tenant, sha256, data, crate::accounts::now_ms() as i64],
         )? > 0;
+        if !added {
+            // Uploaded again: as young as a new upload for the purge's sweep of files
+            // no notebook references (its notebook change may still be on its way).
+            tx.execute(
+                "UPDATE blobs SET created_ms = ?3 WHERE tenant = ?1 AND sha256 = ?2",
+                params![tenant, sha256, crate::accounts::now_ms() as i64],
+            )?;
+        }
         tx.execute(
             "INSERT OR IGNORE INTO blob_uploaders (tenant, sha256, account) VALUES (?1, ?2, ?3)",
             params![tenant, sha256, account],

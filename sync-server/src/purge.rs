@@ -80,6 +80,10 @@ struct Recorded {
     started_ms: u64,
 }
 
+/// How long an uploaded file no notebook references is kept: its notebook's change
+/// may still be on its way to being settled.
+const UNREFERENCED_BLOB_GRACE_MS: u64 = 24 * 3600 * 1000;
+
 /// The worker's own connection to the database.
 type Conn = Arc<Mutex<Connection>>;
 
@@ -469,8 +473,8 @@ async fn carry_out(
 /// Step 2 in one transaction: the person's account (its sessions, invitations and
 /// link go with it), the mail queue's rows about the person's documents (and their
 /// pickup files, removed before the rows so a crash leaves nothing unnamed), and
-/// uploaded files no remaining notebook of the tenant references. Returns the
-/// account's id.
+/// uploaded files no remaining notebook of the tenant references (those the purged
+/// notebooks referenced at once, others once a day old). Returns the account's id.
 fn delete_rows(
     conn: &mut Connection,
     person: &DocumentId,
@@ -529,6 +533,30 @@ fn delete_rows(
         if kept {
             continue;
         }
+        tx.execute(
+            "DELETE FROM blobs WHERE tenant = ?1 AND sha256 = ?2",
+            params![tenant.as_str(), hash],
+        )?;
+        tx.execute(
+            "DELETE FROM blob_uploaders WHERE tenant = ?1 AND sha256 = ?2",
+            params![tenant.as_str(), hash],
+        )?;
+    }
+    // Uploaded files no remaining notebook of the tenant references, such as one the
+    // person uploaded and then removed from their notebook. A file uploaded within the
+    // last day is kept: its notebook change may not have been settled yet.
+    let young = now_ms().saturating_sub(UNREFERENCED_BLOB_GRACE_MS);
+    let unreferenced: Vec<String> = {
+        let mut statement = tx.prepare(
+            "SELECT b.sha256 FROM blobs b WHERE b.tenant = ?1 AND b.created_ms < ?2
+             AND NOT EXISTS (SELECT 1 FROM blob_refs r JOIN documents d ON d.id = r.notebook
+                             WHERE r.sha256 = b.sha256 AND d.tenant = ?1)",
+        )?;
+        statement
+            .query_map(params![tenant.as_str(), young as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    for hash in &unreferenced {
         tx.execute(
             "DELETE FROM blobs WHERE tenant = ?1 AND sha256 = ?2",
             params![tenant.as_str(), hash],

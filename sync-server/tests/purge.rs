@@ -924,3 +924,57 @@ async fn purge_recorded_before_a_restore_is_dropped_not_carried_out() {
     }
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_removes_old_uploads_no_notebook_references_but_keeps_young_ones() {
+    let (mut server, passwords) = started("");
+    let person = seed(&server, &passwords, 5).await;
+    delete(&server, &passwords, &person, "delete").await;
+    assert!(server.interrupt(WAIT), "the server did not stop");
+    // Two uploads no notebook references: one from last year (the person removed it
+    // from their notebook), one from a moment ago (its notebook change not settled).
+    let tenant: String = query(
+        &server,
+        &format!(
+            "SELECT tenant FROM documents WHERE id = '{}'",
+            person.record
+        ),
+    );
+    let conn = rusqlite::Connection::open(database(&server)).unwrap();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for (hash, created_ms) in [("aa".repeat(32), 1_i64), ("bb".repeat(32), now_ms)] {
+        conn.execute(
+            "INSERT INTO blobs (tenant, sha256, data, created_ms) VALUES (?1, ?2, x'00', ?3)",
+            rusqlite::params![tenant, hash, created_ms],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO blob_uploaders (tenant, sha256, account) VALUES (?1, ?2, 'x')",
+            rusqlite::params![tenant, hash],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    restart_at(&mut server, 5).await;
+    until(|| match purges_finished(&server) {
+        1 => Ok(()),
+        n => Err(format!("{n} purges finished")),
+    })
+    .await;
+    let left: String = query(
+        &server,
+        "SELECT group_concat(substr(sha256, 1, 2)) FROM blobs",
+    );
+    assert_eq!(
+        left, "bb",
+        "the young upload stays, the old and the purged go"
+    );
+    let uploaders: String = query(
+        &server,
+        "SELECT group_concat(substr(sha256, 1, 2)) FROM blob_uploaders",
+    );
+    assert_eq!(uploaders, "bb");
+}
