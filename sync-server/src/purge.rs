@@ -281,6 +281,29 @@ pub(crate) fn clamp_interval(days: u64) -> u64 {
     days.clamp(1, MAX_DELETION_INTERVAL_DAYS)
 }
 
+/// The documents registered for `person` that the purge takes: the record, its
+/// contact, timelines and notebooks, of the person's tenant (a registration of another
+/// kind that named the person, from before registering dropped that, is not theirs).
+fn persons_documents(state: &AppState, person: &DocumentId, tenant: &TenantId) -> Vec<DocumentId> {
+    state
+        .registry
+        .documents_of(person)
+        .into_iter()
+        .filter(|id| {
+            state.registry.entry(id).is_some_and(|entry| {
+                &entry.tenant == tenant
+                    && matches!(
+                        entry.kind,
+                        DocKind::ClientRecord
+                            | DocKind::ClientContact
+                            | DocKind::Timeline
+                            | DocKind::Notebook
+                    )
+            })
+        })
+        .collect()
+}
+
 /// Records the purge of `deletion`'s person before anything is deleted: the documents
 /// it removes. Notebooks' references to uploaded files are brought up to date first.
 async fn record(
@@ -290,7 +313,7 @@ async fn record(
     day: Date,
 ) -> Result<Recorded, PurgeError> {
     let person = deletion.person;
-    let mut documents = state.registry.documents_of(&person);
+    let mut documents = persons_documents(state, &person, &deletion.tenant);
     if !documents.contains(&person) {
         documents.push(person);
     }
@@ -374,7 +397,7 @@ async fn carry_out(
     // new deletion) at the same moment: while the record is still registered, it is
     // read again, and a restore since the purge was recorded (say before a crash)
     // drops the purge. Once forgotten, a restore finds no record (404).
-    {
+    let united = {
         let _deletions = state.deletions.lock().await;
         if state.registry.entry(&purge.person).is_some()
             && !still_due(state, purge.person, &purge.tenant).await
@@ -391,16 +414,50 @@ async fn carry_out(
             tracing::info!(document = %purge.person, "a recorded purge is no longer due; dropped");
             return Ok(Step::Dropped);
         }
+        // Registered for the person after the purge was recorded (before registering
+        // refused that): forgotten and deleted with the rest.
+        let mut documents = purge.documents.clone();
+        let before = documents.len();
+        documents.extend(persons_documents(state, &purge.person, &purge.tenant));
+        documents.sort();
+        documents.dedup();
+        if documents.len() != before {
+            let (person, list) = (
+                purge.person.to_string(),
+                documents
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            on_conn(conn, move |c| {
+                c.execute(
+                    "UPDATE purges SET documents = ?2 WHERE person = ?1",
+                    params![person, list],
+                )?;
+                Ok(())
+            })
+            .await?;
+        }
+        let united = Recorded {
+            documents,
+            ..purge.clone()
+        };
         let registry = state.registry.clone();
-        let (person, tenant, documents) =
-            (purge.person, purge.tenant.clone(), purge.documents.clone());
-        let at_ms = purge.started_ms;
+        let (person, tenant, documents) = (
+            united.person,
+            united.tenant.clone(),
+            united.documents.clone(),
+        );
+        let at_ms = united.started_ms;
         tokio::task::spawn_blocking(move || {
             registry.forget_purged(person, &tenant, &documents, at_ms)
         })
         .await
         .map_err(|_| PurgeError::Task)??;
-    }
+        united
+    };
+    let purge = &united;
     if state.config.purge_pause_seconds > 0 {
         tracing::info!(document = %purge.person, "the purge pauses (purge_pause_seconds)");
         tokio::time::sleep(Duration::from_secs(state.config.purge_pause_seconds)).await;

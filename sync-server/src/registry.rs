@@ -452,13 +452,24 @@ impl Registry {
             DocKind::ClientRecord => Some(creation.ok_or(RegistryError::CreationMissing)?),
             _ => None,
         };
+        // Only a person's own documents name them; a group, bookmarks or a catalogue
+        // does not, whatever the client sent (the purge takes what names the person).
+        let person = match kind {
+            DocKind::ClientRecord => Some(id),
+            DocKind::ClientContact | DocKind::Timeline | DocKind::Notebook => person,
+            DocKind::Group | DocKind::Bookmarks | DocKind::Catalogue | DocKind::Directory => None,
+        };
+        if kind != DocKind::ClientRecord
+            && let Some(person) = &person
+            && self.purge_started(person)?
+        {
+            // The purge has read the person's documents already: this one would stay.
+            return Err(RegistryError::Forbidden);
+        }
         let entry = DocEntry {
             kind,
             tenant: who.tenant.clone(),
-            person: match kind {
-                DocKind::ClientRecord => Some(id),
-                _ => person,
-            },
+            person,
             owner: match kind {
                 DocKind::Notebook | DocKind::Bookmarks | DocKind::Group => {
                     Some(who.account_id.clone())

@@ -138,6 +138,21 @@ impl Registry {
         found
     }
 
+    /// Whether the purge of `person` has started (or is done): documents are no longer
+    /// registered for them, they would be left over.
+    pub fn purge_started(&self, person: &DocumentId) -> Result<bool, RegistryError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM purges WHERE person = ?1",
+                params![person.to_string()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     /// Forgets the documents `ids` of the person of client record `person` in `tenant`:
     /// their rows, the facts about the person, and, in memory, everything; from now on
     /// they are nobody's (deny by default). Remembers their ids as purged at `at_ms`.

@@ -343,3 +343,66 @@ fn a_document_is_watched_for_what_can_change_its_access_and_nothing_else() {
         "the tenant's restriction wakes everyone"
     );
 }
+
+#[test]
+fn only_a_persons_own_documents_name_them_and_none_once_their_purge_started() {
+    let f = fixture();
+    let registry = open(&f);
+    let counsellor = registry.viewer(&f.counsellor).expect("active");
+    let admin = registry.viewer(&f.admin).expect("active");
+    let person = doc("rec");
+    registry
+        .register(
+            person,
+            DocKind::ClientRecord,
+            None,
+            Some(CREATION),
+            &counsellor,
+        )
+        .expect("record");
+    for (id, kind, who) in [
+        (doc("group"), DocKind::Group, &counsellor),
+        (doc("marks"), DocKind::Bookmarks, &counsellor),
+        (doc("cat"), DocKind::Catalogue, &admin),
+    ] {
+        registry
+            .register(id, kind, Some(person), None, who)
+            .expect("registered");
+        assert_eq!(registry.entry(&id).expect("entry").person, None, "{kind:?}");
+        assert!(!registry.documents_of(&person).contains(&id), "{kind:?}");
+    }
+    registry
+        .register(
+            doc("nb1"),
+            DocKind::Notebook,
+            Some(person),
+            None,
+            &counsellor,
+        )
+        .expect("notebook");
+    assert_eq!(
+        registry.entry(&doc("nb1")).expect("entry").person,
+        Some(person)
+    );
+
+    // The purge has started: nothing more is registered for the person.
+    db::open(&f.path)
+        .expect("db")
+        .execute(
+            "INSERT INTO purges (person, tenant, documents, day, started_ms)
+             VALUES (?1, 't1', '', '2024-01-01', 1)",
+            params![person.to_string()],
+        )
+        .expect("purge row");
+    assert!(matches!(
+        registry.register(
+            doc("nb2"),
+            DocKind::Notebook,
+            Some(person),
+            None,
+            &counsellor
+        ),
+        Err(RegistryError::Forbidden)
+    ));
+    assert!(registry.entry(&doc("nb2")).is_none());
+}
