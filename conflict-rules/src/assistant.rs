@@ -6,8 +6,9 @@
 //! business date, the action must make of the timeline exactly what it makes of the
 //! current state, or it is refused as [`AssistantError::Overtaken`] with the date from
 //! which it would (an end dated before a later resume would otherwise be re-opened by it,
-//! and cut the interruption short). [`earliest_date`] is the date the screens propose. The machine's types are re-exported here, because they are
-//! the assistant's vocabulary for the screens.
+//! and cut the interruption short). [`earliest_date`] is the date the screens propose.
+//! The machine's types are re-exported here, because they are the assistant's vocabulary
+//! for the screens.
 
 use std::collections::BTreeSet;
 
@@ -83,10 +84,11 @@ pub enum AssistantError {
     /// Placed at its business date it would still apply, but later steps of the
     /// participation would change what it does (a resume re-opening what it ends, a
     /// section it closes cut short): the view would not show it as recorded.
-    #[error("dated like this, later steps would change it; choose a date on or after {not_before}")]
+    #[error("dated like this, later steps would change it; choose a later date")]
     Overtaken {
         later: Vec<EntityId>,
-        not_before: Date,
+        /// The earliest date from which it would apply as recorded, if known.
+        not_before: Option<Date>,
     },
     #[error(transparent)]
     Document(#[from] model::DocumentError),
@@ -158,16 +160,41 @@ pub fn apply(
         if now.is_err() || expected != current {
             let target = participation.cloned().unwrap_or(probe_id.clone());
             let later = later_actions(&timeline.actions, &target, business_date);
+            let from_sections = offer_of(&probe.kind).and_then(|offer| {
+                before
+                    .participation(&target)
+                    .and_then(|p| earliest_date(p, offer))
+            });
             let not_before = later
                 .iter()
                 .filter_map(|id| timeline.actions.get(id))
                 .map(|a| a.business_date)
+                .chain(from_sections)
                 .max()
-                .unwrap_or(business_date);
+                .filter(|d| *d > business_date);
             return Err(AssistantError::Overtaken { later, not_before });
         }
     }
     Ok(doc.record_action(editor, participation, business_date, kind)?)
+}
+
+/// The offer that records an action of this kind.
+fn offer_of(kind: &ActionKind) -> Option<Offer> {
+    Some(match kind {
+        ActionKind::Enrol(_) => Offer::Enrol,
+        ActionKind::Activate { .. } => Offer::Activate,
+        ActionKind::Transfer(_) => Offer::Transfer,
+        ActionKind::End { .. } => Offer::End,
+        ActionKind::Abort { .. } => Offer::Abort,
+        ActionKind::Suspend { .. } => Offer::Suspend,
+        ActionKind::Resume { .. } => Offer::Resume,
+        ActionKind::ChangeStage { .. } => Offer::ChangeStage,
+        ActionKind::RecordResult { .. } => Offer::RecordResult,
+        ActionKind::Remove
+        | ActionKind::CorrectProgramme { .. }
+        | ActionKind::CorrectEntry { .. }
+        | ActionKind::CorrectSection(_) => return None,
+    })
 }
 
 /// The dated actions of `participation` that applied and come after `business_date`:

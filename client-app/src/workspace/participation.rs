@@ -98,9 +98,12 @@ pub fn refusal(error: &AssistantError) -> String {
             undone.len()
         ),
         AssistantError::Overtaken { later, not_before } => format!(
-            "So datiert läge dieser Schritt vor {} späteren Schritt(en) dieser Teilnahme, die ihn verändern würden; bitte ein Datum ab dem {} wählen",
+            "So datiert läge dieser Schritt vor {} späteren Schritt(en) dieser Teilnahme, die ihn verändern würden; bitte {} wählen",
             later.len().max(1),
-            not_before.german()
+            match not_before {
+                Some(date) => format!("ein Datum ab dem {}", date.german()),
+                None => "ein späteres Datum".to_owned(),
+            }
         ),
         AssistantError::Document(_) => "Der Teilnahmeverlauf ist beschädigt".into(),
     }

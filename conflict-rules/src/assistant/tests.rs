@@ -798,12 +798,15 @@ fn an_end_dated_before_a_resume_is_refused_not_recorded_as_overtaken() {
     };
     let err = apply(&mut f.doc, &mut f.editor, Some(&pid), start, end.clone()).unwrap_err();
     assert!(
-        matches!(&err, AssistantError::Overtaken { not_before, .. } if *not_before == ymd(2027, 3, 1)),
+        matches!(&err, AssistantError::Overtaken { not_before, .. } if *not_before == Some(ymd(2027, 3, 1))),
         "{err:?}"
     );
     assert_eq!(f.doc.read().unwrap(), before);
     assert_eq!(f.view(), view_before);
-    // On or after the resume's date it applies, as recorded.
+    // The assistant proposes the resume's date, and there it applies, as recorded.
+    let p = f.view().participation(&pid).unwrap().clone();
+    assert_eq!(earliest_date(&p, Offer::End), Some(ymd(2027, 3, 1)));
+    assert_eq!(earliest_date(&p, Offer::ChangeStage), Some(ymd(2027, 3, 2)));
     let id = apply(&mut f.doc, &mut f.editor, Some(&pid), ymd(2027, 3, 1), end).unwrap();
     let view = f.view();
     assert!(view.applied.contains(&id));
@@ -939,4 +942,26 @@ fn resuming_an_ended_participation_clears_its_result_but_keeps_the_end() {
         assert_eq!((p.status, &p.result), (Status::Active, &None), "{from:?}");
         assert_eq!(p.actions.len(), 3, "the end stays in the history");
     }
+}
+
+#[test]
+fn an_end_before_a_future_entry_is_refused_and_the_entry_is_proposed() {
+    let mut f = Fixture::new();
+    let mut enrolment = enrol(false);
+    if let ActionKind::Enrol(e) = &mut enrolment {
+        e.entry_date = Some(day(30));
+    }
+    let pid = apply(&mut f.doc, &mut f.editor, None, day(1), enrolment).unwrap();
+    let end = ActionKind::End { result: result() };
+    let err = apply(&mut f.doc, &mut f.editor, Some(&pid), day(10), end.clone()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            AssistantError::Rejected(Rejection::BeforeSectionStart)
+        ),
+        "{err:?}"
+    );
+    let p = f.view().participation(&pid).unwrap().clone();
+    assert_eq!(earliest_date(&p, Offer::End), Some(day(30)));
+    apply(&mut f.doc, &mut f.editor, Some(&pid), day(30), end).unwrap();
 }
