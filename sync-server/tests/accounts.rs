@@ -638,3 +638,84 @@ async fn a_connected_colleague_sees_the_staff_change_in_their_directory() {
     f.stop().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_person_gets_no_new_deletion_on_the_account_page() {
+    use model::Document;
+    use model::client_record::{ClientRecord, NewClient};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&config(&dir)).await;
+    server.account("t1", "chefin", Role::Admin);
+    let chefin = peer::session(&server, "chefin").await;
+    let anna_id = server.account("t1", "anna", Role::Counsellor);
+    let anna = peer::session(&server, "anna").await;
+    let a = Client::connect(&server, &anna).await;
+    let record = Document::<ClientRecord>::create_client(
+        &mut peer::editor(&anna_id),
+        &model::DocumentId::from_bytes([8; 16]),
+        model::TenantId::new("t1"),
+        NewClient {
+            pseudonym: "Kiesel".into(),
+            ..NewClient::default()
+        },
+    )
+    .unwrap();
+    let record = a.repo.create(record.into_automerge()).await.unwrap();
+    assert_eq!(peer::register_record(&server, &anna, &record).await, 201);
+    let record_id = peer::model_id(record.document_id());
+    peer::stored(&server, record.document_id()).await;
+    let body = serde_json::json!({ "password": NEW_PASSWORD }).to_string();
+    let path = format!("/api/clients/{record_id}/password");
+    assert_eq!(
+        server
+            .request("PUT", &path, Some(&anna.token), &body)
+            .await
+            .0,
+        204
+    );
+    let (status, _, page) = form(server.addr, "GET", "/account", "").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<title>Eigenes Konto löschen</title>"),
+        "{page}"
+    );
+
+    // An admin deleted the record: the person's own deletion would restart the
+    // interval. She gets the answer a wrong password gets, as at a login.
+    let path = format!("/api/clients/{record_id}/delete");
+    assert_eq!(
+        server
+            .request("POST", &path, Some(&chefin.token), "")
+            .await
+            .0,
+        200
+    );
+    let events = |read: &ClientRecord| read.deletion_events.len();
+    let before: ClientRecord = server.state.author.read(record_id).await.unwrap();
+    assert_eq!(events(&before), 1);
+    let password = NEW_PASSWORD.replace('#', "%23");
+    let (status, _, page) = form(
+        server.addr,
+        "POST",
+        "/account",
+        &format!("login=Kiesel&password={password}&confirm=ja"),
+    )
+    .await;
+    assert_eq!(status, 401, "{page}");
+    assert!(page.contains("Login oder Passwort stimmen nicht"), "{page}");
+    let after: ClientRecord = server.state.author.read(record_id).await.unwrap();
+    assert_eq!(events(&after), 1, "no new deletion event");
+    // Written to the access log like a login.
+    let logged = server
+        .state
+        .accounts
+        .access_log()
+        .unwrap()
+        .into_iter()
+        .filter(|entry| entry.event.starts_with("account-page"))
+        .count();
+    assert_eq!(logged, 1);
+    a.stop().await;
+    server.stop().await;
+}

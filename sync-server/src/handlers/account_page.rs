@@ -20,7 +20,7 @@ use model::api::Role;
 use model::{DocumentId, UserId};
 use serde::Deserialize;
 
-use super::invitations::html;
+use super::invitations::titled;
 use crate::access::Viewer;
 use crate::accounts::AccountError;
 use crate::blocking::{blocking, patiently};
@@ -36,6 +36,10 @@ const FORM: &str = "<h1>Eigenes Konto löschen</h1>\
     <p><label><input type=\"checkbox\" name=\"confirm\" value=\"ja\" required> \
     Ja, mein Konto soll gelöscht werden. Das lässt sich nicht rückgängig machen.</label></p>\
     <p><button type=\"submit\">Konto löschen</button></p></form>";
+
+fn html(status: StatusCode, body: &str) -> Response {
+    titled(status, "Eigenes Konto löschen", body)
+}
 
 fn with_form(status: StatusCode, message: &str) -> Response {
     html(status, &format!("<p><strong>{message}</strong></p>{FORM}"))
@@ -65,8 +69,18 @@ pub async fn submit(
     let DeleteForm {
         login, password, ..
     } = form;
+    // In the access log as a login is.
     let checked = patiently(&state.password_checks, move || {
-        worker.accounts.verify_login(&login, &password, address)
+        let result = worker.accounts.verify_login(&login, &password, address);
+        let (account, event) = match &result {
+            Err(AccountError::Busy) => return result,
+            Ok(principal) => (Some(principal.account_id.as_str()), "account-page"),
+            Err(_) => (None, "account-page-failed"),
+        };
+        if let Err(error) = worker.accounts.record_access(address, account, event) {
+            tracing::error!(%error, "cannot write the access log");
+        }
+        result
     })
     .await;
     let principal = match checked {
@@ -93,12 +107,18 @@ pub async fn submit(
         );
     }
     match delete_person(&state, principal.account_id, principal.tenant).await {
+        // Locked, or deleted already (a new deletion event would restart the interval):
+        // the answer a wrong password gets, as at a login (person.rs).
+        Err(Refused::NotActive) => with_form(
+            StatusCode::UNAUTHORIZED,
+            "Login oder Passwort stimmen nicht.",
+        ),
         Ok(()) => html(
             StatusCode::OK,
             "<h1>Konto gelöscht</h1><p>Ihr Konto wurde gelöscht. Sie können sich nicht mehr \
              anmelden.</p>",
         ),
-        Err(()) => html(
+        Err(Refused::Failed) => html(
             StatusCode::INTERNAL_SERVER_ERROR,
             "<h1>Fehler</h1><p>Das Konto konnte gerade nicht gelöscht werden. Bitte versuchen \
              Sie es später noch einmal.</p>",
@@ -106,20 +126,33 @@ pub async fn submit(
     }
 }
 
+/// Why [`delete_person`] did not delete.
+enum Refused {
+    /// The record is locked or deleted already.
+    NotActive,
+    Failed,
+}
+
 /// Marks the person's record deleted (as an admin's request would), then deletes their
 /// account. The record comes first: should it fail, the account stays, and the person
-/// can try again.
+/// can try again. A locked or deleted record is refused, as at a login.
 async fn delete_person(
     state: &Arc<AppState>,
     account: UserId,
     tenant: model::TenantId,
-) -> Result<(), ()> {
+) -> Result<(), Refused> {
     let worker = state.clone();
     let id = account.clone();
     let person = blocking(move || worker.accounts.person_of(id.as_str()))
         .await
-        .map_err(|_| ())?;
+        .map_err(|_| Refused::Failed)?;
     if let Some(record) = person.and_then(|p| p.parse::<DocumentId>().ok()) {
+        if crate::person::may_have_account(state, record)
+            .await
+            .is_err()
+        {
+            return Err(Refused::NotActive);
+        }
         let who = Viewer {
             account_id: account.clone(),
             tenant: tenant.clone(),
@@ -127,7 +160,7 @@ async fn delete_person(
         };
         if let Err(error) = super::clients::mark_deleted(state, record, &who).await {
             tracing::error!(document = %record, ?error, "cannot mark a person's record deleted");
-            return Err(());
+            return Err(Refused::Failed);
         }
         tracing::info!(document = %record, "client marked for deletion by the person");
     }
@@ -140,7 +173,7 @@ async fn delete_person(
     })
     .await;
     if deleted.is_err() {
-        return Err(());
+        return Err(Refused::Failed);
     }
     let registry = state.registry.clone();
     let _ = blocking(move || registry.refresh_account(&account)).await;

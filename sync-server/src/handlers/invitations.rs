@@ -119,9 +119,14 @@ pub(super) async fn queue(
 }
 
 pub(super) fn html(status: StatusCode, body: &str) -> Response {
+    titled(status, "Passwort festlegen", body)
+}
+
+/// A page of `body` titled `title`, as the invitation and account pages answer.
+pub(super) fn titled(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\">\
-         <meta name=\"referrer\" content=\"no-referrer\"><title>Passwort festlegen</title></head>\
+         <meta name=\"referrer\" content=\"no-referrer\"><title>{title}</title></head>\
          <body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\">{body}</body></html>"
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
