@@ -499,7 +499,7 @@ async fn open_all(
                 BTreeSet::new()
             };
             let gone = forget::decide(&judged, &listed, &purged, &wanted, &waiting);
-            forget::forget_all(ctx, &gone);
+            let gone = forget::forget_all(ctx, &gone);
             if ctx.store.note_purged(&purged).unwrap_or(false) {
                 ctx.changed.poke();
             }

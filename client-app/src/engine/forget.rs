@@ -87,11 +87,19 @@ pub(super) fn seed_listing(ctx: &Context, directory_id: &str) {
     }
 }
 
-/// Forgets each document with every trace, recording lost local changes.
-pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
+/// Forgets each document with every trace, recording lost local changes; with a
+/// client record, every document here that belongs to the person (a notebook made
+/// offline whose registration the server refused is listed nowhere). Returns what it
+/// forgot.
+pub(super) fn forget_all(
+    ctx: &Context,
+    gone: &[(String, LostReason)],
+) -> Vec<(String, LostReason)> {
     if gone.is_empty() {
-        return;
+        return Vec::new();
     }
+    let gone = with_dependents(ctx, gone);
+    let gone = gone.as_slice();
     let gone_docs: BTreeSet<&str> = gone.iter().map(|(doc, _)| doc.as_str()).collect();
     let blobs = orphaned_blobs(ctx, &gone_docs);
     let requests: Vec<(i64, Request)> = ctx
@@ -133,6 +141,13 @@ pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
                 })
                 .unwrap_or_default(),
             pseudonym: row.as_ref().and_then(|r| pseudonym(ctx, doc, r)),
+            person: row.as_ref().and_then(|r| match r {
+                Row::Member(_) => Some(doc.clone()),
+                Row::Contact { person, .. }
+                | Row::Timeline { person }
+                | Row::Notebook { person, .. } => Some(person.clone()),
+                _ => None,
+            }),
             at_ms: now,
             reason: *reason,
             changes: 0,
@@ -169,6 +184,41 @@ pub(super) fn forget_all(ctx: &Context, gone: &[(String, LostReason)]) {
         ctx.changed.mark(&forget.doc);
     }
     ctx.changed.poke();
+    gone.to_vec()
+}
+
+/// `gone`, and for each client record in it every other document held here that
+/// belongs to the same person, for the same reason.
+fn with_dependents(ctx: &Context, gone: &[(String, LostReason)]) -> Vec<(String, LostReason)> {
+    let records: Vec<(&str, LostReason)> = gone
+        .iter()
+        .filter(|(doc, _)| matches!(row_of(ctx, doc), Some(Row::Member(_))))
+        .map(|(doc, reason)| (doc.as_str(), *reason))
+        .collect();
+    let mut all = gone.to_vec();
+    if records.is_empty() {
+        return all;
+    }
+    for kind in [
+        model::DocKind::Timeline,
+        model::DocKind::Notebook,
+        model::DocKind::ClientContact,
+    ] {
+        for (doc, json) in ctx.store.rows(kind.as_str()).unwrap_or_default() {
+            let person = match serde_json::from_slice::<Row>(&json) {
+                Ok(Row::Timeline { person })
+                | Ok(Row::Notebook { person, .. })
+                | Ok(Row::Contact { person, .. }) => person,
+                _ => continue,
+            };
+            if let Some((_, reason)) = records.iter().find(|(record, _)| *record == person)
+                && !all.iter().any(|(gone, _)| *gone == doc)
+            {
+                all.push((doc, *reason));
+            }
+        }
+    }
+    all
 }
 
 fn row_of(ctx: &Context, doc: &str) -> Option<Row> {

@@ -40,7 +40,7 @@ impl LostReason {
 }
 
 /// A local change that never reached the server, of a document this device forgot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LostEdit {
     /// The document's kind (`model::DocKind::as_str`).
     pub kind: String,
@@ -55,6 +55,23 @@ pub struct LostEdit {
     /// access and then listed as purged is reported as purged.
     #[serde(default)]
     pub doc: String,
+    /// The client record of the person the document belongs to (the record's own id
+    /// for a record), where known: a document that went with its person is reported as
+    /// purged once the person is.
+    #[serde(default)]
+    pub person: Option<String>,
+}
+
+/// Without the pseudonym: no personal data reaches a log through `{:?}`.
+impl std::fmt::Debug for LostEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LostEdit")
+            .field("kind", &self.kind)
+            .field("reason", &self.reason)
+            .field("changes", &self.changes)
+            .field("at_ms", &self.at_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One document to forget, and what goes with it.
@@ -182,7 +199,9 @@ impl Store {
             .lost_edits()?
             .into_iter()
             .filter(|(_, lost)| {
-                lost.reason == LostReason::AccessRevoked && purged.contains(&lost.doc)
+                lost.reason == LostReason::AccessRevoked
+                    && (purged.contains(&lost.doc)
+                        || lost.person.as_ref().is_some_and(|p| purged.contains(p)))
             })
             .collect();
         if revoked.is_empty() {

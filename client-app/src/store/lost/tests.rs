@@ -41,6 +41,7 @@ fn lost(reason: LostReason) -> LostEdit {
         reason,
         changes: 0,
         doc: "gone".into(),
+        person: Some("record".into()),
     }
 }
 
