@@ -510,9 +510,11 @@ async fn open_all(
             if fresh {
                 let added: BTreeSet<String> = listed.difference(known).cloned().collect();
                 let removed: BTreeSet<String> = known.difference(&listed).cloned().collect();
-                if let Err(error) = ctx
-                    .store
-                    .update_listed(&added, &removed, &directory_id, &heads)
+                let moved = listed_at.as_ref() != Some(&(directory_id.clone(), heads.clone()));
+                if (moved || !added.is_empty() || !removed.is_empty())
+                    && let Err(error) =
+                        ctx.store
+                            .update_listed(&added, &removed, &directory_id, &heads)
                 {
                     tracing::error!(%error, "cannot keep the directory's listing");
                 }
