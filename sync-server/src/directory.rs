@@ -160,7 +160,11 @@ impl Directories {
             partial.remove(account);
             let wanted = self.everything_for(account);
             self.write_logged(account, &wanted, true).await;
-            if let Some(viewer) = self.registry.viewer(account) {
+            // Only staff hear of purged documents: a person's directory would learn
+            // other people's ids.
+            if let Some(viewer) = self.registry.viewer(account)
+                && viewer.role.is_staff()
+            {
                 let purged = purged_by_tenant
                     .entry(viewer.tenant.clone())
                     .or_insert_with(|| self.registry.purged_in(&viewer.tenant));
@@ -202,14 +206,27 @@ impl Directories {
     /// their clients ask for the staff list again without reconnecting.
     async fn note_staff_change(&self, tenant: &TenantId) {
         let now = crate::accounts::now_ms();
-        for account in self.accounts_of(tenant) {
-            let staff = self
-                .registry
-                .viewer(&account)
-                .is_some_and(|viewer| viewer.role.is_staff());
-            let Some(directory_id) = self.registry.directory_of(&account).filter(|_| staff) else {
-                continue;
-            };
+        // Who is staff may need the database (an account not cached yet): off the async
+        // workers.
+        let registry = self.registry.clone();
+        let accounts = self.accounts_of(tenant);
+        let staff = tokio::task::spawn_blocking(move || {
+            accounts
+                .into_iter()
+                .filter(|account| {
+                    registry
+                        .viewer(account)
+                        .is_some_and(|viewer| viewer.role.is_staff())
+                })
+                .filter_map(|account| {
+                    let directory = registry.directory_of(&account)?;
+                    Some((account, directory))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        for (account, directory_id) in staff {
             let handle = match self.repo.find(crate::wire::to_samod(directory_id)).await {
                 Ok(Some(handle)) => handle,
                 _ => {

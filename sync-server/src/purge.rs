@@ -38,6 +38,7 @@
 //! (drills and tests only) makes it wait after step 1, so a crash in the middle of a
 //! purge can be tried.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -125,6 +126,10 @@ pub async fn run(state: Weak<AppState>) {
         };
         if *state.shutdown.borrow() {
             return;
+        }
+        // A checkpoint a purge could not finish: deleted values may be in the WAL.
+        if CHECKPOINT_OWED.load(Ordering::SeqCst) {
+            let _ = on_conn(&conn, |c| Ok(settle_owed_checkpoint(c))).await;
         }
         let today = state.registry.today();
         let due = match last {
@@ -519,7 +524,7 @@ async fn carry_out(
             )?;
         }
         tx.commit()?;
-        checkpoint(c);
+        let _ = checkpoint(c);
         Ok(())
     })
     .await?;
@@ -720,12 +725,22 @@ async fn sweep_storage(state: &Arc<AppState>, conn: &Conn) -> Result<(), PurgeEr
         Ok(())
     })
     .await?;
-    let purged: Vec<DocumentId> = state
-        .registry
-        .purged_ids()
-        .into_iter()
-        .filter(|id| state.registry.stored(id))
-        .collect();
+    // Which purged ids still have stored chunks: SQLite, so on the purge's connection
+    // off the async workers.
+    let ids = state.registry.purged_ids();
+    let purged: Vec<DocumentId> = on_conn(conn, move |c| {
+        let mut statement =
+            c.prepare("SELECT 1 FROM repo_storage WHERE key >= ?1 AND key < ?2 LIMIT 1")?;
+        let mut stored = Vec::new();
+        for id in ids {
+            // Keys are `<document id>/…`; '0' follows '/', so this is a range on the key.
+            if statement.exists(params![format!("{id}/"), format!("{id}0")])? {
+                stored.push(id);
+            }
+        }
+        Ok(stored)
+    })
+    .await?;
     if purged.is_empty() {
         return Ok(());
     }
@@ -735,30 +750,58 @@ async fn sweep_storage(state: &Arc<AppState>, conn: &Conn) -> Result<(), PurgeEr
     );
     on_conn(conn, move |c| {
         delete_stored(c, &purged)?;
-        checkpoint(c);
+        let _ = checkpoint(c);
         Ok(())
     })
     .await
 }
 
+/// Set while a checkpoint after a purge could not truncate the WAL: deleted values
+/// may still be in it. The routine tries again at every tick until one succeeds.
+static CHECKPOINT_OWED: AtomicBool = AtomicBool::new(false);
+
 /// Copies the WAL into the database and truncates it, so that deleted values (which
 /// `secure_delete` overwrote in the database's pages) leave the WAL too. Readers can
-/// hold it up for a moment; it is tried a few times.
-fn checkpoint(conn: &Connection) {
-    for _ in 0..50 {
+/// hold it up for a moment; it is tried a few times, and if it still fails, it is owed
+/// ([`CHECKPOINT_OWED`]). True once done.
+fn checkpoint(conn: &Connection) -> bool {
+    checkpoint_tries(conn, 50)
+}
+
+fn checkpoint_tries(conn: &Connection, tries: usize) -> bool {
+    for attempt in 0..tries {
         let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
             r.get::<_, i64>(0)
         });
         match busy {
-            Ok(0) => return,
-            Ok(_) => std::thread::sleep(Duration::from_millis(100)),
+            Ok(0) => {
+                CHECKPOINT_OWED.store(false, Ordering::SeqCst);
+                return true;
+            }
+            Ok(_) if attempt + 1 < tries => std::thread::sleep(Duration::from_millis(100)),
+            Ok(_) => {}
             Err(error) => {
                 tracing::error!(%error, "cannot checkpoint the database after a purge");
-                return;
+                break;
             }
         }
     }
-    tracing::warn!("the WAL could not be truncated after a purge; the next checkpoint does it");
+    if !CHECKPOINT_OWED.swap(true, Ordering::SeqCst) {
+        tracing::warn!("the WAL could not be truncated after a purge; tried again every minute");
+    }
+    false
+}
+
+/// Tries an owed checkpoint once; true when none is owed (any more).
+fn settle_owed_checkpoint(conn: &Connection) -> bool {
+    if !CHECKPOINT_OWED.load(Ordering::SeqCst) {
+        return true;
+    }
+    let done = checkpoint_tries(conn, 1);
+    if done {
+        tracing::info!("the owed WAL truncation after a purge is done");
+    }
+    done
 }
 
 fn unfinished(conn: &mut Connection) -> Result<Vec<Recorded>, PurgeError> {
@@ -800,6 +843,27 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> Date {
         Date::from_ymd(y, m, d).expect("a valid date")
+    }
+
+    #[test]
+    fn a_checkpoint_a_reader_held_up_is_owed_until_it_succeeds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db.sqlite3");
+        let conn = crate::db::open(&path).expect("db");
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .expect("write");
+        // A reader in the middle of a transaction keeps the WAL from being truncated.
+        let reader = crate::db::open(&path).expect("db");
+        reader
+            .execute_batch("BEGIN; SELECT count(*) FROM t;")
+            .expect("read");
+        conn.execute("INSERT INTO t VALUES (2)", []).expect("write");
+        assert!(!checkpoint_tries(&conn, 2));
+        assert!(CHECKPOINT_OWED.load(Ordering::SeqCst));
+        assert!(!settle_owed_checkpoint(&conn), "still held up");
+        reader.execute_batch("COMMIT;").expect("end");
+        assert!(settle_owed_checkpoint(&conn));
+        assert!(!CHECKPOINT_OWED.load(Ordering::SeqCst));
     }
 
     #[test]
