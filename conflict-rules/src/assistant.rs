@@ -227,10 +227,15 @@ fn later_actions(
 /// them. An action that ends the current section may do so on its latest day; one that
 /// starts a new section starts the day after. None where the date is free.
 pub fn earliest_date(p: &Participation, offer: Offer) -> Option<Date> {
+    // An interruption still open began the day after the suspension: the suspension's
+    // day is the one reached.
     let latest = p
         .sections
         .iter()
-        .flat_map(|s| [s.actual_start, s.actual_end])
+        .flat_map(|s| match (s.kind, s.actual_end) {
+            (SectionKind::Interruption, None) => [s.actual_start.map(Date::pred), None],
+            _ => [s.actual_start, s.actual_end],
+        })
         .flatten()
         .max()?;
     match offer {

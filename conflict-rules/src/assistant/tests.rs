@@ -780,6 +780,12 @@ fn an_end_dated_before_a_resume_is_refused_not_recorded_as_overtaken() {
         }),
     };
     apply(&mut f.doc, &mut f.editor, Some(&pid), start, suspend).unwrap();
+    let suspended = f.view().participation(&pid).unwrap().clone();
+    assert_eq!(
+        earliest_date(&suspended, Offer::Resume),
+        Some(ymd(2026, 12, 2))
+    );
+    assert_eq!(earliest_date(&suspended, Offer::End), Some(start));
     apply(
         &mut f.doc,
         &mut f.editor,

@@ -185,6 +185,19 @@ impl Assistant {
                 Outcome::Open
             }
             Ok((doc, action)) => {
+                // "Gespeichert" only for what the view shows: the assistant refuses what
+                // would not apply as recorded, and this checks the view it leads to.
+                let shown = workspace
+                    .timelines(person)
+                    .iter()
+                    .any(|t| t.doc == doc && t.view.applied.contains(&action));
+                if !shown {
+                    return Outcome::Done {
+                        message: "Der Schritt ist eingetragen, wirkt im Teilnahmeverlauf aber nicht; bitte den Verlauf prüfen."
+                            .to_owned(),
+                        current: None,
+                    };
+                }
                 let (message, current) = match offer {
                     Offer::Enrol if waiting => (
                         "Die Person steht auf der Warteliste der Maßnahme.".to_owned(),
