@@ -166,6 +166,17 @@ impl Accounts {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Notes in the audit log that the server runs with its day shifted
+    /// (`clock_offset_days`): the purge decides by that day.
+    pub fn audit_clock_offset(&self, days: i64) -> Result<(), AccountError> {
+        Self::audit(
+            &self.conn(),
+            None,
+            "clock-offset",
+            Some(&format!("days={days}")),
+        )
+    }
+
     fn audit(
         conn: &Connection,
         actor: Option<&str>,

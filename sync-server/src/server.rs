@@ -33,6 +33,14 @@ pub async fn open_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let tls = crate::tls::server_config(config)?;
     let path = config.database_path();
     let accounts = Accounts::new(db::open(&path)?, config);
+    if config.clock_offset_days != 0 {
+        // For drills and tests only: in service it would purge early (or late).
+        tracing::warn!(
+            days = config.clock_offset_days,
+            "clock_offset_days is set: the server's day, and with it the purge, is shifted"
+        );
+        accounts.audit_clock_offset(config.clock_offset_days)?;
+    }
     let registry = Arc::new(
         Registry::open(db::open(&path)?, config.timezone)?
             .with_clock_offset(config.clock_offset_days),

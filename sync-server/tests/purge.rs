@@ -972,6 +972,14 @@ async fn purge_removes_old_uploads_no_notebook_references_but_keeps_young_ones()
         left, "bb",
         "the young upload stays, the old and the purged go"
     );
+    // The shifted day is in the log and the audit log.
+    assert!(server.log().contains("clock_offset_days is set"));
+    assert!(
+        query::<i64>(
+            &server,
+            "SELECT count(*) FROM audit_log WHERE action = 'clock-offset' AND subject = 'days=5'"
+        ) >= 1
+    );
     let uploaders: String = query(
         &server,
         "SELECT group_concat(substr(sha256, 1, 2)) FROM blob_uploaders",
