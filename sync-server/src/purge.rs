@@ -716,6 +716,8 @@ fn delete_stored(conn: &mut Connection, documents: &[DocumentId]) -> Result<usiz
 /// purge), and facts about purged documents that settling, having read them just
 /// before the purge, recorded just after it; checkpoints if it found a chunk.
 async fn sweep_storage(state: &Arc<AppState>, conn: &Conn) -> Result<(), PurgeError> {
+    let outbox = state.mail.outbox().to_owned();
+    on_conn(conn, move |c| sweep_outbox(c, &outbox)).await?;
     on_conn(conn, |c| {
         c.execute_batch(
             "DELETE FROM blob_refs WHERE notebook IN (SELECT id FROM purged_documents);
@@ -754,6 +756,55 @@ async fn sweep_storage(state: &Arc<AppState>, conn: &Conn) -> Result<(), PurgeEr
         Ok(())
     })
     .await
+}
+
+/// Removes pickup files (`<id>.eml`, `<id>.sms` and their `.tmp` forms) whose queue
+/// row is gone: the mail worker may have written one for a message of a person just
+/// after their purge deleted its row and files. Other files are left alone. Returns
+/// how many it removed.
+fn sweep_outbox(conn: &Connection, outbox: &std::path::Path) -> Result<usize, PurgeError> {
+    let entries = match std::fs::read_dir(outbox) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(error) => {
+            tracing::error!(%error, "the outbox cannot be read");
+            return Ok(0);
+        }
+    };
+    let mut statement = conn.prepare("SELECT 1 FROM mail_queue WHERE id = ?1")?;
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        let plain = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .unwrap_or(name);
+        let Some(id) = plain
+            .strip_suffix(".eml")
+            .or_else(|| plain.strip_suffix(".sms"))
+            .filter(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|id| id.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        if statement.exists(params![id])? {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => removed += 1,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::error!(id, %error, "a pickup file without a message cannot be removed");
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::warn!(removed, "pickup files of purged messages removed");
+    }
+    Ok(removed)
 }
 
 /// Set while a checkpoint after a purge could not truncate the WAL: deleted values
@@ -864,6 +915,41 @@ mod tests {
         reader.execute_batch("COMMIT;").expect("end");
         assert!(settle_owed_checkpoint(&conn));
         assert!(!CHECKPOINT_OWED.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn pickup_files_without_a_queue_row_are_removed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let conn = crate::db::open(&dir.path().join("db.sqlite3")).expect("db");
+        conn.execute(
+            "INSERT INTO mail_queue (id, key, created_ms, channel, recipient, subject, body)
+             VALUES (7, 'k', 0, 'email', '', '', '')",
+            [],
+        )
+        .expect("row");
+        let outbox = dir.path().join("outbox");
+        std::fs::create_dir(&outbox).expect("outbox");
+        for name in [
+            "000000000007.eml",
+            "000000000008.eml",
+            "000000000009.sms",
+            ".000000000010.eml.tmp",
+            "notes.txt",
+            "12.eml",
+        ] {
+            std::fs::write(outbox.join(name), "x").expect("file");
+        }
+        assert_eq!(sweep_outbox(&conn, &outbox).expect("swept"), 3);
+        let mut left: Vec<String> = std::fs::read_dir(&outbox)
+            .expect("outbox")
+            .map(|e| e.expect("entry").file_name().into_string().expect("name"))
+            .collect();
+        left.sort();
+        assert_eq!(left, ["000000000007.eml", "12.eml", "notes.txt"]);
+        assert_eq!(
+            sweep_outbox(&conn, &dir.path().join("none")).expect("no outbox"),
+            0
+        );
     }
 
     #[test]
