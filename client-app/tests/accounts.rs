@@ -12,7 +12,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use client_app::ui::App;
-use common::{TestServer, sign_in};
+use common::TestServer;
+use common::kit::patient::{add_client, choose, click, replace_in, settle, type_into};
+use common::kit::{self, until_shown};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -24,72 +26,7 @@ fn signed_in(
     server: &TestServer,
     login: &str,
 ) -> Harness<'static, App> {
-    let workspace = sign_in(data_dir, &server.url(), login);
-    let app = App::working(data_dir.to_owned(), workspace);
-    let mut harness = Harness::builder()
-        .with_max_steps(32)
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
-    until_shown(&mut harness, "Online");
-    harness
-}
-
-/// Runs frames until the window settles, or for as long as `run` would while a spinner
-/// turns (a call to the server is waiting).
-fn settle(harness: &mut Harness<'_, App>) {
-    let _ = harness.try_run();
-}
-
-/// Steps the harness until `label` shows (the server answers in the background).
-fn until_shown(harness: &mut Harness<'_, App>, label: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        harness.step();
-        if harness.query_all_by_label_contains(label).next().is_some() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never shown: {label}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
-    harness.get_by_label(label).scroll_to_me();
-    settle(harness);
-    harness.get_by_label(label).focus();
-    harness.get_by_label(label).type_text(text);
-    settle(harness);
-}
-
-/// Replaces what a field holds (typing appends).
-fn replace_in(harness: &mut Harness<'_, App>, label: &str, text: &str) {
-    harness.get_by_label(label).set_text_value_accesskit(text);
-    settle(harness);
-}
-
-/// Clicks the button `label`, or else the one thing labelled so.
-fn click(harness: &mut Harness<'_, App>, label: &str) {
-    if harness
-        .query_by_role_and_label(Role::Button, label)
-        .is_some()
-    {
-        harness
-            .get_by_role_and_label(Role::Button, label)
-            .scroll_to_me();
-        settle(harness);
-        harness.get_by_role_and_label(Role::Button, label).click();
-    } else {
-        harness.get_by_label(label).scroll_to_me();
-        settle(harness);
-        harness.get_by_label(label).click();
-    }
-    settle(harness);
-}
-
-fn choose(harness: &mut Harness<'_, App>, combo: &str, item: &str) {
-    harness.get_by_role_and_label(Role::ComboBox, combo).click();
-    settle(harness);
-    click(harness, item);
+    kit::signed_in(data_dir, server, login, egui::vec2(1280.0, 900.0))
 }
 
 /// Whether `login` may sign in on the server with `password`.
@@ -102,6 +39,19 @@ fn logs_in(server: &TestServer, login: &str, password: &str) -> bool {
             password,
         ))
         .is_ok()
+}
+
+/// Waits until the server wrote an e-mail to `to` into its pickup directory; fails with
+/// `what` after 30 s.
+fn until_mailed(server_dir: &std::path::Path, to: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !mails(server_dir)
+        .iter()
+        .any(|m| m.contains(&format!("To: {to}")))
+    {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// The e-mails the server wrote into its pickup directory.
@@ -152,14 +102,11 @@ fn an_admin_creates_locks_unlocks_and_deletes_staff_accounts() {
     click(&mut harness, "Anlegen");
     until_shown(&mut harness, "Account „ben“ angelegt");
     until_shown(&mut harness, "2 Accounts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !mails(server_dir.path())
-        .iter()
-        .any(|m| m.contains("To: ben@example.org"))
-    {
-        assert!(Instant::now() < deadline, "no invitation e-mail for ben");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    until_mailed(
+        server_dir.path(),
+        "ben@example.org",
+        "no invitation e-mail for ben",
+    );
 
     // The same login again: the server refuses it, in German.
     click(&mut harness, "+ Account anlegen");
@@ -231,14 +178,11 @@ fn an_admin_creates_locks_unlocks_and_deletes_staff_accounts() {
     type_into(&mut harness, "E-Mail-Adresse", "ben.neu@example.org");
     click(&mut harness, "Einladung senden");
     until_shown(&mut harness, "Einladung an „ben“ versandt.");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !mails(server_dir.path())
-        .iter()
-        .any(|m| m.contains("To: ben.neu@example.org"))
-    {
-        assert!(Instant::now() < deadline, "no second invitation for ben");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    until_mailed(
+        server_dir.path(),
+        "ben.neu@example.org",
+        "no second invitation for ben",
+    );
     click(&mut harness, "Passwort vergeben");
     type_into(&mut harness, "Neues Passwort", "Mond#77abcX");
     type_into(&mut harness, "Passwort wiederholen", "Mond#77abcX");
@@ -314,14 +258,7 @@ fn the_deletion_interval_is_set_and_every_deletion_needs_the_red_button() {
 
     // A client: "Löschen" in the ⋮ menu only asks; the red button marks her deleted.
     click(&mut harness, "Benutzer:in");
-    click(&mut harness, "+ Klient:in anlegen");
-    type_into(
-        &mut harness,
-        "Accountname / Pseudonym (min. 5 Zeichen)*",
-        "Mia Sonne",
-    );
-    click(&mut harness, "Speichern");
-    click(&mut harness, "Mia Sonne");
+    add_client(&mut harness, "Mia Sonne");
     until_shown(&mut harness, "Alle Änderungen synchronisiert");
     let doc = harness
         .state_mut()

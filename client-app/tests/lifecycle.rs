@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use client_app::Workspace;
 use client_app::store::{LostReason, Store, StoreError};
 use client_app::workspace::{SignInError, store_path};
-use common::{PASSWORD, TestServer, api, how, sign_in, until};
+use common::{PASSWORD, TestServer, api, how, new_client, notes, sign_in, until};
 use model::catalogue::Catalogue;
 use model::client_record::{ClientRecord, NewClient};
 use model::timeline::Timeline;
@@ -21,21 +21,6 @@ use sync_server::accounts::Role;
 
 /// What the admin sets when the person forgot their password.
 const RESET: &str = "Kx7#mPq2!wZr";
-
-fn new_client(pseudonym: &str) -> NewClient {
-    NewClient {
-        pseudonym: pseudonym.into(),
-        take_up: true,
-        ..NewClient::default()
-    }
-}
-
-fn notes(workspace: &Workspace, doc: &str) -> Vec<String> {
-    workspace
-        .record(doc)
-        .map(|(_, view, _)| view.notes.into_iter().map(|n| n.text).collect())
-        .unwrap_or_default()
-}
 
 /// Opens the store file beside the running app (SQLite in WAL mode allows it) until
 /// `check` holds; fails with `what` after 30 s.

@@ -8,24 +8,9 @@ mod common;
 
 use client_app::Workspace;
 use client_app::workspace::{MemberQuery, SignInError};
-use common::{TestServer, how, sign_in, until};
-use model::client_record::{ClientRecord, NewClient};
+use common::{TestServer, how, new_client, notes, sign_in, until};
+use model::client_record::ClientRecord;
 use sync_server::accounts::Role;
-
-fn new_client(pseudonym: &str) -> NewClient {
-    NewClient {
-        pseudonym: pseudonym.into(),
-        take_up: true,
-        ..NewClient::default()
-    }
-}
-
-fn notes(workspace: &Workspace, doc: &str) -> Vec<String> {
-    workspace
-        .record(doc)
-        .map(|(_, view, _)| view.notes.into_iter().map(|n| n.text).collect())
-        .unwrap_or_default()
-}
 
 #[test]
 fn edits_travel_both_ways_and_offline_edits_wait_until_the_server_is_back() {

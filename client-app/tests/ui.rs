@@ -9,8 +9,8 @@
 //! clicked through end to end against one real server, and its steps build on each other
 //! (the programme the admin sets up is the one the assistant enrols into). Cut into
 //! smaller tests, every piece would need the setup of all the steps before it; the shared
-//! helpers (`click`, `type_into`, `choose`, `until_shown`) are kept here, beside the only
-//! tests that use them.
+//! helpers (`click`, `type_into`, `choose`, `until_shown`) are in `common::kit`, shared
+//! with the account screens' tests.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,43 +19,13 @@ mod common;
 use std::time::{Duration, Instant};
 
 use client_app::ui::App;
+use common::kit::strict::{add_client, choose, click, type_into};
+use common::kit::{signed_in, until_shown};
 use common::{TestServer, sign_in};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use sync_server::accounts::Role as AccountRole;
-
-/// The app of `login`, signed in against `server`, once it shows "Online".
-fn signed_in(
-    data_dir: &std::path::Path,
-    server: &TestServer,
-    login: &str,
-    size: egui::Vec2,
-) -> Harness<'static, App> {
-    let workspace = sign_in(data_dir, &server.url(), login);
-    let app = App::working(data_dir.to_owned(), workspace);
-    let mut harness = Harness::builder()
-        // The sync works in the background and asks for repaints when it changes
-        // something: a frame or two more than an idle window needs to settle.
-        .with_max_steps(32)
-        .with_size(size)
-        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
-    until_shown(&mut harness, "Online");
-    harness
-}
-
-/// Steps the harness until `label` shows (the sync works in the background).
-fn until_shown(harness: &mut Harness<'_, App>, label: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        harness.step();
-        if harness.query_all_by_label_contains(label).next().is_some() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never shown: {label}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
 
 #[test]
 fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
@@ -246,40 +216,6 @@ fn assistant(harness: &mut Harness<'_, App>, choice: &str) {
     harness.run();
 }
 
-fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
-    harness.get_by_label(label).scroll_to_me();
-    harness.run();
-    harness.get_by_label(label).focus();
-    harness.get_by_label(label).type_text(text);
-    harness.run();
-}
-
-/// Clicks the button `label`, or else the one thing labelled so, scrolled into view
-/// first (a click lands where the widget is drawn).
-fn click(harness: &mut Harness<'_, App>, label: &str) {
-    if harness
-        .query_by_role_and_label(Role::Button, label)
-        .is_some()
-    {
-        harness
-            .get_by_role_and_label(Role::Button, label)
-            .scroll_to_me();
-        harness.run();
-        harness.get_by_role_and_label(Role::Button, label).click();
-    } else {
-        harness.get_by_label(label).scroll_to_me();
-        harness.run();
-        harness.get_by_label(label).click();
-    }
-    harness.run();
-}
-
-fn choose(harness: &mut Harness<'_, App>, combo: &str, item: &str) {
-    harness.get_by_role_and_label(Role::ComboBox, combo).click();
-    harness.run();
-    click(harness, item);
-}
-
 #[test]
 fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_ends() {
     let server_dir = tempfile::tempdir().unwrap();
@@ -312,14 +248,7 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
 
     // A person, and her timeline: in no programme yet, only enrolment is offered.
     click(&mut harness, "Benutzer:in");
-    click(&mut harness, "+ Klient:in anlegen");
-    type_into(
-        &mut harness,
-        "Accountname / Pseudonym (min. 5 Zeichen)*",
-        "Lina Berg",
-    );
-    click(&mut harness, "Speichern");
-    click(&mut harness, "Lina Berg");
+    add_client(&mut harness, "Lina Berg");
 
     // Profil bearbeiten: names, language, the tenant's Stammdaten and filter criteria.
     click(&mut harness, "Profil bearbeiten");

@@ -1,7 +1,11 @@
 //! A real sync server for the client's tests: in this process, on its own tokio runtime
-//! and thread, on a real socket on 127.0.0.1, with a real SQLite file.
+//! and thread, on a real socket on 127.0.0.1, with a real SQLite file. And what the
+//! client's tests share around it: signing in, waiting for the sync, new client records;
+//! [`kit`] drives the app's window under egui_kittest.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+pub mod kit;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -10,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client_app::{SignIn, Workspace};
+use model::client_record::NewClient;
 use sync_server::accounts::Role;
 use sync_server::state::AppState;
 use sync_server::{Config, open_state, run};
@@ -177,4 +182,21 @@ pub fn until(workspace: &mut Workspace, what: &str, mut check: impl FnMut(&Works
         assert!(Instant::now() < deadline, "never happened: {what}");
         std::thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// A new client record with `pseudonym`, taken up.
+pub fn new_client(pseudonym: &str) -> NewClient {
+    NewClient {
+        pseudonym: pseudonym.into(),
+        take_up: true,
+        ..NewClient::default()
+    }
+}
+
+/// The texts of the notes in the client record `doc`, as `workspace` shows them.
+pub fn notes(workspace: &Workspace, doc: &str) -> Vec<String> {
+    workspace
+        .record(doc)
+        .map(|(_, view, _)| view.notes.into_iter().map(|n| n.text).collect())
+        .unwrap_or_default()
 }
