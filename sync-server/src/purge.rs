@@ -116,6 +116,12 @@ pub async fn run(state: Weak<AppState>) {
             return;
         }
     };
+    // Deletion days are learnt when something touches a record; one deleted while the
+    // registry did not note it (an older server, a lost write) would never be purged.
+    // So each record without one is read once, before the first run.
+    if let Some(state) = state.upgrade() {
+        learn_deletion_days(&state).await;
+    }
     let mut clock = tokio::time::interval(TICK);
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last: Option<(Date, Instant)> = None;
@@ -162,6 +168,42 @@ pub async fn run(state: Weak<AppState>) {
             }
         }
     }
+}
+
+/// How many records [`learn_deletion_days`] reads at once.
+const LEARN_CONCURRENCY: usize = 4;
+
+/// Reads every client record the registry knows no deletion day of, a few at a time,
+/// and notes the deletion day of those that are deleted.
+async fn learn_deletion_days(state: &Arc<AppState>) {
+    use futures::StreamExt as _;
+    let unknown = state.registry.records_without_deletion_day();
+    let found: Vec<(DocumentId, Date)> = futures::stream::iter(unknown)
+        .map(|id| async move {
+            let record: ClientRecord = state.author.read(id).await.ok()?;
+            let (view, _) = conflict_rules::record::fold_record(&record);
+            crate::settle::deletion_day(&view).map(|day| (id, day))
+        })
+        .buffer_unordered(LEARN_CONCURRENCY)
+        .filter_map(|found| async move { found })
+        .collect()
+        .await;
+    if found.is_empty() {
+        return;
+    }
+    tracing::info!(
+        records = found.len(),
+        "deleted records the registry had no deletion day of"
+    );
+    let registry = state.registry.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        for (id, day) in found {
+            if let Err(error) = registry.set_deletion_day(id, Some(day)) {
+                tracing::error!(document = %id, %error, "cannot note a deletion day");
+            }
+        }
+    })
+    .await;
 }
 
 /// What one run of the routine did.

@@ -986,3 +986,23 @@ async fn purge_removes_old_uploads_no_notebook_references_but_keeps_young_ones()
     );
     assert_eq!(uploaders, "bb");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_learns_deletion_days_nothing_told_it_at_start() {
+    let (mut server, passwords) = started("");
+    let person = seed(&server, &passwords, 5).await;
+    delete(&server, &passwords, &person, "delete").await;
+    assert!(server.interrupt(WAIT), "the server did not stop");
+    // As if the deletion had never been noted (an older server, a lost write).
+    rusqlite::Connection::open(database(&server))
+        .unwrap()
+        .execute("DELETE FROM deletion_days", [])
+        .unwrap();
+    restart_at(&mut server, 5).await;
+    until(|| match purges_finished(&server) {
+        1 => Ok(()),
+        n => Err(format!("{n} purges finished: {}", server.log())),
+    })
+    .await;
+    assert_purged(&server, &passwords, &person, "bert5").await;
+}

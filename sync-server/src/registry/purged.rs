@@ -86,6 +86,20 @@ impl Registry {
         Ok(())
     }
 
+    /// The client records the registry knows no deletion day of: not deleted, or
+    /// deleted in a way nothing has told it yet (read once at start, [`crate::purge`]).
+    pub fn records_without_deletion_day(&self) -> Vec<DocumentId> {
+        let index = self.read();
+        index
+            .docs
+            .iter()
+            .filter(|(id, entry)| {
+                entry.kind == DocKind::ClientRecord && !index.deletions.contains_key(id)
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// Records a tenant's deletion interval, read from its catalogue.
     pub fn set_deletion_interval(&self, tenant: &TenantId, days: u64) -> Result<(), RegistryError> {
         if self.read().intervals.get(tenant) == Some(&days) {
