@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use client_app::ui::App;
 use common::TestServer;
 use common::kit::patient::{add_client, choose, click, replace_in, settle, type_into};
-use common::kit::{self, until_shown};
+use common::kit::{self, open_client, until_shown};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -260,15 +260,7 @@ fn the_deletion_interval_is_set_and_every_deletion_needs_the_red_button() {
     click(&mut harness, "Benutzer:in");
     add_client(&mut harness, "Mia Sonne");
     until_shown(&mut harness, "Alle Änderungen synchronisiert");
-    let doc = harness
-        .state_mut()
-        .work()
-        .unwrap()
-        .client
-        .as_ref()
-        .unwrap()
-        .doc
-        .clone();
+    let doc = open_client(&mut harness);
     let status = |harness: &mut Harness<'_, App>| {
         harness
             .state_mut()

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use client_app::ui::App;
 use common::kit::strict::{add_client, choose, click, type_into};
-use common::kit::{signed_in, until_shown};
+use common::kit::{open_client, signed_in, until_shown};
 use common::{TestServer, sign_in};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -84,15 +84,7 @@ fn create_a_client_add_a_note_change_the_primary_and_write_offline() {
     harness.run();
     harness.get_by_label("ben").click();
     harness.run();
-    let doc = harness
-        .state_mut()
-        .work()
-        .unwrap()
-        .client
-        .as_ref()
-        .unwrap()
-        .doc
-        .clone();
+    let doc = open_client(&mut harness);
     let primary = {
         let work = harness.state_mut().work().unwrap();
         let row = work
@@ -451,15 +443,7 @@ fn an_admin_sets_up_a_programme_and_the_assistant_enrols_suspends_resumes_and_en
 
     // The timeline reached the server: Ben reads the same folded state.
     until_shown(&mut harness, "Alle Änderungen synchronisiert");
-    let person = harness
-        .state_mut()
-        .work()
-        .unwrap()
-        .client
-        .as_ref()
-        .unwrap()
-        .doc
-        .clone();
+    let person = open_client(&mut harness);
     drop(harness);
     let ben_dir = tempfile::tempdir().unwrap();
     let mut ben = sign_in(ben_dir.path(), &server.url(), "ben");
@@ -535,15 +519,7 @@ fn direct_message_invitation_and_password_for_a_person() {
     close_message_window(&mut harness);
 
     // "Einladung versenden": an e-mail with a link; the page behind it sets the password.
-    let doc = harness
-        .state_mut()
-        .work()
-        .unwrap()
-        .client
-        .as_ref()
-        .unwrap()
-        .doc
-        .clone();
+    let doc = open_client(&mut harness);
     click(&mut harness, "…");
     click(&mut harness, "Einladung versenden");
     until_shown(&mut harness, "Einladung versandt");

@@ -51,6 +51,19 @@ pub fn until_shown(harness: &mut Harness<'_, App>, label: &str) {
     }
 }
 
+/// The document id of the client whose window is open.
+pub fn open_client(harness: &mut Harness<'_, App>) -> String {
+    harness
+        .state_mut()
+        .work()
+        .unwrap()
+        .client
+        .as_ref()
+        .unwrap()
+        .doc
+        .clone()
+}
+
 /// The clicking and typing helpers, each settling the window with `$settle`.
 macro_rules! actions {
     ($settle:path) => {
