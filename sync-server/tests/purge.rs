@@ -1006,3 +1006,70 @@ async fn purge_learns_deletion_days_nothing_told_it_at_start() {
     .await;
     assert_purged(&server, &passwords, &person, "bert5").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purged_ids_reach_staff_directories_but_not_other_peoples() {
+    let (mut server, passwords) = started("");
+    let person = seed(&server, &passwords, 5).await;
+    // A second person of the tenant, with an account and a directory.
+    let addr = server.addr;
+    let anna = staff(&server, &passwords, "anna").await;
+    let a = Client::connect(addr, &anna).await;
+    let record = Document::<ClientRecord>::create_client(
+        &mut editor(&anna.account),
+        &model::DocumentId::from_bytes([10; 16]),
+        model::TenantId::new("t1"),
+        NewClient {
+            pseudonym: "Zweite".into(),
+            ..NewClient::default()
+        },
+    )
+    .unwrap();
+    let record = a.repo.create(record.into_automerge()).await.unwrap();
+    let other = record.document_id().clone();
+    register(addr, &anna, &record, "client-record", None).await;
+    stored(&server, &other).await;
+    a.stop().await;
+    let status = json(
+        addr,
+        "PUT",
+        &format!("/api/clients/{other}/password"),
+        &anna.token,
+        serde_json::json!({ "password": PERSON_PASSWORD }),
+    )
+    .await;
+    assert_eq!(status, 204);
+    login(addr, "Zweite", PERSON_PASSWORD)
+        .await
+        .expect("the second person logs in");
+
+    delete(&server, &passwords, &person, "delete").await;
+    restart_at(&mut server, 5).await;
+    until(|| match purges_finished(&server) {
+        1 => Ok(()),
+        n => Err(format!("{n} purges finished")),
+    })
+    .await;
+    // Staff directories list the purged ids ...
+    let chefin = staff(&server, &passwords, "chefin").await;
+    let c = Client::connect(server.addr, &chefin).await;
+    let own = c.find(&chefin.directory_id).await.expect("her directory");
+    until(|| {
+        let directory: Directory = read_as(&own);
+        match directory.purged.contains_key(&person.record.to_string()) {
+            true => Ok(()),
+            false => Err("the staff directory does not list the purge".into()),
+        }
+    })
+    .await;
+    c.stop().await;
+    // ... the other person's does not: those are other people's ids.
+    let zweite = login(server.addr, "Zweite", PERSON_PASSWORD)
+        .await
+        .expect("still logs in");
+    let z = Client::connect(server.addr, &zweite).await;
+    let own = z.find(&zweite.directory_id).await.expect("her directory");
+    let directory: Directory = read_as(&own);
+    assert!(directory.purged.is_empty(), "{:?}", directory.purged);
+    z.stop().await;
+}
