@@ -1073,3 +1073,93 @@ async fn purged_ids_reach_staff_directories_but_not_other_peoples() {
     assert!(directory.purged.is_empty(), "{:?}", directory.purged);
     z.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_purge_does_not_keep_the_others_from_running() {
+    let (mut server, passwords) = started("");
+    let person = seed(&server, &passwords, 5).await;
+    // A second person, deleted the same day.
+    let addr = server.addr;
+    let anna = staff(&server, &passwords, "anna").await;
+    let a = Client::connect(addr, &anna).await;
+    let record = Document::<ClientRecord>::create_client(
+        &mut editor(&anna.account),
+        &model::DocumentId::from_bytes([11; 16]),
+        model::TenantId::new("t1"),
+        NewClient {
+            pseudonym: "Zweite".into(),
+            ..NewClient::default()
+        },
+    )
+    .unwrap();
+    let record = a.repo.create(record.into_automerge()).await.unwrap();
+    let other = record.document_id().clone();
+    register(addr, &anna, &record, "client-record", None).await;
+    stored(&server, &other).await;
+    a.stop().await;
+    delete(&server, &passwords, &person, "delete").await;
+    let chefin = staff(&server, &passwords, "chefin").await;
+    let (status, body) = http(
+        addr,
+        "POST",
+        &format!("/api/clients/{other}/delete"),
+        Some(&chefin.token),
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(server.interrupt(WAIT), "the server did not stop");
+    // The first person's purge was started before and fails at its second step now,
+    // every time (a trigger stands in for a broken database row).
+    let tenant: String = query(
+        &server,
+        &format!(
+            "SELECT tenant FROM documents WHERE id = '{}'",
+            person.record
+        ),
+    );
+    let conn = rusqlite::Connection::open(database(&server)).unwrap();
+    conn.execute(
+        "INSERT INTO purges (person, tenant, documents, day, started_ms)
+         VALUES (?1, ?2, ?3, '2020-01-01', 1)",
+        rusqlite::params![person.record.to_string(), tenant, person.record.to_string()],
+    )
+    .unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TRIGGER broken BEFORE DELETE ON person_accounts
+         WHEN old.person = '{}' BEGIN SELECT RAISE(ABORT, 'broken'); END;",
+        person.record
+    ))
+    .unwrap();
+    drop(conn);
+    set(&server, "clock_offset_days", "5");
+    server.start();
+    until(|| {
+        let purged: i64 = query(
+            &server,
+            &format!(
+                "SELECT count(*) FROM purges WHERE person = '{other}' AND finished_ms IS NOT NULL"
+            ),
+        );
+        match purged {
+            1 => Ok(()),
+            _ => Err(format!(
+                "the second person was not purged: {}",
+                server.log()
+            )),
+        }
+    })
+    .await;
+    assert!(server.log().contains("a purge failed"));
+    assert_eq!(
+        query::<i64>(
+            &server,
+            &format!(
+                "SELECT count(*) FROM purges WHERE person = '{}' AND finished_ms IS NULL",
+                person.record
+            ),
+        ),
+        1,
+        "the failing purge stays unfinished, to be tried again"
+    );
+}
