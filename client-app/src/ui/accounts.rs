@@ -512,8 +512,9 @@ impl AccountsScreen {
             return;
         };
         let text = format!(
-            "Der Account „{login}“ wird gelöscht: er kann sich nicht mehr anmelden, seine \
-             Sitzungen enden sofort. Die Klient:innen und ihre Daten bleiben erhalten."
+            "Der Account „{login}“ wird gelöscht: mit ihm ist keine Anmeldung mehr möglich, \
+             alle seine Sitzungen enden sofort. Die Klient:innen und ihre Daten bleiben \
+             erhalten."
         );
         match confirm(ctx, "Account löschen", &text, "Endgültig löschen") {
             Answer::Open => {}
