@@ -17,25 +17,31 @@ pub const TENANT: &str = "t";
 /// it with the same features as everything else, because sync-server's own tests need
 /// it. Only when it is missing (`cargo test -p tests` on a fresh target) is it built here;
 /// building it every time would rebuild it with other features and churn the target.
+/// The server binary beside this test's executable, built first (once per test process)
+/// so that a run of this package alone never starts a stale binary left by an earlier
+/// build; cargo makes that a no-op when it is current.
 pub fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/debug/deps/e2e-… → target/debug/sync-server
-    let binary = exe.parent().unwrap().parent().unwrap().join("sync-server");
-    if !binary.exists() {
-        let built = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "sync-server",
-                "--bin",
-                "sync-server",
-            ])
-            .status()
-            .expect("cargo runs");
-        assert!(built.success(), "the server builds");
-    }
-    binary
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            // target/debug/deps/e2e-… → target/debug/sync-server
+            let binary = exe.parent().unwrap().parent().unwrap().join("sync-server");
+            let built = Command::new(env!("CARGO"))
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "sync-server",
+                    "--bin",
+                    "sync-server",
+                ])
+                .status()
+                .expect("cargo runs");
+            assert!(built.success(), "the server builds");
+            binary
+        })
+        .clone()
 }
 
 pub struct Server {
@@ -114,12 +120,19 @@ impl Server {
             .to_owned()
     }
 
+    /// Starts `serve`; what it logs is appended to `server.log` in its data directory
+    /// (read it when a test fails; the lifecycle tests also search it for personal data).
     pub fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data_dir.join("server.log"))
+            .unwrap();
         let child = self
             .command()
             .arg("serve")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         self.child = Some(child);
