@@ -18,8 +18,10 @@ pub const TENANT: &str = "t";
 /// it. Only when it is missing (`cargo test -p tests` on a fresh target) is it built here;
 /// building it every time would rebuild it with other features and churn the target.
 /// The server binary beside this test's executable, built first (once per test process)
-/// so that a run of this package alone never starts a stale binary left by an earlier
-/// build; cargo makes that a no-op when it is current.
+/// when it is missing or older than the sources it is made of: a run of this package
+/// alone would otherwise start a stale binary left by an earlier build. (A workspace
+/// build makes it current, so CI never builds it here; building it here resolves other
+/// features than the workspace does, which costs a rebuild of some dependencies.)
 pub fn server_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
@@ -27,21 +29,44 @@ pub fn server_binary() -> PathBuf {
             let exe = std::env::current_exe().unwrap();
             // target/debug/deps/e2e-… → target/debug/sync-server
             let binary = exe.parent().unwrap().parent().unwrap().join("sync-server");
-            let built = Command::new(env!("CARGO"))
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "sync-server",
-                    "--bin",
-                    "sync-server",
-                ])
-                .status()
-                .expect("cargo runs");
-            assert!(built.success(), "the server builds");
+            let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+            let sources = ["sync-server/src", "model/src", "conflict-rules/src"]
+                .iter()
+                .filter_map(|dir| newest_in(&root.join(dir)))
+                .max();
+            if built.is_none() || sources > built {
+                let status = Command::new(env!("CARGO"))
+                    .args([
+                        "build",
+                        "--quiet",
+                        "-p",
+                        "sync-server",
+                        "--bin",
+                        "sync-server",
+                    ])
+                    .status()
+                    .expect("cargo runs");
+                assert!(status.success(), "the server builds");
+            }
             binary
         })
         .clone()
+}
+
+/// The newest modification time of a file below `dir`.
+fn newest_in(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()? {
+        let path = entry.ok()?.path();
+        let time = if path.is_dir() {
+            newest_in(&path)
+        } else {
+            std::fs::metadata(&path).and_then(|m| m.modified()).ok()
+        };
+        newest = newest.max(time);
+    }
+    newest
 }
 
 pub struct Server {
