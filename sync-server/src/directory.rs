@@ -43,6 +43,9 @@ pub enum DirectoryError {
 
 const PERSIST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a registration or a first login waits for the directories at most.
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long the worker waits for more changes before it writes.
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
 
@@ -53,6 +56,9 @@ pub struct Directories {
     persisted: Arc<Persisted>,
     /// One creation at a time, so two first logins at once make one directory.
     creating: tokio::sync::Mutex<()>,
+    /// How many of the registry's changes the worker has written into directories
+    /// (see [`Directories::caught_up`]); `None` while no worker runs.
+    applied: tokio::sync::watch::Sender<Option<u64>>,
 }
 
 impl Directories {
@@ -62,6 +68,27 @@ impl Directories {
             repo,
             persisted,
             creating: tokio::sync::Mutex::new(()),
+            applied: tokio::sync::watch::Sender::new(None),
+        }
+    }
+
+    /// Waits (a few seconds at most) until the worker has written every access change
+    /// the registry had sent when `sent` was read ([`Registry::changes_sent`]). A first
+    /// login waits for it before it answers, so a new directory is filled before the
+    /// device syncs: samod hands a peer every document the registry allows, and a
+    /// device that received a document its directory did not list yet could not tell,
+    /// after losing access, that it had ever been given it. A registration does not
+    /// wait (it would cost every new document the batch window), so the same gap stays
+    /// open for a document registered while a colleague's device is connected.
+    pub async fn caught_up(&self, sent: u64) {
+        let mut applied = self.applied.subscribe();
+        let reached = tokio::time::timeout(
+            CATCH_UP_TIMEOUT,
+            applied.wait_for(|applied| applied.is_none_or(|applied| applied >= sent)),
+        )
+        .await;
+        if reached.is_err() {
+            tracing::warn!("directories did not catch up in time");
         }
     }
 
@@ -97,6 +124,7 @@ impl Directories {
         // The worker fills it: one writer per directory, so an older complete list
         // never overwrites a newer change.
         self.registry.account_changed(account_id);
+        self.caught_up(self.registry.changes_sent()).await;
         Ok(id)
     }
 
@@ -355,6 +383,9 @@ pub async fn run(
     mut changes: mpsc::UnboundedReceiver<AccessChange>,
 ) {
     let registry = directories.registry.clone();
+    // Counts every change taken off the stream, in the order the registry numbered them.
+    let mut received: u64 = 0;
+    directories.applied.send_replace(Some(received));
     directories.apply(BTreeSet::from([Scope::All])).await;
     let mut day = registry.today();
     let mut clock = tokio::time::interval(Duration::from_secs(60));
@@ -364,9 +395,11 @@ pub async fn run(
         tokio::select! {
             change = changes.recv() => {
                 let Some(change) = change else { return };
+                received += 1;
                 batch.extend(scope_of(&registry, change));
                 tokio::time::sleep(BATCH_WINDOW).await;
                 while let Ok(more) = changes.try_recv() {
+                    received += 1;
                     batch.extend(scope_of(&registry, more));
                 }
             }
@@ -381,5 +414,6 @@ pub async fn run(
             }
         }
         directories.apply(batch).await;
+        directories.applied.send_replace(Some(received));
     }
 }

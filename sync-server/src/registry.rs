@@ -127,6 +127,9 @@ pub struct Registry {
     watchers: Mutex<HashMap<DocumentId, watch::Sender<u64>>>,
     changes: mpsc::UnboundedSender<AccessChange>,
     changes_out: Mutex<Option<mpsc::UnboundedReceiver<AccessChange>>>,
+    /// How many changes went to the directory writer: numbered and sent under one lock,
+    /// so that the writer's count of what it received is a sequence number.
+    sent: Mutex<u64>,
 }
 
 /// Today in the time zone `tz`: responsibilities are valid by whole days, and a
@@ -238,6 +241,7 @@ impl Registry {
             watchers: Mutex::new(HashMap::new()),
             changes,
             changes_out: Mutex::new(Some(changes_out)),
+            sent: Mutex::new(0),
         })
     }
 
@@ -296,7 +300,15 @@ impl Registry {
             AccessChange::Staff(_) => {}
         }
         // Nobody listening (a test without a directory writer) is fine.
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        *sent += 1;
         let _ = self.changes.send(change);
+    }
+
+    /// How many access changes have gone to the directory writer so far: wait for
+    /// [`crate::directory::Directories::caught_up`] with it.
+    pub fn changes_sent(&self) -> u64 {
+        *self.sent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn watchers(&self) -> std::sync::MutexGuard<'_, HashMap<DocumentId, watch::Sender<u64>>> {

@@ -91,7 +91,6 @@ fn knows_any(w: &Workspace, person: &str, docs: &[&str]) -> bool {
 }
 
 #[test]
-#[ignore = "fails about 1 run in 4: a document that reached the device before its directory listed it (samod announces it) is unknown to the listing when the device closes, so it is never forgotten (issue 15, closing note of 2026-12-06)"]
 fn purge_reaches_an_online_device_and_one_that_was_closed() {
     let server_dir = tempfile::tempdir().unwrap();
     let mut server = Server::new(server_dir.path());
@@ -169,7 +168,6 @@ fn purge_reaches_an_online_device_and_one_that_was_closed() {
 }
 
 #[test]
-#[ignore = "fails about 1 run in 4: a document that reached the device before its directory listed it (samod announces it) is unknown to the listing when the device closes, so it is never forgotten (issue 15, closing note of 2026-12-06)"]
 fn lost_access_while_closed_empties_the_device_and_reports_the_unsynced_change() {
     let server_dir = tempfile::tempdir().unwrap();
     let mut server = Server::new(server_dir.path());
