@@ -31,7 +31,7 @@ use egui::{Color32, RichText};
 
 use crate::german;
 use crate::tls::ConnectionSettings;
-use crate::workspace::{SignIn, Workspace};
+use crate::workspace::{SignIn, SignInError, Workspace};
 
 pub use client::ClientWindow;
 pub use members::Members;
@@ -69,6 +69,10 @@ pub struct SignInForm {
     pub error: Option<String>,
     /// What the app says after signing out by itself (the own account was deleted).
     pub notice: Option<String>,
+    /// A sign-in under way on its own thread: opening the store derives a key, the
+    /// first time (and after a password reset) it asks the server, and the window keeps
+    /// drawing meanwhile.
+    pending: Option<std::sync::mpsc::Receiver<Result<Workspace, SignInError>>>,
 }
 
 impl std::fmt::Debug for SignInForm {
@@ -210,7 +214,30 @@ fn sign_in(
             ui.add_space(8.0);
             advanced(ui, form);
             ui.add_space(8.0);
-            if ui.button("Anmelden").clicked() || entered.inner {
+            if let Some(pending) = &form.pending {
+                match pending.try_recv() {
+                    Ok(Ok(workspace)) => {
+                        form.pending = None;
+                        signed_in = Some(workspace);
+                    }
+                    Ok(Err(error)) => {
+                        form.pending = None;
+                        form.error = Some(error.to_string());
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Empty) => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("Anmeldung läuft …");
+                        });
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        form.pending = None;
+                        form.error = Some("Die Anmeldung wurde abgebrochen".into());
+                    }
+                }
+            }
+            let idle = form.pending.is_none();
+            if ui.add_enabled(idle, egui::Button::new("Anmelden")).clicked() || (idle && entered.inner) {
                 let ca_file = form.ca_file.trim();
                 let how = SignIn {
                     data_dir: data_dir.to_owned(),
@@ -223,9 +250,18 @@ fn sign_in(
                         allow_unencrypted: form.allow_unencrypted,
                     },
                 };
-                match Workspace::sign_in(&how) {
-                    Ok(workspace) => signed_in = Some(workspace),
-                    Err(error) => form.error = Some(error.to_string()),
+                form.error = None;
+                let (done, pending) = std::sync::mpsc::channel();
+                let wake = ui.ctx().clone();
+                let started = std::thread::Builder::new()
+                    .name("sign-in".into())
+                    .spawn(move || {
+                        let _ = done.send(Workspace::sign_in(&how));
+                        wake.request_repaint();
+                    });
+                match started {
+                    Ok(_) => form.pending = Some(pending),
+                    Err(error) => form.error = Some(format!("Anmeldung nicht möglich: {error}")),
                 }
             }
             error_line(ui, &form.error);
