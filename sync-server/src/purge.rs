@@ -37,6 +37,11 @@
 //! The worker runs at start, every hour and at each new day. `purge_pause_seconds`
 //! (drills and tests only) makes it wait after step 1, so a crash in the middle of a
 //! purge can be tried.
+//!
+//! The file is long because its order is its invariant: what is recorded, forgotten,
+//! deleted and swept, and in which transaction, is what makes a purge survive a crash;
+//! every step works on the one connection and the `purges` row defined here. Splitting
+//! the steps into files would spread that order over several; its tests are at the end.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
