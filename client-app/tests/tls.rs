@@ -312,6 +312,15 @@ fn the_sign_in_screens_advanced_part_reaches_the_sign_in() {
     harness
         .get_by_role_and_label(A11y::Button, "Anmelden")
         .click();
+    // The sign-in runs on its own thread: wait for its answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while harness.query_by_label("Anmeldung läuft …").is_some()
+        || harness.query_by_label_contains("unbekannte").is_none()
+            && std::time::Instant::now() < deadline
+    {
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
     harness.run();
     assert!(
         harness
@@ -333,7 +342,7 @@ fn the_sign_in_screens_advanced_part_reaches_the_sign_in() {
     harness
         .get_by_role_and_label(A11y::Button, "Anmelden")
         .click();
-    harness.run();
+    harness.step();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while harness.query_by_label("Online").is_none() {
         assert!(std::time::Instant::now() < deadline, "never online");
